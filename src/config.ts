@@ -1,0 +1,58 @@
+// The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
+// (documented in README.md); keep them stable.
+import { resolve } from 'node:path';
+
+export interface HostPort { host: string; port: number }
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dns: HostPort[];
+  api: HostPort | null;
+  adminToken: string | undefined;
+  logLevel: string;
+  /** Largest UDP response we send to EDNS clients (RFC 6891 6.2.5; 1232 per DNS Flag Day 2020). */
+  udpMaxPayload: number;
+  tcpIdleMs: number;
+  tcpMaxConnections: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses "host:port", "[v6]:port" or "host" (with a default port). */
+export function parseHostPort(text: string, defaultPort: number, what: string): HostPort {
+  const t = text.trim();
+  let m = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(t);
+  if (!m) m = /^([^:\s]+)(?::(\d+))?$/.exec(t);
+  if (!m) throw new ConfigError(`${what}: "${text}" is not host:port`);
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${what}: port in "${text}" is out of range`);
+  return { host: m[1], port };
+}
+
+export function parseHostPortList(text: string, defaultPort: number, what: string): HostPort[] {
+  return text.split(',').filter((s) => s.trim() !== '').map((s) => parseHostPort(s, defaultPort, what));
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
+  return Object.freeze({
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.GLIDEPATH_DATA_DIR || './.glidepath'),
+    dns: parseHostPortList(env.GLIDEPATH_DNS ?? '127.0.0.1:5300,[::1]:5300', 53, 'GLIDEPATH_DNS'),
+    api: api === '' || api === 'off' ? null : parseHostPort(api, 8053, 'GLIDEPATH_API'),
+    adminToken: env.GLIDEPATH_ADMIN_TOKEN || undefined,
+    logLevel: env.GLIDEPATH_LOG_LEVEL || 'info',
+    udpMaxPayload: intEnv(env, 'GLIDEPATH_UDP_MAX_PAYLOAD', 1232, 512, 65535),
+    tcpIdleMs: intEnv(env, 'GLIDEPATH_TCP_IDLE_MS', 10_000, 100, 3_600_000),
+    tcpMaxConnections: intEnv(env, 'GLIDEPATH_TCP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+  });
+}

