@@ -1,0 +1,58 @@
+// `npm test`: provides a real PostgreSQL (the embedded one, or DATABASE_URL), migrates a template
+// database once, then runs every suite with node:test. Each suite clones its own database from the
+// template (test/helpers/db.ts), so suites run in parallel without sharing state.
+import { spawn } from 'node:child_process';
+import { rm, readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { startEmbedded, type EmbeddedServer } from '../src/store/embedded.js';
+import { createPool } from '../src/store/db.js';
+import { migrate } from '../src/store/migrate.js';
+
+const TEMPLATE = 'glidepath_template';
+
+async function main(): Promise<number> {
+  let embedded: EmbeddedServer | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    const dir = resolve('.glidepath-test');
+    await rm(dir, { recursive: true, force: true });
+    embedded = await startEmbedded({ dataDir: dir, fast: true });
+    adminUrl = embedded.url;
+  }
+  try {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE}`);
+    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
+    await admin.end();
+    const u = new URL(adminUrl);
+    u.pathname = '/' + TEMPLATE;
+    const pool = createPool(u.toString(), 1);
+    await migrate(pool);
+    await pool.end();
+
+    const files = process.argv.slice(2);
+    const args = ['--test', '--test-concurrency=2', '--test-timeout=180000',
+      ...(files.length ? files : await testFiles('dist/test')),
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: 'inherit',
+      env: { ...process.env, GLIDEPATH_TEST_ADMIN_URL: adminUrl, GLIDEPATH_TEST_TEMPLATE: TEMPLATE },
+    });
+    return await new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? (sig ? 1 : 0))));
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+/** Node 20's runner takes no globs and treats every file under test/ as a suite: list *.test.js. */
+async function testFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries.filter((f) => f.endsWith('.test.js')).map((f) => `${dir}/${f}`).sort();
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
