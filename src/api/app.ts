@@ -1,0 +1,112 @@
+// The REST API: fastify with JSON schemas on every route (which also generate api/openapi.json),
+// bearer-token auth, one error shape, request logs and Prometheus metrics. No listen here: main.ts
+// (or a test) decides where.
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Pool } from '../store/db.js';
+import type { Logger } from '../log.js';
+import { authenticate } from './auth.js';
+import { errorHandler, ApiError } from './errors.js';
+import { shared } from './schemas.js';
+import { ApiMetrics } from './metrics.js';
+import { healthRoutes } from './routes/health.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { zoneRoutes } from './routes/zones.js';
+import { rrsetRoutes } from './routes/rrsets.js';
+import { zoneFileRoutes } from './routes/zonefile.js';
+import { domainRoutes } from './routes/domains.js';
+
+export interface AppOptions {
+  pool: Pool;
+  log: Logger;
+  adminToken?: string;
+  /** True once the DNS side has loaded its snapshot. */
+  ready?: () => boolean;
+  /** Extra Prometheus text from the DNS side. */
+  metrics?: () => string;
+}
+
+/** What every route plugin receives. */
+export interface RouteContext { pool: Pool; opts: AppOptions; metrics: ApiMetrics }
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.log,
+    // Our own one-line request log below (never with headers, so never with the token).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_BODY_LIMIT,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    // No coercion and no silent removal: a wrong type or an unknown field is a 400.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+  });
+  const ctx: RouteContext = { pool: opts.pool, opts, metrics: new ApiMetrics() };
+
+  app.decorateRequest('caller', null);
+  app.decorateRequest('tenantName', null);
+  for (const s of shared) app.addSchema(s);
+  // Only JSON (and text/dns on the zone file route): anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+    if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) {
+      req.caller = await authenticate(opts.pool, opts.adminToken, req);
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    req.log.info({
+      reqId: req.id, method: req.method, route, status: reply.statusCode,
+      tenant: req.tenantName ?? req.caller?.tenantName ?? undefined,
+      actor: req.caller?.actor, ms: Math.round(reply.elapsedTime * 10) / 10,
+    }, 'request');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Glidepath API',
+        version: '1',
+        description: 'Zones, RRsets, domains and tokens of a Glidepath DNS server. Every /v1 route takes `Authorization: Bearer <token>`. '
+          + 'A tenant token sees only its own tenant; another tenant\'s zones and domains answer 404, as missing ones do. '
+          + 'Admin tokens manage tenants and tokens, and act on a tenant\'s zones and domains with `?tenant=NAME` '
+          + '(default: the tenant "default", created on first write). Errors are `{error, message, details: [{path, problem}]}`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(tenantRoutes, { ctx });
+  await app.register(tokenRoutes, { ctx });
+  await app.register(zoneRoutes, { ctx });
+  await app.register(rrsetRoutes, { ctx });
+  await app.register(zoneFileRoutes, { ctx });
+  await app.register(domainRoutes, { ctx });
+  // A routes/pzc.ts registers here the same way.
+  await app.ready();
+  // Typed with our pino Logger; main.ts and the tests only need the plain instance.
+  return app as unknown as FastifyInstance;
+}
+
+export { ApiError };

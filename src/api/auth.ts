@@ -1,0 +1,80 @@
+// Bearer tokens. A tenant token acts on its own tenant only; an admin token (a stored admin token,
+// or GLIDEPATH_ADMIN_TOKEN) manages tenants and tokens, and acts on any tenant's zones and domains
+// through `?tenant=NAME` (default: the tenant "default", created on first write).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Client, Pool } from '../store/db.js';
+import { findToken } from '../store/tokens.js';
+import { ensureTenant, findTenant } from '../store/tenants.js';
+import { ApiError, notFound } from './errors.js';
+
+export interface Caller {
+  admin: boolean;
+  /** Journal actor: `token:<uuid>`, or `admin-token` for GLIDEPATH_ADMIN_TOKEN. */
+  actor: string;
+  /** The tenant of a tenant token; null for admin tokens. */
+  tenantId: number | null;
+  tenantName: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+    /** Tenant the request acted on, for the request log. */
+    tenantName: string | null;
+  }
+}
+
+export const DEFAULT_TENANT = 'default';
+
+const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+export function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(h);
+  return m?.[1];
+}
+
+export async function authenticate(pool: Pool, adminToken: string | undefined, req: FastifyRequest): Promise<Caller> {
+  const token = bearer(req);
+  if (!token) throw new ApiError(401, 'missing bearer token (Authorization: Bearer …)');
+  if (adminToken && timingSafeEqual(sha(token), sha(adminToken))) {
+    return { admin: true, actor: 'admin-token', tenantId: null, tenantName: null };
+  }
+  const p = await findToken(pool, token);
+  if (!p) throw new ApiError(401, 'invalid or revoked token');
+  return { admin: p.admin, actor: `token:${p.tokenId}`, tenantId: p.admin ? null : p.tenantId, tenantName: p.admin ? null : p.tenantName };
+}
+
+export function caller(req: FastifyRequest): Caller {
+  if (!req.caller) throw new ApiError(401, 'not authenticated');
+  return req.caller;
+}
+
+export function requireAdmin(req: FastifyRequest): Caller {
+  const c = caller(req);
+  // A tenant token must not learn that admin resources exist.
+  if (!c.admin) throw notFound('route');
+  return c;
+}
+
+/** The tenant a zone or domain request acts on. A tenant token: its own (naming another in
+ *  ?tenant answers 404). An admin: ?tenant=NAME, which must exist, or "default". With `create`
+ *  (writes) the default tenant is created on demand; without it a missing tenant gives null, for
+ *  which lists are empty and everything else is not found. */
+export async function tenantFor(req: FastifyRequest, db: Client | Pool, create: boolean): Promise<number | null> {
+  const c = caller(req);
+  const asked = (req.query as { tenant?: string } | undefined)?.tenant;
+  if (!c.admin) {
+    if (asked !== undefined && asked !== c.tenantName) throw notFound(`tenant "${asked}"`);
+    req.tenantName = c.tenantName;
+    return c.tenantId;
+  }
+  const name = asked ?? DEFAULT_TENANT;
+  req.tenantName = name;
+  if (name === DEFAULT_TENANT && create) return (await ensureTenant(db, name)).id;
+  const t = await findTenant(db, name);
+  if (!t && name !== DEFAULT_TENANT) throw notFound(`tenant "${name}"`);
+  return t?.id ?? null;
+}

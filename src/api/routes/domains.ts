@@ -1,0 +1,158 @@
+// Domains of the caller's tenant: a name served from one of the tenant's zones. Names are taken
+// with or without the trailing dot and kept lower-case with it.
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../app.js';
+import { caller, tenantFor } from '../auth.js';
+import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
+import { lockZone } from '../../store/zones.js';
+import { checkZoneContent, loadZoneRecords } from '../../store/records.js';
+import { domainChanges } from '../../store/journal-read.js';
+import { parseAbsoluteName, nameKey, NameError } from '../../dns/name.js';
+import type { Client } from '../../store/db.js';
+import { tx } from '../../store/db.js';
+import { ApiError, notFound } from '../errors.js';
+import { obj, str, dateTime, responses, empty, pageQuery, page, next, tenantQuery, domainSchema, ZONE_NAME, UINT } from '../schemas.js';
+
+type Q = { tenant?: string };
+const nameParams = obj({ name: str({ maxLength: 1024 }) }, ['name']);
+
+/** Stored key of a domain name; null when it is not a valid name (or the root). */
+function domainKey(text: string): string | null {
+  try {
+    const labels = parseAbsoluteName(text);
+    return labels.length ? nameKey(labels) : null;
+  } catch (e) {
+    if (e instanceof NameError) return null;
+    throw e;
+  }
+}
+
+export function domainOut(d: Domain) {
+  return {
+    name: d.name, zone: d.zone, delegation_only: d.delegation_only, serial: d.serial,
+    pzc: d.pzc_zone && d.pzc_at ? { zone: d.pzc_zone, at: d.pzc_at } : null,
+    created_at: d.created_at, updated_at: d.updated_at,
+  };
+}
+
+/** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations). */
+async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
+  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
+}
+
+async function zoneOr404(db: Client, tenantId: number, name: string) {
+  const z = await lockZone(db, tenantId, name);
+  if (!z) throw notFound(`zone "${name}"`);
+  return z;
+}
+
+export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
+  const find = async (db: Client | typeof ctx.pool, tenantId: number | null, text: string, lock = false) => {
+    const key = domainKey(text);
+    const d = key === null || tenantId === null ? undefined : await getDomain(db, tenantId, key, lock);
+    if (!d) throw notFound(`domain "${text}"`);
+    return d;
+  };
+
+  app.post<{ Querystring: Q; Body: { name: string; zone: string; delegation_only?: boolean } }>('/v1/domains', {
+    schema: {
+      tags: ['domains'], summary: 'Serve a domain from a zone of the same tenant',
+      querystring: obj(tenantQuery),
+      body: obj({ name: str({ maxLength: 1024 }), zone: str({ pattern: ZONE_NAME }), delegation_only: { type: 'boolean' } }, ['name', 'zone']),
+      response: responses({ 201: domainSchema }, 404, 409, 422),
+    },
+  }, async (req, reply) => {
+    const c = caller(req);
+    const key = domainKey(req.body.name);
+    if (key === null) throw new ApiError(422, `"${req.body.name}" is not a domain name`, [{ path: 'name', problem: 'not a valid domain name (RFC 1035 2.3.4)' }]);
+    const d = await tx(ctx.pool, c.actor, async (db) => {
+      const tenantId = (await tenantFor(req, db, true))!;
+      const zone = await zoneOr404(db, tenantId, req.body.zone);
+      const delegationOnly = req.body.delegation_only ?? false;
+      await checkServable(db, zone.id, delegationOnly);
+      await createDomain(db, { name: key, tenantId, zoneId: zone.id, delegationOnly });
+      return (await getDomain(db, tenantId, key))!;
+    });
+    return reply.code(201).send(domainOut(d));
+  });
+
+  app.get<{ Querystring: Q & { limit?: string; after?: string } }>('/v1/domains', {
+    schema: {
+      tags: ['domains'], summary: 'List domains, by name',
+      querystring: obj({ ...tenantQuery, ...pageQuery }),
+      response: responses({ 200: obj({ domains: { type: 'array', items: domainSchema }, next: { type: ['string', 'null'] } }, ['domains', 'next']) }, 404),
+    },
+  }, async (req) => {
+    const tenantId = await tenantFor(req, ctx.pool, false);
+    const p = page(req.query);
+    const after = p.after === undefined ? undefined : domainKey(p.after) ?? p.after;
+    const domains = tenantId === null ? [] : await listDomains(ctx.pool, tenantId, p.limit, after);
+    return { domains: domains.map(domainOut), next: next(domains, p.limit, (d) => d.name) };
+  });
+
+  app.get<{ Params: { name: string }; Querystring: Q }>('/v1/domains/:name', {
+    schema: {
+      tags: ['domains'], summary: 'Get a domain: zone, serial, delegation-only flag and pending PZC',
+      params: nameParams, querystring: obj(tenantQuery),
+      response: responses({ 200: domainSchema }, 404),
+    },
+  }, async (req) => domainOut(await find(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name)));
+
+  app.patch<{ Params: { name: string }; Querystring: Q; Body: { zone?: string; delegation_only?: boolean } }>('/v1/domains/:name', {
+    schema: {
+      tags: ['domains'], summary: 'Point a domain at another zone now, and/or toggle delegation-only',
+      params: nameParams, querystring: obj(tenantQuery),
+      body: obj({ zone: str({ pattern: ZONE_NAME }), delegation_only: { type: 'boolean' } }, [], { minProperties: 1 }),
+      response: responses({ 200: domainSchema }, 404, 422),
+    },
+  }, async (req) => {
+    const c = caller(req);
+    const d = await tx(ctx.pool, c.actor, async (db) => {
+      const tenantId = await tenantFor(req, db, false);
+      const cur = await find(db, tenantId, req.params.name, true);
+      const zoneId = req.body.zone === undefined ? cur.zone_id : (await zoneOr404(db, tenantId!, req.body.zone)).id;
+      const delegationOnly = req.body.delegation_only ?? cur.delegation_only;
+      await checkServable(db, zoneId, delegationOnly);
+      // The zone a pending PZC will switch to must suit the flag as well.
+      if (cur.pzc_zone_id !== null && delegationOnly && !cur.delegation_only) await checkServable(db, cur.pzc_zone_id, true);
+      await updateDomain(db, cur.id, { zoneId, delegationOnly });
+      return (await getDomain(db, tenantId!, cur.name))!;
+    });
+    return domainOut(d);
+  });
+
+  app.delete<{ Params: { name: string }; Querystring: Q }>('/v1/domains/:name', {
+    schema: {
+      tags: ['domains'], summary: 'Stop serving a domain (its zone stays)',
+      params: nameParams, querystring: obj(tenantQuery),
+      response: responses({ 204: empty }, 404),
+    },
+  }, async (req, reply) => {
+    const c = caller(req);
+    await tx(ctx.pool, c.actor, async (db) => {
+      const d = await find(db, await tenantFor(req, db, false), req.params.name, true);
+      await deleteDomain(db, d.id);
+    });
+    return reply.code(204).send();
+  });
+
+  const change = obj({
+    seq: { type: 'integer' }, at: dateTime, actor: str(), entity: str({ enum: ['zone', 'records', 'domain'] }), action: str(),
+    zone_id: { type: ['integer', 'null'] }, domain: { type: ['string', 'null'] }, serial: { type: ['integer', 'null'] },
+    details: { type: 'object', additionalProperties: true },
+  }, ['seq', 'at', 'actor', 'entity', 'action', 'zone_id', 'domain', 'serial', 'details']);
+
+  app.get<{ Params: { name: string }; Querystring: Q & { since?: string; limit?: string } }>('/v1/domains/:name/changes', {
+    schema: {
+      tags: ['domains'], summary: 'Journal of a domain: its own changes and the record changes of its zone, after `since`',
+      params: nameParams,
+      querystring: obj({ ...tenantQuery, since: str({ pattern: UINT, description: 'Journal sequence number; rows after it.' }), limit: pageQuery.limit }),
+      response: responses({ 200: obj({ changes: { type: 'array', items: change }, next: { type: ['integer', 'null'] } }, ['changes', 'next']) }, 404),
+    },
+  }, async (req) => {
+    const d = await find(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name);
+    const { limit } = page(req.query);
+    const changes = await domainChanges(ctx.pool, { domain: d.name, zoneId: d.zone_id, since: Number(req.query.since ?? 0), limit });
+    return { changes, next: changes.length === limit ? changes[changes.length - 1].seq : null };
+  });
+}

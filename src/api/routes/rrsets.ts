@@ -1,0 +1,151 @@
+// RRsets of a zone, addressed by owner (relative, "@" for the apex) and type. Every change runs
+// through editZone(): one transaction, If-Match, and the zone-wide rules on the resulting content.
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../app.js';
+import { caller, tenantFor } from '../auth.js';
+import { findZone } from '../../store/zones.js';
+import { loadZoneRecords, ownerKey, recordsFromText, ZoneContentError, type StoredRecord } from '../../store/records.js';
+import { typeCode, isMetaType } from '../../dns/constants.js';
+import { NameError } from '../../dns/name.js';
+import { tx } from '../../store/db.js';
+import { notFound } from '../errors.js';
+import { editZone, etag, toRRsets, type RRset } from '../zone-edit.js';
+import { obj, str, responses, empty, tenantQuery, rrsetSchema, ZONE_NAME, ifMatchHeader } from '../schemas.js';
+
+type Q = { tenant?: string };
+const ttl = { type: 'integer', minimum: 0, maximum: 2147483647 };
+const records = { type: 'array', items: str(), minItems: 1, description: 'Record data in presentation form.' };
+const setParams = obj({ zone: str({ pattern: ZONE_NAME }), owner: str({ maxLength: 1024 }), type: str({ maxLength: 16 }) }, ['zone', 'owner', 'type']);
+const change = {
+  anyOf: [
+    obj({ owner: str(), type: str(), ttl, records }, ['owner', 'type', 'ttl', 'records']),
+    obj({ owner: str(), type: str(), delete: { type: 'boolean', const: true } }, ['owner', 'type', 'delete']),
+  ],
+};
+type Change = { owner: string; type: string; ttl?: number; records?: string[]; delete?: true };
+
+/** Owner key and type code of an RRset address; 422 when either is not valid DNS. */
+function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: number } {
+  const problems: { path: string; problem: string }[] = [];
+  let key = '@';
+  try { key = ownerKey(owner); } catch (e) { if (e instanceof NameError) problems.push({ path: `${at}owner`, problem: e.message }); else throw e; }
+  const code = typeCode(type);
+  if (code === undefined || isMetaType(code)) problems.push({ path: `${at}type`, problem: `"${type}" is not a record type` });
+  if (problems.length) throw new ZoneContentError(problems);
+  return { owner: key, type: code! };
+}
+
+const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);
+
+export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
+  const zoneRecords = async (tenant: number | null, name: string) => {
+    const z = tenant === null ? undefined : await findZone(ctx.pool, tenant, name);
+    if (!z) throw notFound(`zone "${name}"`);
+    return { zone: z, records: await loadZoneRecords(ctx.pool, z.id) };
+  };
+
+  app.get<{ Params: { zone: string }; Querystring: Q & { owner?: string; type?: string } }>('/v1/zones/:zone/rrsets', {
+    schema: {
+      tags: ['rrsets'], summary: 'List the RRsets of a zone, optionally of one owner and/or type; ETag is the zone version',
+      params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']),
+      querystring: obj({ ...tenantQuery, owner: str(), type: str() }),
+      response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 422),
+    },
+  }, async (req, reply) => {
+    const { zone, records: all } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
+    let rs = all;
+    if (req.query.owner !== undefined) {
+      const k = rrsetKey(req.query.owner, 'A');
+      rs = rs.filter((r) => r.owner === k.owner);
+    }
+    if (req.query.type !== undefined) {
+      const k = rrsetKey('@', req.query.type);
+      rs = rs.filter((r) => r.type === k.type);
+    }
+    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs) });
+  });
+
+  app.get<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
+    schema: {
+      tags: ['rrsets'], summary: 'Get one RRset; ETag is the zone version',
+      params: setParams, querystring: obj(tenantQuery),
+      response: responses({ 200: rrsetSchema }, 404, 422),
+    },
+  }, async (req, reply) => {
+    const { zone, records: all } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
+    const k = rrsetKey(req.params.owner, req.params.type);
+    const set = toRRsets(all.filter((r) => r.owner === k.owner && r.type === k.type))[0];
+    if (!set) throw notFound(`RRset ${req.params.owner}/${req.params.type}`);
+    return reply.header('etag', etag(zone.version)).send(set);
+  });
+
+  app.put<{ Params: { zone: string; owner: string; type: string }; Querystring: Q; Body: { ttl: number; records: string[] } }>('/v1/zones/:zone/rrsets/:owner/:type', {
+    schema: {
+      tags: ['rrsets'], summary: 'Create or replace one RRset',
+      params: setParams, querystring: obj(tenantQuery), headers: ifMatchHeader,
+      body: obj({ ttl, records }, ['ttl', 'records']),
+      response: responses({ 200: rrsetSchema }, 404, 412, 422),
+    },
+  }, async (req, reply) => {
+    const c = caller(req);
+    const set = recordsFromText(req.params.owner, req.params.type, req.body.ttl, req.body.records);
+    const k = { owner: set[0].owner, type: set[0].type };
+    const out = await tx(ctx.pool, c.actor, async (db) =>
+      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => [...without(cur, k), ...set]));
+    return reply.header('etag', etag(out.version)).send(toRRsets(set)[0]);
+  });
+
+  app.delete<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
+    schema: {
+      tags: ['rrsets'], summary: 'Delete one RRset (the apex SOA and NS of a served zone stay)',
+      params: setParams, querystring: obj(tenantQuery), headers: ifMatchHeader,
+      response: responses({ 204: empty }, 404, 412, 422),
+    },
+  }, async (req, reply) => {
+    const c = caller(req);
+    const k = rrsetKey(req.params.owner, req.params.type);
+    const out = await tx(ctx.pool, c.actor, async (db) =>
+      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
+        const rest = without(cur, k);
+        if (rest.length === cur.length) throw notFound(`RRset ${req.params.owner}/${req.params.type}`);
+        return rest;
+      }));
+    return reply.code(204).header('etag', etag(out.version)).send();
+  });
+
+  app.patch<{ Params: { zone: string }; Querystring: Q; Body: { changes: Change[] } }>('/v1/zones/:zone/rrsets', {
+    schema: {
+      tags: ['rrsets'], summary: 'Apply a batch of RRset replacements and deletions atomically, in order',
+      params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']), querystring: obj(tenantQuery), headers: ifMatchHeader,
+      body: obj({ changes: { type: 'array', items: change, minItems: 1, maxItems: 10000 } }, ['changes']),
+      response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 412, 422),
+    },
+  }, async (req, reply) => {
+    const c = caller(req);
+    // Validate every change before touching the database, and report all problems at once.
+    const problems: { path: string; problem: string }[] = [];
+    const steps: { key: { owner: string; type: number }; set: StoredRecord[] }[] = [];
+    req.body.changes.forEach((ch, i) => {
+      try {
+        if (ch.delete) steps.push({ key: rrsetKey(ch.owner, ch.type, `changes[${i}].`), set: [] });
+        else {
+          const set = recordsFromText(ch.owner, ch.type, ch.ttl!, ch.records!, `changes[${i}].`);
+          steps.push({ key: { owner: set[0].owner, type: set[0].type }, set });
+        }
+      } catch (e) {
+        if (e instanceof ZoneContentError) problems.push(...e.details); else throw e;
+      }
+    });
+    if (problems.length) throw new ZoneContentError(problems);
+    const touched = new Set(steps.map((s) => `${s.key.owner}\u0000${s.key.type}`));
+    let result: RRset[] = [];
+    const out = await tx(ctx.pool, c.actor, async (db) =>
+      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
+        let rs = cur;
+        for (const s of steps) rs = [...without(rs, s.key), ...s.set];
+        result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)));
+        return rs;
+      }));
+    return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result });
+  });
+}

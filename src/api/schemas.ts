@@ -1,0 +1,76 @@
+// JSON schemas shared by the routes. Every object is closed (additionalProperties: false), so an
+// unknown field is a 400. Query parameters are strings (the validator does no type coercion, so
+// that a body's "ttl": "300" is refused rather than guessed at); numbers in them carry a pattern.
+import { errorSchema, CODES, type Status } from './errors.js';
+
+export const TENANT_NAME = '^[a-z0-9][a-z0-9_.-]{0,62}$';
+export const ZONE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$';
+export const UINT = '^[0-9]{1,15}$';
+
+export const shared = [errorSchema];
+
+export const str = (extra: Record<string, unknown> = {}) => ({ type: 'string', ...extra }) as const;
+export const dateTime = { type: 'string', format: 'date-time' } as const;
+
+export function obj(properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}) {
+  return { type: 'object', additionalProperties: false, properties, required, ...extra };
+}
+
+export const tenantQuery = {
+  tenant: str({ pattern: TENANT_NAME, description: 'Admin tokens: the tenant to act on (default "default", created on first write). Tenant tokens: may only name their own tenant.' }),
+};
+
+export const pageQuery = {
+  limit: str({ pattern: UINT, description: 'Page size, 1-1000 (default 100).' }),
+  after: str({ description: 'Return items after this one (the `next` of the previous page).' }),
+};
+
+export function page(q: { limit?: string; after?: string }): { limit: number; after: string | undefined } {
+  const n = q.limit === undefined ? 100 : Number(q.limit);
+  return { limit: Math.min(Math.max(n, 1), 1000), after: q.after };
+}
+
+/** `next` cursor: the key of the last item when the page is full. */
+export function next<T>(items: readonly T[], limit: number, key: (t: T) => string): string | null {
+  return items.length === limit && items.length > 0 ? key(items[items.length - 1]) : null;
+}
+
+export const errorRef = { $ref: 'Error#' } as const;
+
+/** Response schemas: the success one plus the error body for each listed status. */
+export function responses(ok: Record<number, unknown>, ...errors: Status[]): Record<number, unknown> {
+  const out: Record<number, unknown> = { ...ok };
+  for (const s of [400, 401, ...errors] as Status[]) out[s] = { ...errorRef, description: CODES[s] };
+  return out;
+}
+
+export const empty = { type: 'null', description: 'No content' } as const;
+
+export const rrsetSchema = obj({
+  owner: str({ description: 'Owner relative to the apex, "@" for the apex.' }),
+  type: str({ description: 'Record type mnemonic, or TYPEnnn.' }),
+  ttl: { type: 'integer', minimum: 0, maximum: 2147483647 },
+  records: { type: 'array', items: str(), description: 'Record data in presentation form; names at or under the apex are relative.' },
+}, ['owner', 'type', 'ttl', 'records']);
+
+export const zoneSchema = obj({
+  name: str(),
+  version: { type: 'integer', description: 'Bumped by every change to the records; send it back in If-Match.' },
+  records: { type: 'integer' },
+  domains: { type: 'array', items: str() },
+  created_at: dateTime,
+}, ['name', 'version', 'records', 'domains', 'created_at']);
+
+export const domainSchema = obj({
+  name: str({ description: 'Absolute, lower-case, with the trailing dot.' }),
+  zone: str(),
+  delegation_only: { type: 'boolean' },
+  serial: { type: 'integer' },
+  pzc: { anyOf: [{ type: 'null' }, obj({ zone: str(), at: dateTime }, ['zone', 'at'])], description: 'Pending Progressive Zone Change.' },
+  created_at: dateTime,
+  updated_at: dateTime,
+}, ['name', 'zone', 'delegation_only', 'serial', 'pzc', 'created_at', 'updated_at']);
+
+export const ifMatchHeader = obj({
+  'if-match': str({ description: 'The zone version (ETag) this change is based on; 412 when it moved on.' }),
+}, [], { additionalProperties: true });

@@ -1,0 +1,59 @@
+// The one way the API changes a zone's records: lock the zone, check If-Match, compute the new
+// content, check the zone-wide rules on it, write the difference. All in the caller's transaction.
+import type { FastifyRequest } from 'fastify';
+import type { Client } from '../store/db.js';
+import { lockZone, zoneUse, zoneVersion, type Zone } from '../store/zones.js';
+import { checkZoneContent, loadZoneRecords, replaceZoneRecords, type StoredRecord } from '../store/records.js';
+import { TYPE, typeName } from '../dns/constants.js';
+import { ApiError, notFound } from './errors.js';
+
+export const etag = (version: number) => `"${version}"`;
+
+/** Throws 412 unless If-Match (when sent) names the current version: `"7"`, `W/"7"`, `7`, `*` or a list. */
+export function checkIfMatch(req: FastifyRequest, version: number): void {
+  const h = req.headers['if-match'];
+  if (h === undefined) return;
+  const tags = String(h).split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+  if (tags.includes('*') || tags.includes(String(version))) return;
+  throw new ApiError(412, `the zone is at version ${version}, not ${String(h)}`, [{ path: 'If-Match', problem: `current version is ${etag(version)}` }]);
+}
+
+export async function lockZoneOr404(c: Client, tenantId: number | null, name: string): Promise<Zone> {
+  const z = tenantId === null ? undefined : await lockZone(c, tenantId, name);
+  if (!z) throw notFound(`zone "${name}"`);
+  return z;
+}
+
+/** Replaces the zone's content by edit(current), enforcing the rules; returns the new version. */
+export async function editZone(
+  c: Client, req: FastifyRequest, tenantId: number | null, zoneName: string,
+  edit: (current: StoredRecord[]) => StoredRecord[], o: { requireApex?: boolean } = {},
+): Promise<{ zone: Zone; version: number }> {
+  const zone = await lockZoneOr404(c, tenantId, zoneName);
+  checkIfMatch(req, zone.version);
+  const current = await loadZoneRecords(c, zone.id);
+  const next = edit(current);
+  const use = await zoneUse(c, zone.id);
+  // A zone that a domain serves, or that already has its apex, keeps an apex SOA and NS; an
+  // unserved zone being built up may lack them until then.
+  const hadApex = current.some((r) => r.owner === '@' && r.type === TYPE.SOA) && current.some((r) => r.owner === '@' && r.type === TYPE.NS);
+  checkZoneContent(next, { delegationOnly: use.delegationOnly, requireApex: o.requireApex ?? (use.served || hadApex) });
+  await replaceZoneRecords(c, zone.id, next);
+  return { zone, version: await zoneVersion(c, zone.id) };
+}
+
+export interface RRset { owner: string; type: string; ttl: number; records: string[] }
+
+/** Groups stored records into RRsets: apex first, then by owner and type. The TTL shown is the
+ *  lowest of the set (RFC 2181 5.2 wants them equal; an imported file may not have had that). */
+export function toRRsets(records: readonly StoredRecord[]): RRset[] {
+  const sets = new Map<string, { owner: string; type: number; ttl: number; records: string[] }>();
+  for (const r of records) {
+    const k = `${r.owner}\u0000${r.type}`;
+    const s = sets.get(k);
+    if (s) { s.records.push(r.rdata); s.ttl = Math.min(s.ttl, r.ttl); } else sets.set(k, { owner: r.owner, type: r.type, ttl: r.ttl, records: [r.rdata] });
+  }
+  return [...sets.values()]
+    .sort((a, b) => (a.owner === b.owner ? a.type - b.type : a.owner === '@' ? -1 : b.owner === '@' ? 1 : a.owner < b.owner ? -1 : 1))
+    .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort() }));
+}
