@@ -43,6 +43,11 @@ export async function lockZone(c: Client, tenantId: number, name: string): Promi
   return rows[0];
 }
 
+/** Same lock by id (a domain change that validates the zone it points at). */
+export async function lockZoneById(c: Client, zoneId: number): Promise<void> {
+  await c.query('SELECT 1 FROM zones WHERE id = $1 FOR UPDATE', [zoneId]);
+}
+
 export async function zoneVersion(c: Queryable, zoneId: number): Promise<number> {
   return (await c.query<{ version: number }>('SELECT version FROM zones WHERE id = $1', [zoneId])).rows[0].version;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
-import { lockZone } from '../../store/zones.js';
+import { lockZone, lockZoneById } from '../../store/zones.js';
 import { checkZoneContent, loadZoneRecords } from '../../store/records.js';
 import { domainChanges } from '../../store/journal-read.js';
 import { parseAbsoluteName, nameKey, NameError } from '../../dns/name.js';
@@ -35,8 +35,10 @@ export function domainOut(d: Domain) {
   };
 }
 
-/** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations). */
+/** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations).
+ *  Locks the zone row so that no RRset change slips in between the check and the commit. */
 async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
+  await lockZoneById(db, zoneId);
   checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
 }
 
