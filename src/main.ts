@@ -1,0 +1,162 @@
+// Composition root: config -> database (embedded or DATABASE_URL) -> migrate -> snapshot and change
+// feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
+import type { Logger } from 'pino';
+import type { Config, HostPort } from './config.js';
+import { createPool, checkConnection, type Pool } from './store/db.js';
+import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
+import { connectEmbedded } from './store/embedded-attach.js';
+import { migrate } from './store/migrate.js';
+import { ChangeFeed } from './store/change-feed.js';
+import { listenUdp, type UdpListener } from './server/udp.js';
+import { listenTcp, type TcpListener } from './server/tcp.js';
+import { QueryStats } from './server/query-stats.js';
+import { ListenError } from './server/listen-error.js';
+import type { QueryContext } from './server/handle-query.js';
+import { buildApp } from './api/app.js';
+import { PzcScheduler } from './pzc/scheduler.js';
+import { createLogger } from './log.js';
+
+export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
+
+/** DATABASE_URL when set; else the embedded server in the data directory (attaching to one a
+ *  running `glidepath serve` already started, so CLI commands work beside it). */
+export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>, log: Logger): Promise<Database> {
+  let url = cfg.databaseUrl;
+  let embedded: EmbeddedServer | undefined;
+  if (!url) {
+    url = await connectEmbedded(cfg.dataDir);
+    if (!url) {
+      embedded = await startEmbedded({ dataDir: cfg.dataDir, onLog: (l) => log.debug({ pg: l }, 'postgres') });
+      url = embedded.url;
+      log.info({ dataDir: cfg.dataDir }, 'embedded PostgreSQL started');
+    }
+  }
+  const pool = createPool(url);
+  try {
+    await checkConnection(pool, url);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    await embedded?.stop();
+    throw err;
+  }
+  return {
+    url, pool, embedded,
+    async close() {
+      await pool.end().catch(() => undefined);
+      if (embedded) {
+        await embedded.stop();
+        log.info('embedded PostgreSQL stopped');
+      }
+    },
+  };
+}
+
+export interface ServerOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  dns: HostPort[];
+  api: HostPort | null;
+  adminToken?: string;
+  logLevel?: string;
+  udpMaxPayload?: number;
+  tcpIdleMs?: number;
+  tcpMaxConnections?: number;
+  /** Clock for the query path (tests inject one). */
+  now?: () => number;
+  log?: Logger;
+}
+
+export interface RunningServer {
+  dnsPort(i?: number): number;
+  apiUrl(): string;
+  feed: ChangeFeed;
+  db: Database;
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(opts.logLevel ?? 'info');
+  const stops: Array<() => Promise<void>> = [];
+  let stopping: Promise<void> | undefined;
+  // Idempotent: steps run once, newest first (listeners before the feed before the database).
+  const stopAll = () => (stopping ??= (async () => {
+    for (const s of stops.reverse()) await s().catch((err: Error) => log.warn({ err: err.message }, 'stop step failed'));
+  })());
+  try {
+    const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath' }, log);
+    stops.push(() => db.close());
+    const applied = await migrate(db.pool);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+
+    const feed = new ChangeFeed(db.url, db.pool, log.child({ component: 'journal' }));
+    await feed.start();
+    stops.push(() => feed.stop());
+
+    const stats = new QueryStats();
+    const ctx: QueryContext = {
+      snapshot: () => feed.snapshot(),
+      maxUdp: opts.udpMaxPayload ?? 1232,
+      now: opts.now ?? Date.now,
+      stats,
+    };
+    const dnsLog = log.child({ component: 'dns' });
+    const ports: number[] = [];
+    for (const addr of opts.dns) {
+      // UDP first; with port 0 the TCP listener takes the port UDP was given.
+      const udp: UdpListener = await listenUdp(addr, ctx, dnsLog);
+      stops.push(() => udp.close());
+      const tcp: TcpListener = await listenTcp({ host: addr.host, port: udp.port }, ctx, dnsLog,
+        { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
+      stops.push(() => tcp.close());
+      ports.push(udp.port);
+      dnsLog.info({ address: addr.host, port: udp.port }, 'DNS listening (udp, tcp)');
+    }
+
+    const scheduler = new PzcScheduler(db.pool, log.child({ component: 'pzc' }));
+    await scheduler.start();
+    stops.push(() => scheduler.stop());
+
+    let apiUrl = '';
+    if (opts.api) {
+      const app = await buildApp({
+        pool: db.pool, log: log.child({ component: 'api' }), adminToken: opts.adminToken,
+        ready: () => feed.loaded, metrics: () => stats.render() + feedMetrics(feed),
+      });
+      stops.push(() => app.close());
+      await app.listen({ host: opts.api.host, port: opts.api.port }).catch((err: Error & { code?: string }) => {
+        throw new ListenError(opts.api!, 'tcp (API)', err);
+      });
+      const a = app.server.address();
+      const port = typeof a === 'object' && a ? a.port : opts.api.port;
+      const host = opts.api.host.includes(':') ? `[${opts.api.host}]` : opts.api.host;
+      apiUrl = `http://${host}:${port}`;
+      log.info({ url: apiUrl }, 'API listening');
+    }
+    return {
+      dnsPort: (i = 0) => ports[i],
+      apiUrl: () => apiUrl,
+      feed,
+      db,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function feedMetrics(feed: ChangeFeed): string {
+  const age = feed.caughtUpAt ? (Date.now() - feed.caughtUpAt) / 1000 : -1;
+  return [
+    '# HELP glidepath_snapshot_age_seconds Seconds since the snapshot last caught up with the journal.',
+    '# TYPE glidepath_snapshot_age_seconds gauge',
+    `glidepath_snapshot_age_seconds ${age}`,
+    '# HELP glidepath_journal_seq Last journal sequence applied to the snapshot.',
+    '# TYPE glidepath_journal_seq gauge',
+    `glidepath_journal_seq ${feed.seq}`,
+    '# HELP glidepath_domains Domains served.',
+    '# TYPE glidepath_domains gauge',
+    `glidepath_domains ${feed.snapshot().domains.size}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,38 @@
+// The query path, shared by UDP, TCP and TLS: bytes -> decode -> find the domain and answer
+// (RFC 1034 4.3.2) -> PZC cap -> encode. Synchronous and free of I/O: it reads the snapshot that is
+// current when the packet arrives and returns the response bytes (or null to drop).
+import { decodeQuery } from '../dns/query.js';
+import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
+import { resolve } from '../answer/resolve.js';
+import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { QueryStats } from './query-stats.js';
+
+export interface QueryContext {
+  snapshot(): Snapshot;
+  /** Largest UDP payload we send (GLIDEPATH_UDP_MAX_PAYLOAD). */
+  readonly maxUdp: number;
+  now(): number;
+  readonly stats?: QueryStats;
+}
+
+export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer | null {
+  const d = decodeQuery(msg);
+  if (d.kind === 'drop') return null;
+  if (d.kind === 'error') {
+    ctx.stats?.count(d.query?.qtype ?? 0, d.rcode);
+    return encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp);
+  }
+  const q = d.query;
+  let rcode: number = RCODE.NOERROR;
+  if (q.qclass !== CLASS_IN) rcode = RCODE.REFUSED; // we serve class IN only
+  else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // transfers: not offered
+  else if (q.qtype === TYPE.OPT || (q.qtype >= 128 && q.qtype < 255)) rcode = RCODE.NOTIMP; // MAILA, MAILB, TKEY...
+  if (rcode !== RCODE.NOERROR) {
+    ctx.stats?.count(q.qtype, rcode);
+    return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp);
+  }
+  const ans = resolve(ctx.snapshot(), q, ctx.now());
+  ctx.stats?.count(q.qtype, ans.rcode);
+  return encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp });
+}

@@ -1,0 +1,96 @@
+// TCP listener as RFC 7766 asks: two-octet length framing (RFC 1035 4.2.2), several queries per
+// connection answered as they are read (pipelining), partial reads and writes, an idle timeout,
+// and a cap on connections that closes the longest-idle one to make room (RFC 7766 6.2.3).
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { HostPort } from '../config.js';
+import { handleQuery, type QueryContext } from './handle-query.js';
+import { ListenError } from './listen-error.js';
+
+export interface StreamOptions { idleMs: number; maxConnections: number }
+
+export interface TcpListener { port: number; connections(): number; close(): Promise<void> }
+
+/** Frames DNS messages on a byte stream and answers each; shared by TCP and TLS. */
+export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, opts: StreamOptions,
+  touched: () => void): void {
+  let pending: Buffer = Buffer.alloc(0);
+  sock.setNoDelay(true);
+  sock.setTimeout(opts.idleMs, () => sock.destroy());
+  sock.on('error', () => undefined); // resets and the like: the 'close' that follows cleans up
+  sock.on('data', (chunk: Buffer) => {
+    touched();
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let off = 0;
+    while (pending.length - off >= 2) {
+      const len = pending.readUInt16BE(off);
+      if (pending.length - off - 2 < len) break;
+      const msg = pending.subarray(off + 2, off + 2 + len);
+      off += 2 + len;
+      let out: Buffer | null = null;
+      try {
+        out = handleQuery(msg, true, ctx);
+      } catch (err) {
+        log.error({ err }, 'query handler failed');
+      }
+      if (out) {
+        const framed = Buffer.allocUnsafe(out.length + 2);
+        framed.writeUInt16BE(out.length, 0);
+        out.copy(framed, 2);
+        // Back-pressure: stop reading while the client does not read its answers.
+        if (!sock.write(framed)) {
+          sock.pause();
+          sock.once('drain', () => sock.resume());
+        }
+      }
+    }
+    pending = off === pending.length ? Buffer.alloc(0) : pending.subarray(off);
+  });
+}
+
+/** Tracks open connections by last activity, closing the longest-idle one when over the cap. */
+export class ConnectionTable {
+  private readonly last = new Map<net.Socket, number>();
+  constructor(private readonly max: number) {}
+
+  add(sock: net.Socket): () => void {
+    if (this.last.size >= this.max) {
+      let oldest: net.Socket | undefined;
+      let t = Infinity;
+      for (const [s, at] of this.last) if (at < t) { t = at; oldest = s; }
+      oldest?.destroy();
+      if (oldest) this.last.delete(oldest);
+    }
+    this.last.set(sock, Date.now());
+    sock.on('close', () => this.last.delete(sock));
+    return () => { if (this.last.has(sock)) this.last.set(sock, Date.now()); };
+  }
+
+  get size(): number { return this.last.size; }
+
+  /** Ends every connection after its pending answers are written. */
+  drain(): void { for (const s of this.last.keys()) s.end(); }
+  destroyAll(): void { for (const s of this.last.keys()) s.destroy(); }
+}
+
+export async function listenTcp(addr: HostPort, ctx: QueryContext, log: Logger, opts: StreamOptions): Promise<TcpListener> {
+  const table = new ConnectionTable(opts.maxConnections);
+  const server = net.createServer((sock) => serveStream(sock, ctx, log, opts, table.add(sock)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new ListenError(addr, 'tcp', err)));
+    server.listen({ port: addr.port, host: addr.host, ipv6Only: addr.host.includes(':') }, () => resolve());
+  });
+  server.on('error', (err) => log.warn({ err: err.message }, 'tcp listener error'));
+  const a = server.address();
+  return {
+    port: typeof a === 'object' && a ? a.port : addr.port,
+    connections: () => table.size,
+    close: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      table.drain();
+      const timer = setTimeout(() => table.destroyAll(), 2000);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}

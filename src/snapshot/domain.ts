@@ -1,0 +1,94 @@
+// A served domain: its apex, the zone it points to, and the pending Progressive Zone Change.
+// Immutable; a change builds a new Domain and the snapshot swaps it in whole.
+import { TYPE } from '../dns/constants.js';
+import { splitName, asciiLower, labelToText } from '../dns/name.js';
+import type { CompiledZone, RRset, RR } from './zone.js';
+
+export interface PendingSwitch {
+  /** Switch time, Unix seconds (PZC times are whole seconds). */
+  readonly at: number;
+  readonly zone: CompiledZone;
+  readonly zoneId: number;
+  /** The SOA the domain serves from `at` on, with the serial the scheduler will write. */
+  readonly soa: RRset | undefined;
+}
+
+export interface Domain {
+  readonly id: number;
+  /** Lower-case absolute name with the trailing dot. */
+  readonly name: string;
+  /** Apex labels (lower-case wire form). */
+  readonly labels: readonly string[];
+  /** Lower-case key forms of the apex labels. */
+  readonly keys: readonly string[];
+  readonly zoneId: number;
+  readonly zone: CompiledZone;
+  readonly delegationOnly: boolean;
+  readonly serial: number;
+  /** The zone's SOA with the domain's serial in it (the served serial is the domain's). */
+  readonly soa: RRset | undefined;
+  readonly pzc: PendingSwitch | undefined;
+}
+
+export interface DomainRow {
+  id: number;
+  name: string;
+  zone_id: number;
+  delegation_only: boolean;
+  serial: number;
+  pzc_zone_id: number | null;
+  pzc_at: Date | null;
+  /** SOA serial inside the PZC target zone, when it has one. */
+  pzc_soa_serial?: number | null;
+}
+
+/** RFC 1982 serial increment as the database does it (next_serial in migrations/001_schema.sql). */
+export function nextSerial(cur: number, soa: number | undefined): number {
+  if (soa !== undefined && ((soa > cur && soa - cur < 2 ** 31) || (soa < cur && cur - soa > 2 ** 31))) return soa;
+  return cur >= 0xffffffff ? 1 : cur + 1;
+}
+
+/** The zone SOA with `serial` patched in: the fixed 20 octets after MNAME and RNAME start with it. */
+export function soaWithSerial(zone: CompiledZone, serial: number): RRset | undefined {
+  const soa = zone.nodes.get('')?.rrsets.get(TYPE.SOA);
+  if (!soa || soa.rrs.length === 0) return undefined;
+  const rr = soa.rrs[0];
+  const parts = rr.parts.map((p) => {
+    if (p instanceof Uint8Array && p.length === 20) {
+      const copy = new Uint8Array(p);
+      new DataView(copy.buffer).setUint32(0, serial >>> 0);
+      return copy;
+    }
+    return p;
+  });
+  const patched: RR = { ttl: rr.ttl, parts, maxLength: rr.maxLength };
+  return { type: soa.type, rrs: [patched], compress: soa.compress };
+}
+
+/** Serial field of a zone's own SOA, if any. */
+export function zoneSoaSerial(zone: CompiledZone): number | undefined {
+  const soa = zone.nodes.get('')?.rrsets.get(TYPE.SOA)?.rrs[0];
+  const fixed = soa?.parts.find((p): p is Uint8Array => p instanceof Uint8Array && p.length === 20);
+  return fixed ? new DataView(fixed.buffer, fixed.byteOffset, 20).getUint32(0) : undefined;
+}
+
+export function buildDomain(row: DomainRow, zone: CompiledZone, pzcZone: CompiledZone | undefined): Domain {
+  const labels = splitName(row.name).labels;
+  let pzc: PendingSwitch | undefined;
+  if (row.pzc_at && pzcZone) {
+    const serial = nextSerial(row.serial, zoneSoaSerial(pzcZone));
+    pzc = { at: Math.floor(row.pzc_at.getTime() / 1000), zone: pzcZone, zoneId: pzcZone.id, soa: soaWithSerial(pzcZone, serial) };
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    labels,
+    keys: labels.map((l) => asciiLower(labelToText(l))),
+    zoneId: row.zone_id,
+    zone,
+    delegationOnly: row.delegation_only,
+    serial: row.serial,
+    soa: soaWithSerial(zone, row.serial),
+    pzc,
+  };
+}

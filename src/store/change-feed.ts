@@ -1,0 +1,134 @@
+// Follows the change journal. LISTEN is only a hint that something changed: the feed always re-reads
+// the journal from the last sequence it applied, so a lost notification or a lost connection can
+// delay a change but never drop it. While the database is away the server keeps answering from the
+// snapshot it has, reconnects with backoff and jitter, and catches up.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Pool } from './db.js';
+import { loadAll, loadDelta } from './load.js';
+import { buildSnapshot, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
+import { Snapshot } from '../snapshot/snapshot.js';
+
+export const CHANNEL = 'glidepath_journal';
+
+export class ChangeFeed {
+  private snap: Snapshot = Snapshot.empty();
+  /** Last journal sequence reflected in the snapshot. */
+  seq = 0;
+  loaded = false;
+  /** Wall-clock ms when the snapshot last caught up with the journal. */
+  caughtUpAt = 0;
+  private listener: pg.Client | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private backoff = 100;
+  private readonly onBad: BadRecordHandler;
+  /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
+  onApplied: (seq: number) => void = () => undefined;
+
+  constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
+    private readonly pollMs = 5000) {
+    this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
+  }
+
+  snapshot(): Snapshot { return this.snap; }
+
+  async start(): Promise<void> {
+    // LISTEN first, then load: a change committed in between is announced and caught by seq.
+    await this.connect();
+    const t0 = Date.now();
+    const all = await loadAll(this.pool);
+    this.snap = buildSnapshot(all.domains, all.zones, this.onBad);
+    this.seq = all.seq;
+    this.loaded = true;
+    this.caughtUpAt = Date.now();
+    this.log.info({ domains: all.domains.length, zones: all.zones.size, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
+    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
+    this.pollTimer.unref();
+    this.kick();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', () => this.kick());
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('connection closed')));
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    this.listener = client;
+    this.backoff = 100;
+  }
+
+  private lost(client: pg.Client, err: Error): void {
+    if (this.listener !== client || this.stopped) return;
+    this.listener = undefined;
+    this.log.warn({ err: err.message }, 'journal listener lost; answering from the current snapshot while reconnecting');
+    client.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delay = this.backoff * (0.5 + Math.random());
+    this.backoff = Math.min(this.backoff * 2, 10_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect().then(() => {
+        this.log.info('journal listener reconnected; catching up');
+        this.kick();
+      }, (err: Error) => {
+        this.log.warn({ err: err.message }, 'journal listener reconnect failed');
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  /** Runs a catch-up now, or right after the one in progress. */
+  kick(): void {
+    if (!this.loaded || this.stopped) return;
+    if (this.running) { this.again = true; return; }
+    this.running = this.catchUp().catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
+      if (!this.listener) this.scheduleReconnect();
+    }).finally(() => {
+      this.running = undefined;
+      if (this.again) { this.again = false; this.kick(); }
+    });
+  }
+
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const delta = await loadDelta(this.pool, this.seq, new Set(this.snap.zones.keys()));
+      if (!delta) break;
+      this.snap = applyDelta(this.snap, delta, this.onBad);
+      this.seq = delta.seq;
+      this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
+      this.onApplied(delta.seq);
+    }
+    this.caughtUpAt = Date.now();
+  }
+
+  /** Resolves once the snapshot reflects at least `seq` (tests and the API's read-your-writes). */
+  async waitFor(seq: number, timeoutMs = 5000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (this.seq < seq) {
+      if (Date.now() > end) return false;
+      this.kick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
+    await this.running;
+    const l = this.listener;
+    this.listener = undefined;
+    await l?.end().catch(() => undefined);
+  }
+}

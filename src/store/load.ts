@@ -1,0 +1,116 @@
+// Reads what the snapshot is built from: domain rows, zone records, and the journal position they
+// correspond to, all in one REPEATABLE READ transaction so the three agree.
+import type { Pool, Client } from './db.js';
+import type { StoredRecord } from './records.js';
+import type { DomainRow } from '../snapshot/domain.js';
+import type { ScheduledRRset } from '../snapshot/zone.js';
+
+export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[] }
+
+export interface JournalEntry {
+  seq: number;
+  entity: 'zone' | 'records' | 'domain';
+  action: string;
+  zone_id: number | null;
+  domain_name: string | null;
+  details: { old_zone_id?: number; pzc_zone_id?: number | null };
+}
+
+export interface Loaded {
+  seq: number;
+  domains: DomainRow[];
+  zones: Map<number, ZoneData>;
+}
+
+const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial, pzc_zone_id, pzc_at';
+
+async function readOnly<T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
+async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneData>> {
+  const zones = new Map<number, ZoneData>(ids.map((id) => [id, { records: [], schedules: [] }]));
+  if (ids.length === 0) return zones;
+  const { rows } = await c.query<StoredRecord & { zone_id: number }>(
+    'SELECT zone_id, owner, type, ttl, rdata FROM records WHERE zone_id = ANY($1::bigint[])', [ids]);
+  for (const r of rows) zones.get(r.zone_id)!.records.push({ owner: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata });
+  const sched = await c.query<ScheduledRRset & { zone_id: number }>(
+    'SELECT zone_id, owner, type, ttl, rdatas, at FROM scheduled_rrsets WHERE zone_id = ANY($1::bigint[]) AND failed IS NULL', [ids]);
+  for (const r of sched.rows) zones.get(r.zone_id)!.schedules.push({ owner: r.owner, type: r.type, ttl: r.ttl, rdatas: r.rdatas, at: r.at });
+  return zones;
+}
+
+function referencedZones(domains: DomainRow[]): number[] {
+  const ids = new Set<number>();
+  for (const d of domains) {
+    ids.add(d.zone_id);
+    if (d.pzc_zone_id !== null) ids.add(d.pzc_zone_id);
+  }
+  return [...ids];
+}
+
+/** Everything served, for the first snapshot. */
+export async function loadAll(pool: Pool): Promise<Loaded> {
+  return readOnly(pool, async (c) => {
+    const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
+    const domains = (await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains`)).rows;
+    return { seq, domains, zones: await zoneRecords(c, referencedZones(domains)) };
+  });
+}
+
+export interface Delta {
+  seq: number;
+  entries: JournalEntry[];
+  /** Current rows of every domain named in the entries or serving (or about to serve) a changed zone. */
+  domains: DomainRow[];
+  /** Names from the entries that no longer exist. */
+  goneDomains: string[];
+  /** Fresh records of changed zones still in use, and of zones newly referenced. */
+  zones: Map<number, ZoneData>;
+  changedZones: number[];
+}
+
+/** What changed after `since`, and the current data of everything it touched. */
+export async function loadDelta(pool: Pool, since: number, knownZones: ReadonlySet<number>, limit = 5000): Promise<Delta | undefined> {
+  return readOnly(pool, async (c) => {
+    const entries = (await c.query<JournalEntry>(
+      'SELECT seq, entity, action, zone_id, domain_name, details FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [since, limit])).rows;
+    if (entries.length === 0) return undefined;
+    const zoneIds = new Set<number>();
+    const names = new Set<string>();
+    for (const e of entries) {
+      if (e.entity === 'domain') {
+        if (e.domain_name) names.add(e.domain_name);
+      } else if (e.zone_id !== null) {
+        zoneIds.add(e.zone_id);
+      }
+    }
+    const changedZones = [...zoneIds];
+    const domains = (await c.query<DomainRow>(
+      `SELECT ${DOMAIN_COLUMNS} FROM domains
+        WHERE name = ANY($1::text[]) OR zone_id = ANY($2::bigint[]) OR pzc_zone_id = ANY($2::bigint[])`,
+      [[...names], changedZones])).rows;
+    const present = new Set(domains.map((d) => d.name));
+    const need = referencedZones(domains).filter((id) => zoneIds.has(id) || !knownZones.has(id));
+    return {
+      seq: entries[entries.length - 1].seq,
+      entries,
+      domains,
+      goneDomains: [...names].filter((n) => !present.has(n)),
+      zones: await zoneRecords(c, need),
+      changedZones,
+    };
+  });
+}

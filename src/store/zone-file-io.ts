@@ -1,0 +1,102 @@
+// Master files in and out of the database: `glidepath import` and `glidepath export`.
+import type { Pool } from './db.js';
+import { tx } from './db.js';
+import { parseZoneFile, ZoneFileError } from '../zonefile/parse.js';
+import { writeZoneFile } from '../zonefile/write.js';
+import { formatRdata, parseRdata } from '../dns/rdata.js';
+import { TYPE } from '../dns/constants.js';
+import { parseAbsoluteName, relativeKey, nameToText, NameError } from '../dns/name.js';
+import { checkZoneContent, replaceZoneRecords, ZoneContentError, resolveZoneName, type StoredRecord } from './records.js';
+import type { ZoneFileRecord } from '../zonefile/parse.js';
+
+export class ImportError extends Error {}
+export class NotFoundError extends Error {}
+
+export interface ImportOptions {
+  file: string;
+  domain?: string;
+  zone?: string;
+  tenant: string;
+  delegationOnly: boolean;
+  actor: string;
+}
+
+/** The stored form of parsed master-file records (owners and rdata names relative to the apex). */
+export function toStored(records: readonly ZoneFileRecord[]): StoredRecord[] {
+  return records.map((r) => ({
+    owner: r.owner.relative ? (r.owner.labels.length ? relativeKey(r.owner.labels) : '@') : relativeKey(r.owner.labels),
+    type: r.type,
+    ttl: r.ttl,
+    rdata: formatRdata(r.type, r.parts),
+  }));
+}
+
+/** First $ORIGIN of the file, used when no --domain is given. */
+function originOf(text: string): string | undefined {
+  const m = /^\$ORIGIN[ \t]+(\S+)/im.exec(text);
+  return m?.[1];
+}
+
+export async function importZoneFile(pool: Pool, text: string, o: ImportOptions) {
+  const domainText = o.domain ?? originOf(text);
+  if (!domainText) throw new ImportError(`${o.file}: no --domain given and no $ORIGIN in the file`);
+  let apex: string[];
+  try { apex = parseAbsoluteName(domainText); } catch (err) { throw new ImportError(`${o.file}: domain "${domainText}": ${(err as Error).message}`); }
+  const domain = nameToText(apex).toLowerCase();
+  const zoneName = o.zone ?? domain.replace(/\.$/, '');
+  let stored: StoredRecord[];
+  try {
+    stored = toStored(parseZoneFile(text, { origin: apex }));
+    checkZoneContent(stored, { delegationOnly: o.delegationOnly, requireApex: true });
+  } catch (err) {
+    if (err instanceof ZoneFileError) throw new ImportError(`${o.file}:${err.line}: ${err.message}`);
+    if (err instanceof ZoneContentError || err instanceof NameError) throw new ImportError(`${o.file}: ${err.message}`);
+    throw err;
+  }
+  return tx(pool, o.actor, async (c) => {
+    await c.query('INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [o.tenant]);
+    const tenantId = (await c.query<{ id: number }>('SELECT id FROM tenants WHERE name = $1', [o.tenant])).rows[0].id;
+    const zoneId = (await c.query<{ id: number }>(
+      `INSERT INTO zones (tenant_id, name) VALUES ($1, $2)
+       ON CONFLICT (tenant_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, [tenantId, zoneName])).rows[0].id;
+    await replaceZoneRecords(c, zoneId, stored);
+    const existing = (await c.query<{ tenant_id: number }>('SELECT tenant_id FROM domains WHERE name = $1 FOR UPDATE', [domain])).rows[0];
+    if (existing && existing.tenant_id !== tenantId) throw new ImportError(`${o.file}: domain ${domain} belongs to another tenant`);
+    if (existing) {
+      await c.query('UPDATE domains SET zone_id = $2, delegation_only = $3 WHERE name = $1', [domain, zoneId, o.delegationOnly]);
+    } else {
+      await c.query('INSERT INTO domains (name, tenant_id, zone_id, delegation_only) VALUES ($1, $2, $3, $4)',
+        [domain, tenantId, zoneId, o.delegationOnly]);
+    }
+    const serial = (await c.query<{ serial: number }>('SELECT serial FROM domains WHERE name = $1', [domain])).rows[0].serial;
+    return { domain, zone: zoneName, records: stored.length, serial };
+  });
+}
+
+/** The master file a domain serves now: its zone (the PZC target once the switch time has passed),
+ *  with the domain's serial in the SOA. */
+export async function exportDomain(pool: Pool, name: string): Promise<string> {
+  let apex: string[];
+  try { apex = parseAbsoluteName(name); } catch (err) { throw new NotFoundError(`"${name}": ${(err as Error).message}`); }
+  const key = nameToText(apex).toLowerCase();
+  const d = (await pool.query<{ zone_id: number; serial: number }>(
+    `SELECT CASE WHEN pzc_at <= now() THEN pzc_zone_id ELSE zone_id END AS zone_id, serial FROM domains WHERE name = $1`, [key])).rows[0];
+  if (!d) throw new NotFoundError(`no domain ${key}`);
+  const rows = (await pool.query<StoredRecord>('SELECT owner, type, ttl, rdata FROM records WHERE zone_id = $1', [d.zone_id])).rows;
+  return zoneText(apex, rows, d.serial);
+}
+
+export function zoneText(apex: string[], rows: readonly StoredRecord[], serial?: number): string {
+  return writeZoneFile(apex, rows.map((r) => {
+    let parts = parseRdata(r.type, r.rdata, resolveZoneName);
+    if (r.type === TYPE.SOA && serial !== undefined) {
+      parts = parts.map((p) => {
+        if (!(p instanceof Uint8Array) || p.length !== 20) return p;
+        const copy = new Uint8Array(p);
+        new DataView(copy.buffer).setUint32(0, serial >>> 0);
+        return copy;
+      });
+    }
+    return { owner: resolveZoneName(r.owner), ttl: r.ttl, type: r.type, parts };
+  }));
+}
