@@ -1,0 +1,189 @@
+// Presentation-format helpers for rdata (RFC 1035 5.1): tokenizing with quotes and escapes,
+// character-strings, numbers, addresses, hex and base64.
+import { RdataError } from './rdata-error.js';
+
+export interface Token { text: string; quoted: boolean }
+
+/** Splits rdata text on whitespace; "..." is one token (quotes removed, escapes kept for decoding). */
+export function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; continue; }
+    if (c === '"') {
+      let j = i + 1;
+      let t = '';
+      while (j < n && text[j] !== '"') {
+        if (text[j] === '\\' && j + 1 < n) { t += text[j] + text[j + 1]; j += 2; continue; }
+        t += text[j++];
+      }
+      if (j >= n) throw new RdataError('unterminated quoted string');
+      out.push({ text: t, quoted: true });
+      i = j + 1;
+      continue;
+    }
+    let j = i;
+    let t = '';
+    while (j < n && !' \t\n\r'.includes(text[j])) {
+      if (text[j] === '\\' && j + 1 < n) { t += text[j] + text[j + 1]; j += 2; continue; }
+      t += text[j++];
+    }
+    out.push({ text: t, quoted: false });
+    i = j;
+  }
+  return out;
+}
+
+/** Decodes \X and \DDD escapes into octets (a binary string: one char per octet). */
+export function unescape(s: string): string {
+  if (!s.includes('\\')) return utf8Octets(s);
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c !== '\\') { out += utf8Octets(c); continue; }
+    const d = s.slice(i + 1, i + 4);
+    if (/^[0-9]{3}$/.test(d)) {
+      const v = Number(d);
+      if (v > 255) throw new RdataError(`escape \\${d} is over 255`);
+      out += String.fromCharCode(v);
+      i += 3;
+    } else if (i + 1 < s.length) {
+      out += utf8Octets(s[i + 1]);
+      i += 1;
+    } else {
+      throw new RdataError('dangling backslash');
+    }
+  }
+  return out;
+}
+
+/** Text outside ASCII is taken as UTF-8 octets (a TXT record may carry any octets). */
+function utf8Octets(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7e) return Buffer.from(s, 'utf8').toString('latin1');
+  }
+  return s;
+}
+
+/** One <character-string> (RFC 1035 3.3): a length octet and at most 255 octets. */
+export function characterString(tok: Token, what: string): Uint8Array {
+  const raw = unescape(tok.text);
+  if (raw.length > 255) throw new RdataError(`${what}: a character-string is at most 255 octets, this one is ${raw.length} (split it into several quoted strings)`);
+  const b = new Uint8Array(raw.length + 1);
+  b[0] = raw.length;
+  for (let i = 0; i < raw.length; i++) b[i + 1] = raw.charCodeAt(i);
+  return b;
+}
+
+/** Quoted presentation of octets, escaping ", \ and non-printables as \DDD. */
+export function quote(b: Uint8Array, start = 0, end = b.length): string {
+  let s = '"';
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c === 0x22 || c === 0x5c) s += '\\' + String.fromCharCode(c);
+    else if (c < 0x20 || c > 0x7e) s += '\\' + String(c).padStart(3, '0');
+    else s += String.fromCharCode(c);
+  }
+  return s + '"';
+}
+
+export function uint(text: string, bits: 8 | 16 | 32, what: string): number {
+  if (!/^[0-9]+$/.test(text)) throw new RdataError(`${what}: "${text}" is not a whole number`);
+  const v = Number(text);
+  const max = bits === 32 ? 0xffffffff : (1 << bits) - 1;
+  if (v > max) throw new RdataError(`${what}: ${text} is over ${max}`);
+  return v;
+}
+
+/** A TTL-style duration (BIND: 1h30m, 2d, 1w) or plain seconds, for the SOA timers. */
+export function duration(text: string, what: string): number {
+  if (/^[0-9]+$/.test(text)) return uint(text, 32, what);
+  const m = text.toLowerCase().match(/^([0-9]+[smhdw])+$/);
+  if (!m) throw new RdataError(`${what}: "${text}" is not a number of seconds or a duration like 1h30m`);
+  let total = 0;
+  for (const part of text.toLowerCase().matchAll(/([0-9]+)([smhdw])/g)) {
+    total += Number(part[1]) * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[part[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+  }
+  if (total > 0xffffffff) throw new RdataError(`${what}: ${text} is too long`);
+  return total;
+}
+
+export function ipv4(text: string, what = 'A'): Uint8Array {
+  const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$/.exec(text);
+  if (!m) throw new RdataError(`${what}: "${text}" is not an IPv4 address`);
+  const b = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const v = Number(m[i + 1]);
+    if (v > 255 || (m[i + 1].length > 1 && m[i + 1][0] === '0')) throw new RdataError(`${what}: "${text}" is not an IPv4 address`);
+    b[i] = v;
+  }
+  return b;
+}
+
+export function ipv6(text: string, what = 'AAAA'): Uint8Array {
+  const bad = () => new RdataError(`${what}: "${text}" is not an IPv6 address`);
+  if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.length > 45) throw bad();
+  let head = text;
+  if (text.includes('.')) {
+    // An embedded IPv4 address (RFC 4291 2.2 form 3) stands for the last two groups.
+    const lastColon = text.lastIndexOf(':');
+    const v4 = ipv4(text.slice(lastColon + 1), what);
+    head = text.slice(0, lastColon + 1) + ((v4[0] << 8) | v4[1]).toString(16) + ':' + ((v4[2] << 8) | v4[3]).toString(16);
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) throw bad();
+  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => {
+    if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) throw bad();
+    return parseInt(g, 16);
+  }));
+  const left = parse(halves[0]);
+  const right = halves.length === 2 ? parse(halves[1]) : [];
+  let groups: number[];
+  if (halves.length === 2) {
+    const fill = 8 - left.length - right.length;
+    if (fill < 1) throw bad();
+    groups = [...left, ...new Array<number>(fill).fill(0), ...right];
+  } else {
+    groups = left;
+  }
+  if (groups.length !== 8) throw bad();
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) { b[2 * i] = groups[i] >> 8; b[2 * i + 1] = groups[i] & 0xff; }
+  return b;
+}
+
+/** RFC 5952 text form: lower case, the longest run of two or more zero groups as "::". */
+export function ipv6Text(b: Uint8Array, off = 0): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return hex(g.slice(0, best)) + '::' + hex(g.slice(best + bestLen));
+}
+
+export function hexBytes(text: string, what: string): Uint8Array {
+  const t = text.replace(/\s+/g, '');
+  if (t.length % 2 !== 0 || !/^[0-9A-Fa-f]*$/.test(t)) throw new RdataError(`${what}: "${text.slice(0, 40)}" is not an even number of hex digits`);
+  return Uint8Array.from(Buffer.from(t, 'hex'));
+}
+
+export function base64Bytes(text: string, what: string): Uint8Array {
+  const t = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.length % 4 !== 0) throw new RdataError(`${what}: not valid base64`);
+  return Uint8Array.from(Buffer.from(t, 'base64'));
+}
+
+export function hexText(b: Uint8Array, start = 0, end = b.length): string {
+  return Buffer.from(b.subarray(start, end)).toString('hex').toUpperCase();
+}
