@@ -10,6 +10,7 @@ import { ChangeFeed } from './store/change-feed.js';
 import { listenUdp, type UdpListener } from './server/udp.js';
 import { listenTcp, type TcpListener } from './server/tcp.js';
 import { QueryStats } from './server/query-stats.js';
+import { ResponseCache } from './server/response-cache.js';
 import { ListenError } from './server/listen-error.js';
 import type { QueryContext } from './server/handle-query.js';
 import { buildApp } from './api/app.js';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   tcpMaxConnections?: number;
   /** Clock for the query path (tests inject one). */
   now?: () => number;
+  /** The encoded-response cache (on by default; GLIDEPATH_RESPONSE_CACHE=off disables it). */
+  responseCache?: boolean;
   log?: Logger;
 }
 
@@ -93,11 +96,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stops.push(() => feed.stop());
 
     const stats = new QueryStats();
+    const maxUdp = opts.udpMaxPayload ?? 1232;
     const ctx: QueryContext = {
       snapshot: () => feed.snapshot(),
-      maxUdp: opts.udpMaxPayload ?? 1232,
+      maxUdp,
       now: opts.now ?? Date.now,
       stats,
+      // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
+      cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
     };
     const dnsLog = log.child({ component: 'dns' });
     const ports: number[] = [];

@@ -7,6 +7,7 @@ import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
+import type { ResponseCache } from './response-cache.js';
 
 export interface QueryContext {
   snapshot(): Snapshot;
@@ -14,9 +15,20 @@ export interface QueryContext {
   readonly maxUdp: number;
   now(): number;
   readonly stats?: QueryStats;
+  readonly cache?: ResponseCache;
 }
 
 export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer | null {
+  const snap = ctx.snapshot();
+  // Fast path: a cached response to the same question, patched for this query.
+  const probe = ctx.cache?.probe(msg, tcp);
+  if (probe) {
+    const hit = ctx.cache!.get(probe, msg, snap);
+    if (hit) {
+      ctx.stats?.count(probe.qtype, hit.rcode);
+      return hit.bytes;
+    }
+  }
   const d = decodeQuery(msg);
   if (d.kind === 'drop') return null;
   if (d.kind === 'error') {
@@ -32,7 +44,9 @@ export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): B
     ctx.stats?.count(q.qtype, rcode);
     return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp);
   }
-  const ans = resolve(ctx.snapshot(), q, ctx.now());
+  const ans = resolve(snap, q, ctx.now());
   ctx.stats?.count(q.qtype, ans.rcode);
-  return encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp });
+  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp });
+  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
+  return out;
 }

@@ -1,0 +1,103 @@
+// A cache of encoded responses, keyed by what decides the answer: query name (lower-case wire
+// form), type, and the size limit (EDNS and transport). A hit copies the bytes and patches the ID,
+// the RD/CD bits and the question (the client's case), skipping decode, lookup and encode.
+//
+// Correctness: an entry remembers the Domain object it was answered from; a change to the domain
+// or its zone builds a new Domain, so the entry no longer matches and is answered afresh (per-domain
+// invalidation without bookkeeping). Names no domain encloses remember the snapshot instead. Domains
+// with a pending PZC or RRset change are never cached, so no cached TTL can exceed a cap.
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { Domain } from '../snapshot/domain.js';
+
+interface Entry {
+  readonly bytes: Buffer;
+  readonly domain: Domain | undefined;
+  readonly snapshot: Snapshot | undefined;
+  readonly qtype: number;
+  readonly rcode: number;
+}
+
+/** What the cheap pre-parse of a query found: enough to key the cache. */
+export interface CacheProbe {
+  key: string;
+  qtype: number;
+  questionEnd: number;
+}
+
+export class ResponseCache {
+  private readonly map = new Map<string, Entry>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly maxEntries = 200_000, private readonly maxUdp = 1232) {}
+
+  /** Keys only the plain case: QUERY, one IN question, nothing else but an EDNS(0) OPT without
+   *  options. Anything else returns undefined and takes the full path. */
+  probe(msg: Uint8Array, tcp: boolean): CacheProbe | undefined {
+    const n = msg.length;
+    if (n < 17 || (msg[2] & 0xf8) !== 0 || msg[4] !== 0 || msg[5] !== 1 || msg[6] | msg[7] | msg[8] | msg[9] || msg[10] !== 0) return undefined;
+    const ar = msg[11];
+    if (ar > 1) return undefined;
+    let p = 12;
+    let key = '';
+    for (;;) {
+      const len = msg[p];
+      if (len === 0) break;
+      if (len > 63 || p + len + 1 >= n) return undefined;
+      key += String.fromCharCode(len);
+      for (let i = p + 1; i <= p + len; i++) {
+        const c = msg[i];
+        key += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+      }
+      p += len + 1;
+      if (p > 12 + 255) return undefined;
+    }
+    p++;
+    if (p + 4 > n) return undefined;
+    const qtype = (msg[p] << 8) | msg[p + 1];
+    if (msg[p + 2] !== 0 || msg[p + 3] !== 1) return undefined; // class IN only
+    const questionEnd = p + 4;
+    let limit = 512;
+    if (ar === 1) {
+      // OPT: root owner, type 41, version 0, no options, and nothing after it.
+      const o = questionEnd;
+      if (o + 11 !== n || msg[o] !== 0 || msg[o + 1] !== 0 || msg[o + 2] !== 41 || msg[o + 6] !== 0 || msg[o + 9] !== 0 || msg[o + 10] !== 0) return undefined;
+      const size = Math.max(512, (msg[o + 3] << 8) | msg[o + 4]);
+      limit = size < this.maxUdp ? size : this.maxUdp;
+    } else if (questionEnd !== n) {
+      return undefined;
+    }
+    if (tcp) limit = 65535;
+    return { key: `${key}|${qtype}|${limit}|${ar}`, qtype, questionEnd };
+  }
+
+  /** The cached response for this query, patched for it; undefined on a miss. */
+  get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot): { bytes: Buffer; rcode: number } | undefined {
+    const e = this.map.get(probe.key);
+    if (!e || (e.domain ? snap.domains.get(e.domain.name) !== e.domain : e.snapshot !== snap)) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    const out = Buffer.allocUnsafe(e.bytes.length);
+    e.bytes.copy(out);
+    out[0] = msg[0];
+    out[1] = msg[1];
+    out[2] = (out[2] & 0xfe) | (msg[2] & 0x01); // RD copied
+    out[3] = (out[3] & 0xef) | (msg[3] & 0x10); // CD copied
+    for (let i = 12; i < probe.questionEnd; i++) out[i] = msg[i]; // the question as sent
+    return { bytes: out, rcode: e.rcode };
+  }
+
+  set(probe: CacheProbe, bytes: Buffer, domain: Domain | undefined, snap: Snapshot, rcode: number): void {
+    if (domain && (domain.pzc || domain.zone.pending.size > 0)) return; // TTLs change every second
+    if (this.map.size >= this.maxEntries) {
+      // Evict the oldest insertions (Map keeps insertion order).
+      const it = this.map.keys();
+      for (let i = 0; i < this.maxEntries / 10; i++) this.map.delete(it.next().value as string);
+    }
+    this.map.set(probe.key, { bytes, domain, snapshot: domain ? undefined : snap, qtype: probe.qtype, rcode });
+  }
+
+  get size(): number { return this.map.size; }
+}
