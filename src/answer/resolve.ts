@@ -73,10 +73,14 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
     const r = lookup(zone, keys, q.qtype, domain.delegationOnly);
     switch (r.kind) {
-      case 'hit':
-        ans.answer.push(capped({ owner, set: r.set }, pendingCap(zone, r.key, r.set.type, nowMs)));
+      case 'hit': {
+        // The apex SOA carries the domain's serial, not the zone's: a shared zone serves each
+        // domain with its own serial, bumped on every change that domain sees.
+        const set = r.set.type === TYPE.SOA && r.key === '' && view.soa ? view.soa : r.set;
+        ans.answer.push(capped({ owner, set }, pendingCap(zone, r.key, r.set.type, nowMs)));
         addTargetAddresses(ans, zone, domain, r.set);
         return ans;
+      }
       case 'nodata':
         negative(pendingCap(zone, keys.join('.'), q.qtype, nowMs));
         return ans;

@@ -1,0 +1,49 @@
+// Starts a whole Glidepath (real database, real sockets on port 0) for a suite.
+import { after } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { freshDatabase, type TestDatabase } from './db.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/main.js';
+import { importZoneFile } from '../../src/store/zone-file-io.js';
+import { createLogger } from '../../src/log.js';
+
+export const SHARED = new URL('../../../../shared/', import.meta.url);
+
+export interface TestServer extends RunningServer { database: TestDatabase }
+
+export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const database = await freshDatabase();
+  const server = await startServer({
+    databaseUrl: database.url,
+    dns: [{ host: '127.0.0.1', port: 0 }],
+    api: { host: '127.0.0.1', port: 0 },
+    adminToken: 'test-admin-token',
+    log: createLogger(process.env.GLIDEPATH_TEST_LOG ?? 'silent'),
+    ...opts,
+  });
+  const s = Object.assign(server, { database });
+  after(async () => {
+    await server.stop();
+    await database.drop();
+  });
+  return s;
+}
+
+/** Imports a master file through the same path as `glidepath import`, and waits until served. */
+export async function importFile(s: TestServer, path: string | URL, o: { domain?: string; delegationOnly?: boolean; zone?: string } = {}) {
+  const text = await readFile(path, 'utf8');
+  return importText(s, text, { ...o, file: String(path) });
+}
+
+export async function importText(s: TestServer, text: string, o: { domain?: string; delegationOnly?: boolean; zone?: string; file?: string } = {}) {
+  const out = await importZoneFile(s.db.pool, text, {
+    file: o.file ?? 'inline', domain: o.domain, zone: o.zone, tenant: 'default', delegationOnly: o.delegationOnly ?? false, actor: 'test',
+  });
+  await settle(s);
+  return out;
+}
+
+/** Waits until the snapshot reflects everything committed so far. */
+export async function settle(s: RunningServer): Promise<void> {
+  const seq = (await s.db.pool.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
+  if (!(await s.feed.waitFor(seq))) throw new Error(`snapshot did not reach journal seq ${seq}`);
+}
