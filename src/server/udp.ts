@@ -6,6 +6,8 @@ import type { HostPort } from '../config.js';
 import { handleQuery, type QueryContext } from './handle-query.js';
 import { ListenError } from './listen-error.js';
 
+const UDP_RECV_BUFFER = 4 << 20;
+
 export interface UdpListener { port: number; close(): Promise<void> }
 
 export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger): Promise<UdpListener> {
@@ -26,6 +28,9 @@ export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger):
     sock.bind(addr.port, addr.host, () => resolve());
   });
   sock.on('error', (err) => log.warn({ err: err.message }, 'udp socket error'));
+  // A burst must queue in the kernel, not be dropped: ask for a large receive buffer (Linux caps
+  // it at net.core.rmem_max without error).
+  try { sock.setRecvBufferSize(UDP_RECV_BUFFER); } catch { /* keep the system default */ }
   return {
     port: sock.address().port,
     close: () => new Promise<void>((r) => sock.close(() => r())),
