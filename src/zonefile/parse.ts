@@ -94,6 +94,17 @@ export function parseTtl(tok: string): number | undefined {
   return total;
 }
 
+/** The `$ORIGIN` a file opens with (before any record), if it names one: an upload without a
+ *  stated origin is read relative to it, as `named-checkzone` reads a file against its origin. */
+export function leadingOrigin(text: string): string | undefined {
+  for (const l of logicalLines(text)) {
+    const first = nextToken(l.text, 0)!;
+    if (first.tok.toUpperCase() === '$ORIGIN') return nextToken(l.text, first.end)?.tok;
+    if (!first.tok.startsWith('$')) return undefined;
+  }
+  return undefined;
+}
+
 export function parseZoneFile(text: string, opts: ParseOptions): ZoneFileRecord[] {
   const apex = opts.origin;
   let origin: string[] = [...apex];

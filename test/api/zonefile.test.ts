@@ -37,7 +37,8 @@ test('GET writes the zone out under ?origin=, and it reads back the same', async
   const g = await api.call('GET', `${F}?origin=files.example`, { token: tok });
   assert.equal(g.status, 200);
   assert.match(String(g.headers['content-type']), /^text\/dns/);
-  assert.match(g.text, /www\.files\.example\.\s+300\s+IN\s+A\s+192\.0\.2\.80/);
+  assert.match(g.text, /^\$ORIGIN files\.example\.\n/);
+  assert.match(g.text, /(^|\n)www\s+300\s+IN\s+A\s+192\.0\.2\.80\n/);
   assert.match(g.text, /SOA/);
   const before = await rows();
   const again = await api.call('PUT', `${F}?origin=files.example`, { token: tok, raw: g.text });
@@ -47,10 +48,11 @@ test('GET writes the zone out under ?origin=, and it reads back the same', async
 
 test('without ?origin=, the origin is the domain pointing at the zone, else the zone name', async () => {
   const plain = await api.call('GET', F, { token: tok });
-  assert.match(plain.text, /(^|\n)www\.files\.\s+300\s+IN\s+A/, 'origin "files." (the zone name)');
+  assert.match(plain.text, /^\$ORIGIN files\.\n/, 'origin "files." (the zone name)');
   assert.equal((await api.call('POST', '/v1/domains', { token: tok, body: { name: 'served.example', zone: 'files' } })).status, 201);
   const served = await api.call('GET', F, { token: tok });
-  assert.match(served.text, /www\.served\.example\.\s+300\s+IN\s+A/);
+  assert.match(served.text, /^\$ORIGIN served\.example\.\n/);
+  assert.match(served.text, /(^|\n)www\s+300\s+IN\s+A/);
 });
 
 test('a bad line is a 422 naming it, and nothing changes', async () => {

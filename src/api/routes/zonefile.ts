@@ -1,6 +1,6 @@
 // A zone as an RFC 1035 master file: PUT replaces all its records atomically, GET writes it out.
-// The origin is ?origin=, else the first domain (by name) that points at the zone, else the zone
-// name. This plugin is encapsulated: it takes text/dns only, and a larger body than the JSON routes.
+// The origin is ?origin=, else (for an upload) the $ORIGIN the file opens with, else the first
+// domain (by name) that points at the zone, else the zone name. This plugin is encapsulated: it takes text/dns only, and a larger body than the JSON routes.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { ZONE_FILE_LIMIT } from '../app.js';
@@ -8,7 +8,7 @@ import { caller, tenantFor } from '../auth.js';
 import { findZone, servingDomains } from '../../store/zones.js';
 import { loadZoneRecords } from '../../store/records.js';
 import { toStored, zoneText } from '../../store/zone-file-io.js';
-import { parseZoneFile } from '../../zonefile/parse.js';
+import { parseZoneFile, leadingOrigin } from '../../zonefile/parse.js';
 import { parseAbsoluteName, NameError } from '../../dns/name.js';
 import type { Client, Pool } from '../../store/db.js';
 import { tx } from '../../store/db.js';
@@ -18,11 +18,11 @@ import { obj, str, responses, tenantQuery, ZONE_NAME, ifMatchHeader } from '../s
 
 type Q = { tenant?: string; origin?: string };
 const params = obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']);
-const query = obj({ ...tenantQuery, origin: str({ description: 'Origin of relative names; default: the first domain pointing at the zone, else the zone name.' }) });
+const query = obj({ ...tenantQuery, origin: str({ description: 'Origin of relative names; default: (PUT) the $ORIGIN the file opens with, else the first domain pointing at the zone, else the zone name.' }) });
 
-async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q }>, zone: { id: number; name: string }): Promise<{ apex: string[]; serial?: number }> {
+async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q }>, zone: { id: number; name: string }, file?: string): Promise<{ apex: string[]; serial?: number }> {
   const domains = await servingDomains(db, zone.id);
-  const text = req.query.origin ?? domains[0]?.name ?? zone.name;
+  const text = req.query.origin ?? (file === undefined ? undefined : leadingOrigin(file)) ?? domains[0]?.name ?? zone.name;
   let apex: string[];
   try {
     apex = parseAbsoluteName(text);
@@ -53,7 +53,7 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
       const tenantId = await tenantFor(req, db, false);
       const zone = tenantId === null ? undefined : await findZone(db, tenantId, req.params.zone);
       if (!zone) throw notFound(`zone "${req.params.zone}"`);
-      const { apex } = await originOf(db, req, zone);
+      const { apex } = await originOf(db, req, zone, req.body);
       const records = toStored(parseZoneFile(req.body, { origin: apex }));
       const r = await editZone(db, req, tenantId, req.params.zone, () => records, { requireApex: true });
       return { version: r.version, records: records.length };
