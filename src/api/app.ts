@@ -18,6 +18,7 @@ import { zoneRoutes } from './routes/zones.js';
 import { rrsetRoutes } from './routes/rrsets.js';
 import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
+import { pzcRoutes } from './routes/pzc.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -103,7 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(rrsetRoutes, { ctx });
   await app.register(zoneFileRoutes, { ctx });
   await app.register(domainRoutes, { ctx });
-  // A routes/pzc.ts registers here the same way.
+  await app.register(pzcRoutes, { ctx });
   await app.ready();
   // Typed with our pino Logger; main.ts and the tests only need the plain instance.
   return app as unknown as FastifyInstance;

@@ -17,7 +17,7 @@ type Q = { tenant?: string };
 const nameParams = obj({ name: str({ maxLength: 1024 }) }, ['name']);
 
 /** Stored key of a domain name; null when it is not a valid name (or the root). */
-function domainKey(text: string): string | null {
+export function domainKey(text: string): string | null {
   try {
     const labels = parseAbsoluteName(text);
     return labels.length ? nameKey(labels) : null;
@@ -37,7 +37,7 @@ export function domainOut(d: Domain) {
 
 /** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations).
  *  Locks the zone row so that no RRset change slips in between the check and the commit. */
-async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
+export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
   await lockZoneById(db, zoneId);
   checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
 }

@@ -25,7 +25,7 @@ const change = {
 type Change = { owner: string; type: string; ttl?: number; records?: string[]; delete?: true };
 
 /** Owner key and type code of an RRset address; 422 when either is not valid DNS. */
-function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: number } {
+export function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: number } {
   const problems: { path: string; problem: string }[] = [];
   let key = '@';
   try { key = ownerKey(owner); } catch (e) { if (e instanceof NameError) problems.push({ path: `${at}owner`, problem: e.message }); else throw e; }
@@ -35,7 +35,7 @@ function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: 
   return { owner: key, type: code! };
 }
 
-const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);
+export const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);
 
 export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const zoneRecords = async (tenant: number | null, name: string) => {
