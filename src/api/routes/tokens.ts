@@ -45,6 +45,24 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     return reply.code(201).send(out);
   });
 
+  // The route scripts use: a token for the tenant in the path, {} as body.
+  app.post<{ Params: { name: string }; Body: Record<string, never> }>('/v1/tenants/:name/tokens', {
+    schema: {
+      tags: ['tokens'], summary: 'Create a token for this tenant (admin); the secret is in this answer only',
+      params: obj({ name: str({ pattern: TENANT_NAME }) }, ['name']),
+      body: obj({}),
+      response: responses({ 201: created }, 404),
+    },
+  }, async (req, reply) => {
+    const c = requireAdmin(req);
+    const out = await tx(ctx.pool, c.actor, async (db) => {
+      const t = await findTenant(db, req.params.name);
+      if (!t) throw notFound(`tenant "${req.params.name}"`);
+      return createToken(db, { tenantId: t.id, admin: false });
+    });
+    return reply.code(201).send(out);
+  });
+
   app.get<{ Querystring: { tenant?: string; limit?: string; after?: string } }>('/v1/tokens', {
     schema: {
       tags: ['tokens'], summary: 'List tokens, without their secrets (admin)',
