@@ -101,12 +101,24 @@ export function checkZoneContent(records: readonly StoredRecord[], opts: { deleg
   if (opts.delegationOnly) {
     // A registry zone serves its apex and hands out referrals: below the apex only delegations
     // (NS, DS) and the addresses of name servers.
+    // Name servers named by NS records in this zone (targets under the apex are stored relative).
+    const nameServers = new Set<string>();
+    for (const types of byOwner.values()) {
+      for (const ns of types.get(TYPE.NS) ?? []) if (!ns.rdata.endsWith('.')) nameServers.add(ns.rdata.toLowerCase());
+    }
     for (const [owner, types] of byOwner) {
       if (owner === '@') continue;
       if (owner === '*' || owner.startsWith('*.')) problems.push({ path: owner, problem: 'a delegation-only domain has no wildcards' });
       for (const t of types.keys()) {
-        const ok = t === TYPE.NS || (t === TYPE.DS && types.has(TYPE.NS)) || ADDRESS_TYPES.has(t);
-        if (!ok) problems.push({ path: `${owner}/${typeName(t)}`, problem: 'a delegation-only domain holds only NS delegations (with DS) and name-server addresses below its apex' });
+        const ok = t === TYPE.NS || (t === TYPE.DS && types.has(TYPE.NS)) || (ADDRESS_TYPES.has(t) && nameServers.has(owner));
+        if (!ok) {
+          problems.push({
+            path: `${owner}/${typeName(t)}`,
+            problem: ADDRESS_TYPES.has(t)
+              ? 'in a delegation-only domain an address below the apex must belong to a name server some NS record names'
+              : 'a delegation-only domain holds only NS delegations (with DS) and name-server addresses below its apex',
+          });
+        }
       }
     }
   }
