@@ -15,6 +15,8 @@ export interface Config {
   udpMaxPayload: number;
   tcpIdleMs: number;
   tcpMaxConnections: number;
+  /** Cache of encoded responses (src/server/response-cache.ts); off for measurements and debugging. */
+  responseCache: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -42,6 +44,14 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   return n;
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name}: "${raw}" must be on or off`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
   return Object.freeze({
@@ -54,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     udpMaxPayload: intEnv(env, 'GLIDEPATH_UDP_MAX_PAYLOAD', 1232, 512, 65535),
     tcpIdleMs: intEnv(env, 'GLIDEPATH_TCP_IDLE_MS', 10_000, 100, 3_600_000),
     tcpMaxConnections: intEnv(env, 'GLIDEPATH_TCP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    responseCache: onOff(env, 'GLIDEPATH_RESPONSE_CACHE', true),
   });
 }
