@@ -67,7 +67,7 @@ function parseBefore(text: string | undefined): Date | null {
 /** Seconds left, the cap in force, and the classic caveat of scheduled DNS changes made visible. */
 function timingOf(atDate: Date, maxTtl: number, scheduledAt: Date, nowMs: number, applied: boolean) {
   const left = Math.max(0, Math.floor((atDate.getTime() - nowMs) / 1000));
-  const clean = new Date(scheduledAt.getTime() + maxTtl * 1000);
+  const clean = new Date(Math.ceil(scheduledAt.getTime() / 1000) * 1000 + maxTtl * 1000);
   const warnings: { code: string; message: string }[] = [];
   if (!applied && clean.getTime() > atDate.getTime()) {
     warnings.push({
