@@ -19,6 +19,14 @@ export interface QueryContext {
 }
 
 export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer | null {
+  if (!ctx.stats) return answerQuery(msg, tcp, ctx);
+  const t0 = performance.now();
+  const out = answerQuery(msg, tcp, ctx);
+  ctx.stats.observe(performance.now() - t0);
+  return out;
+}
+
+function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer | null {
   const snap = ctx.snapshot();
   // Fast path: a cached response to the same question, patched for this query.
   const probe = ctx.cache?.probe(msg, tcp);

@@ -1,14 +1,32 @@
-// Counters for /metrics: queries by type and rcode. Plain numbers, no I/O on the query path.
+// Counters for /metrics: queries by type and rcode, and a histogram of the time the handler took.
+// Plain numbers, no I/O and no allocation on the query path.
 import { typeName, RCODE_NAMES } from '../dns/constants.js';
 
+/** Upper bounds of the latency buckets, in seconds (Prometheus convention). */
+const BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
+
 export class QueryStats {
-  private readonly byKey = new Map<string, number>();
+  /** Key: qtype * 4096 + rcode (rcodes are 12 bits with EDNS). */
+  private readonly byKey = new Map<number, number>();
+  private readonly buckets = new Float64Array(BUCKETS.length);
+  private sumSeconds = 0;
+  private observations = 0;
   total = 0;
 
   count(qtype: number, rcode: number): void {
     this.total++;
-    const key = `${qtype}:${rcode}`;
+    const key = qtype * 4096 + rcode;
     this.byKey.set(key, (this.byKey.get(key) ?? 0) + 1);
+  }
+
+  /** Time one query took in the handler, in milliseconds (performance.now() differences). */
+  observe(ms: number): void {
+    const s = ms / 1000;
+    this.observations++;
+    this.sumSeconds += s;
+    for (let i = 0; i < BUCKETS.length; i++) {
+      if (s <= BUCKETS[i]) { this.buckets[i]++; return; }
+    }
   }
 
   /** Prometheus text exposition. */
@@ -16,9 +34,21 @@ export class QueryStats {
     const lines = ['# HELP glidepath_dns_queries_total DNS queries answered, by query type and response code.',
       '# TYPE glidepath_dns_queries_total counter'];
     for (const [k, v] of this.byKey) {
-      const [t, r] = k.split(':').map(Number);
+      const t = Math.floor(k / 4096);
+      const r = k % 4096;
       lines.push(`glidepath_dns_queries_total{qtype="${typeName(t)}",rcode="${RCODE_NAMES[r] ?? r}"} ${v}`);
     }
+    lines.push('# HELP glidepath_dns_handle_seconds Time from a query\'s bytes to its answer\'s bytes, in the handler.',
+      '# TYPE glidepath_dns_handle_seconds histogram');
+    let cumulative = 0;
+    BUCKETS.forEach((le, i) => {
+      cumulative += this.buckets[i];
+      lines.push(`glidepath_dns_handle_seconds_bucket{le="${le}"} ${cumulative}`);
+    });
+    // Observations above the last bucket are counted only in +Inf.
+    lines.push(`glidepath_dns_handle_seconds_bucket{le="+Inf"} ${this.observations}`);
+    lines.push(`glidepath_dns_handle_seconds_sum ${this.sumSeconds}`);
+    lines.push(`glidepath_dns_handle_seconds_count ${this.observations}`);
     return lines.join('\n') + '\n';
   }
 }

@@ -18,6 +18,8 @@ export class ChangeFeed {
   loaded = false;
   /** Wall-clock ms when the snapshot last caught up with the journal. */
   caughtUpAt = 0;
+  /** Highest journal sequence announced by NOTIFY: how far behind the snapshot is, for /metrics. */
+  notifiedSeq = 0;
   private listener: pg.Client | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -53,7 +55,11 @@ export class ChangeFeed {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', () => this.kick());
+    client.on('notification', (m) => {
+      const n = Number(m.payload);
+      if (n > this.notifiedSeq) this.notifiedSeq = n;
+      this.kick();
+    });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection closed')));
     await client.connect();

@@ -66,3 +66,17 @@ test('zone, domain and RRset changes made over HTTP are served over DNS', async 
   assert.notEqual(r.rcode, 'NOERROR');
   assert.deepEqual(r.answer, []);
 });
+
+test('/metrics counts the DNS queries by type and rcode, with a latency histogram, snapshot age and journal lag', async () => {
+  await query(s.dnsPort(), 'nothing.example', 'AAAA');
+  const text = await (await fetch(s.apiUrl() + '/metrics')).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+  assert.ok(value(/^glidepath_dns_queries_total\{qtype="A",rcode="NOERROR"\} (\d+)$/m) >= 3, text);
+  assert.ok(value(/^glidepath_dns_queries_total\{qtype="AAAA",rcode="REFUSED"\} (\d+)$/m) >= 1);
+  const count = value(/^glidepath_dns_handle_seconds_count (\d+)$/m);
+  assert.ok(count >= 5);
+  assert.equal(value(/^glidepath_dns_handle_seconds_bucket\{le="\+Inf"\} (\d+)$/m), count);
+  assert.ok(value(/^glidepath_snapshot_age_seconds ([\d.]+)$/m) >= 0);
+  assert.equal(value(/^glidepath_journal_lag (\d+)$/m), 0);
+  assert.match(text, /^glidepath_api_request_duration_seconds_bucket/m);
+});
