@@ -22,7 +22,7 @@ Commands:
 Run "glidepath <command> --help" for a command's options.
 Environment: DATABASE_URL, GLIDEPATH_DATA_DIR, GLIDEPATH_DNS, GLIDEPATH_API, GLIDEPATH_ADMIN_TOKEN,
 GLIDEPATH_LOG_LEVEL, GLIDEPATH_UDP_MAX_PAYLOAD, GLIDEPATH_TCP_IDLE_MS, GLIDEPATH_TCP_MAX_CONNECTIONS,
-GLIDEPATH_RESPONSE_CACHE (on|off).`,
+GLIDEPATH_RESPONSE_CACHE (on|off), GLIDEPATH_DOT, GLIDEPATH_TLS_CERT, GLIDEPATH_TLS_KEY.`,
   serve: `Usage: glidepath serve
 
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
@@ -82,7 +82,11 @@ async function main(argv: string[]): Promise<number> {
       const server = await startServer({
         databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, dns: cfg.dns, api: cfg.api, adminToken: cfg.adminToken,
         udpMaxPayload: cfg.udpMaxPayload, tcpIdleMs: cfg.tcpIdleMs, tcpMaxConnections: cfg.tcpMaxConnections,
-        responseCache: cfg.responseCache, log,
+        responseCache: cfg.responseCache, dot: cfg.dot, tls: cfg.tls, log,
+      });
+      // SIGHUP: new certificate and key for new handshakes; no listener or connection is closed.
+      process.on('SIGHUP', () => {
+        server.reloadTls().catch((err: Error) => log.error({ err: err.message }, 'TLS reload failed; keeping the old certificate'));
       });
       await new Promise<void>((resolve) => {
         const bye = (sig: string) => { log.info({ signal: sig }, 'shutting down'); resolve(); };

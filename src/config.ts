@@ -17,6 +17,9 @@ export interface Config {
   tcpMaxConnections: number;
   /** Cache of encoded responses (src/server/response-cache.ts); off for measurements and debugging. */
   responseCache: boolean;
+  /** DNS over TLS (RFC 7858) addresses; empty: off. */
+  dot: HostPort[];
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +55,14 @@ function onOff(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   throw new ConfigError(`${name}: "${raw}" must be on or off`);
 }
 
+function tlsFiles(env: NodeJS.ProcessEnv): Config['tls'] {
+  const cert = env.GLIDEPATH_TLS_CERT || undefined;
+  const key = env.GLIDEPATH_TLS_KEY || undefined;
+  if (!cert !== !key) throw new ConfigError('GLIDEPATH_TLS_CERT and GLIDEPATH_TLS_KEY go together: set both or neither');
+  if (env.GLIDEPATH_DOT && !cert) throw new ConfigError('GLIDEPATH_DOT needs GLIDEPATH_TLS_CERT and GLIDEPATH_TLS_KEY (PEM files)');
+  return cert && key ? { certFile: resolve(cert), keyFile: resolve(key) } : undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
   return Object.freeze({
@@ -65,5 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tcpIdleMs: intEnv(env, 'GLIDEPATH_TCP_IDLE_MS', 10_000, 100, 3_600_000),
     tcpMaxConnections: intEnv(env, 'GLIDEPATH_TCP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
     responseCache: onOff(env, 'GLIDEPATH_RESPONSE_CACHE', true),
+    dot: parseHostPortList(env.GLIDEPATH_DOT ?? '', 853, 'GLIDEPATH_DOT'),
+    tls: tlsFiles(env),
   });
 }

@@ -12,6 +12,8 @@ import { listenTcp, type TcpListener } from './server/tcp.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
 import { ListenError } from './server/listen-error.js';
+import { listenTls, type TlsListener, type TlsMaterial } from './server/tls.js';
+import { readFile } from 'node:fs/promises';
 import type { QueryContext } from './server/handle-query.js';
 import { buildApp } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
@@ -66,11 +68,18 @@ export interface ServerOptions {
   now?: () => number;
   /** The encoded-response cache (on by default; GLIDEPATH_RESPONSE_CACHE=off disables it). */
   responseCache?: boolean;
+  /** DNS over TLS addresses (GLIDEPATH_DOT), with the PEM files of the certificate (chain) and key. */
+  dot?: HostPort[];
+  tls?: { certFile: string; keyFile: string };
   log?: Logger;
 }
 
 export interface RunningServer {
   dnsPort(i?: number): number;
+  /** Port of the i-th DNS-over-TLS listener. */
+  dotPort(i?: number): number;
+  /** Rereads the certificate and key files; new handshakes use them, open connections stay. */
+  reloadTls(): Promise<void>;
   apiUrl(): string;
   feed: ChangeFeed;
   db: Database;
@@ -118,6 +127,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       dnsLog.info({ address: addr.host, port: udp.port }, 'DNS listening (udp, tcp)');
     }
 
+    const dotPorts: number[] = [];
+    const dotListeners: TlsListener[] = [];
+    if (opts.dot?.length) {
+      if (!opts.tls) throw new Error('DNS over TLS needs GLIDEPATH_TLS_CERT and GLIDEPATH_TLS_KEY');
+      const material = await readTls(opts.tls);
+      for (const addr of opts.dot) {
+        const dot = await listenTls(addr, ctx, dnsLog,
+          { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
+        stops.push(() => dot.close());
+        dotListeners.push(dot);
+        dotPorts.push(dot.port);
+        dnsLog.info({ address: addr.host, port: dot.port }, 'DNS listening (tls)');
+      }
+    }
+
     const scheduler = new PzcScheduler(db.pool, log.child({ component: 'pzc' }));
     await scheduler.start();
     stops.push(() => scheduler.stop());
@@ -140,6 +164,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     return {
       dnsPort: (i = 0) => ports[i],
+      dotPort: (i = 0) => dotPorts[i],
+      reloadTls: async () => {
+        if (!opts.tls || dotListeners.length === 0) return;
+        const material = await readTls(opts.tls);
+        for (const l of dotListeners) l.reload(material);
+        log.info({ cert: opts.tls.certFile }, 'TLS certificate reloaded');
+      },
       apiUrl: () => apiUrl,
       feed,
       db,
@@ -149,6 +180,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await stopAll();
     throw err;
   }
+}
+
+/** Reads the PEM files, saying which one failed and why. */
+async function readTls(files: { certFile: string; keyFile: string }): Promise<TlsMaterial> {
+  const read = (f: string, what: string) => readFile(f).catch((err: Error & { code?: string }) => {
+    throw new Error(`cannot read the TLS ${what} ${f}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  return { cert: await read(files.certFile, 'certificate'), key: await read(files.keyFile, 'key') };
 }
 
 function feedMetrics(feed: ChangeFeed): string {

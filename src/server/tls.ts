@@ -1,0 +1,64 @@
+// DNS over TLS (RFC 7858): the TCP framing and pipelining of serveStream() inside TLS, with the
+// RFC 8310 profile's expectations: TLS 1.2 at least (1.3 preferred by negotiation), ALPN "dot"
+// (RFC 7858 has none; "dot" is the IANA-registered id), server cipher preference, session
+// resumption (Node's TLS 1.3 tickets and 1.2 session tickets are on by default).
+// A handshake is non-blocking and bounded by a timeout; a failed one costs a debug log line.
+// reload() swaps the certificate for new handshakes without touching open connections.
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import type { HostPort } from '../config.js';
+import type { QueryContext } from './handle-query.js';
+import { serveStream, ConnectionTable, type StreamOptions } from './tcp.js';
+import { ListenError } from './listen-error.js';
+
+export interface TlsMaterial { cert: string | Buffer; key: string | Buffer }
+
+export interface TlsListener {
+  port: number;
+  connections(): number;
+  /** New certificate and key for the next handshakes. */
+  reload(m: TlsMaterial): void;
+  close(): Promise<void>;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 5000;
+
+function secureOptions(m: TlsMaterial): tls.SecureContextOptions {
+  return { cert: m.cert, key: m.key, minVersion: 'TLSv1.2', honorCipherOrder: true };
+}
+
+export async function listenTls(addr: HostPort, ctx: QueryContext, log: Logger, opts: StreamOptions, material: TlsMaterial): Promise<TlsListener> {
+  const table = new ConnectionTable(opts.maxConnections);
+  let server: tls.Server;
+  try {
+    server = tls.createServer({
+      ...secureOptions(material),
+      ALPNProtocols: ['dot'],
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    }, (sock) => serveStream(sock, ctx, log, opts, table.add(sock)));
+  } catch (err) {
+    throw new ListenError(addr, 'tls', err as Error);
+  }
+  server.on('tlsClientError', (err, sock) => {
+    log.debug({ err: err.message, from: sock.remoteAddress }, 'TLS handshake failed');
+    sock.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new ListenError(addr, 'tls', err)));
+    server.listen({ port: addr.port, host: addr.host, ipv6Only: addr.host.includes(':') }, () => resolve());
+  });
+  server.on('error', (err) => log.warn({ err: err.message }, 'tls listener error'));
+  const a = server.address();
+  return {
+    port: typeof a === 'object' && a ? a.port : addr.port,
+    connections: () => table.size,
+    reload: (m) => server.setSecureContext(secureOptions(m)),
+    close: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      table.drain();
+      const timer = setTimeout(() => table.destroyAll(), 2000);
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
