@@ -76,11 +76,17 @@ export class ConnectionTable {
 export async function listenTcp(addr: HostPort, ctx: QueryContext, log: Logger, opts: StreamOptions): Promise<TcpListener> {
   const table = new ConnectionTable(opts.maxConnections);
   const server = net.createServer((sock) => serveStream(sock, ctx, log, opts, table.add(sock)));
+  return listenStreams(server, table, addr, 'tcp', log);
+}
+
+/** Binds a TCP or TLS server; close() stops accepting, lets open connections write what they owe,
+ *  and cuts whatever is left after two seconds. */
+export async function listenStreams(server: net.Server, table: ConnectionTable, addr: HostPort, proto: string, log: Logger): Promise<TcpListener> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new ListenError(addr, 'tcp', err)));
+    server.once('error', (err) => reject(new ListenError(addr, proto, err)));
     server.listen({ port: addr.port, host: addr.host, ipv6Only: addr.host.includes(':') }, () => resolve());
   });
-  server.on('error', (err) => log.warn({ err: err.message }, 'tcp listener error'));
+  server.on('error', (err) => log.warn({ err: err.message }, `${proto} listener error`));
   const a = server.address();
   return {
     port: typeof a === 'object' && a ? a.port : addr.port,

@@ -8,17 +8,14 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config.js';
 import type { QueryContext } from './handle-query.js';
-import { serveStream, ConnectionTable, type StreamOptions } from './tcp.js';
+import { serveStream, listenStreams, ConnectionTable, type StreamOptions, type TcpListener } from './tcp.js';
 import { ListenError } from './listen-error.js';
 
 export interface TlsMaterial { cert: string | Buffer; key: string | Buffer }
 
-export interface TlsListener {
-  port: number;
-  connections(): number;
+export interface TlsListener extends TcpListener {
   /** New certificate and key for the next handshakes. */
   reload(m: TlsMaterial): void;
-  close(): Promise<void>;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -43,22 +40,5 @@ export async function listenTls(addr: HostPort, ctx: QueryContext, log: Logger, 
     log.debug({ err: err.message, from: sock.remoteAddress }, 'TLS handshake failed');
     sock.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new ListenError(addr, 'tls', err)));
-    server.listen({ port: addr.port, host: addr.host, ipv6Only: addr.host.includes(':') }, () => resolve());
-  });
-  server.on('error', (err) => log.warn({ err: err.message }, 'tls listener error'));
-  const a = server.address();
-  return {
-    port: typeof a === 'object' && a ? a.port : addr.port,
-    connections: () => table.size,
-    reload: (m) => server.setSecureContext(secureOptions(m)),
-    close: async () => {
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      table.drain();
-      const timer = setTimeout(() => table.destroyAll(), 2000);
-      await closed;
-      clearTimeout(timer);
-    },
-  };
+  return { ...(await listenStreams(server, table, addr, 'tls', log)), reload: (m) => server.setSecureContext(secureOptions(m)) };
 }
