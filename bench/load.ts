@@ -1,0 +1,86 @@
+// Load generation: dnsperf when installed (throughput unthrottled; latency percentiles from its -v
+// per-query lines at a fixed rate), else the small node generator in loadgen.ts.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { which, summarize } from './util.js';
+import { nodeLoad } from './loadgen.js';
+
+export interface LoadResult {
+  tool: string;
+  /** The command line (dnsperf) or settings (node) used. */
+  command: string;
+  seconds: number;
+  sent: number;
+  completed: number;
+  lost: number;
+  qps: number;
+  rcodes: Record<string, number>;
+  avgMs: number;
+  /** Percentiles over every answered query, when per-query latencies were collected. */
+  p50Ms?: number;
+  p90Ms?: number;
+  p99Ms?: number;
+  p999Ms?: number;
+  maxMs: number;
+}
+
+export interface LoadSpec { port: number; queryFile: string; seconds: number; /** Undefined: as fast as possible. */ qps?: number; perQuery: boolean }
+
+/** dnsperf's clients and outstanding queries for every run. */
+export const DNSPERF_ARGS = ['-c', '8', '-T', '2', '-q', '500', '-t', '2'];
+
+let dnsperfPath: string | undefined | null = null;
+export async function dnsperf(): Promise<string | undefined> {
+  if (dnsperfPath === null) dnsperfPath = await which('dnsperf');
+  return dnsperfPath;
+}
+
+/** Parses dnsperf's closing statistics. */
+export function parseDnsperf(text: string): Omit<LoadResult, 'tool' | 'command' | 'seconds'> {
+  const num = (re: RegExp) => { const m = re.exec(text); return m ? Number(m[1]) : NaN; };
+  const rcodes: Record<string, number> = {};
+  const rc = /Response codes:\s+(.*)/.exec(text);
+  if (rc) for (const m of rc[1].matchAll(/([A-Z]+) (\d+)/g)) rcodes[m[1]] = Number(m[2]);
+  return {
+    sent: num(/Queries sent:\s+(\d+)/),
+    completed: num(/Queries completed:\s+(\d+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    rcodes,
+    avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    maxMs: num(/Average Latency \(s\):.*max ([\d.]+)/) * 1000,
+  };
+}
+
+async function runDnsperf(bin: string, spec: LoadSpec): Promise<LoadResult> {
+  const args = ['-s', '127.0.0.1', '-p', String(spec.port), '-d', spec.queryFile, '-l', String(spec.seconds), ...DNSPERF_ARGS];
+  if (spec.qps !== undefined) args.push('-Q', String(Math.max(1, Math.round(spec.qps))));
+  if (spec.perQuery) args.push('-v');
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lat: number[] = [];
+  const rest: string[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const rl = createInterface({ input: child.stdout });
+  rl.on('line', (l) => {
+    if (l.startsWith('> ')) {
+      const v = Number(l.slice(l.lastIndexOf(' ') + 1));
+      if (Number.isFinite(v)) lat.push(v * 1000);
+    } else rest.push(l);
+  });
+  // Bounded: dnsperf stops itself after -l seconds plus its -t timeout; kill it well after that.
+  const killer = setTimeout(() => child.kill('SIGKILL'), (spec.seconds + 30) * 1000);
+  const code = await new Promise<number | null>((r) => child.once('close', r));
+  clearTimeout(killer);
+  const text = rest.join('\n');
+  if (code !== 0 || !/Queries per second/.test(text)) throw new Error(`dnsperf failed (exit ${code}): ${stderr.trim() || text.slice(-500)}`);
+  return {
+    tool: 'dnsperf', command: `dnsperf ${args.slice(4).join(' ').replace(spec.queryFile, 'queries.txt')}`, seconds: spec.seconds,
+    ...parseDnsperf(text), ...(spec.perQuery ? summarize(lat) : {}),
+  };
+}
+
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  const bin = await dnsperf();
+  return bin ? runDnsperf(bin, spec) : nodeLoad(spec);
+}

@@ -1,0 +1,123 @@
+// The results as Markdown: one table for stdout and bench/RESULTS.md, with the machine, versions,
+// the command and the date around it. Numbers only; nothing here passes or fails.
+import type { LoadResult } from './load.js';
+import type { Memory } from './util.js';
+import type { EditResult } from './peers/glidepath.js';
+import { percentile } from './util.js';
+
+export interface ServerResult {
+  name: string;
+  version: string;
+  setup: string;
+  error?: string;
+  prepareMs?: number;
+  loadMs?: number;
+  snapshotMs?: number;
+  memReady?: Memory;
+  memAfter?: Memory;
+  max?: LoadResult;
+  paced?: LoadResult;
+  edits?: EditResult;
+  /** Sample queries whose rcode, AA bit or answer section differ from Glidepath's. */
+  mismatches?: { checked: number; differ: string[] };
+}
+
+export interface RunInfo {
+  command: string;
+  date: string;
+  machine: string[];
+  dataset: string[];
+  loadTool: string;
+  missing: string[];
+  notes: string[];
+  totalSeconds: number;
+}
+
+const f = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const int = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : Math.round(v).toLocaleString('en-US'));
+const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v < 1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(1));
+
+function row(cells: string[]): string { return `| ${cells.join(' | ')} |`; }
+
+function lossPct(r: LoadResult | undefined): string {
+  if (!r || !r.sent) return '–';
+  return `${((100 * r.lost) / r.sent).toFixed(2)}%`;
+}
+
+export function mainTable(results: ServerResult[]): string {
+  const head = ['Server', 'Load time (s)', 'Memory ready / after load, PSS (MiB)', 'RSS main process (MiB)', 'Max QPS', 'Loss at max',
+    'Latency at 50% of max: p50 / p99 / p99.9 (ms)', 'Edit → visible p50 / p99 (ms)'];
+  const lines = [row(head), row(head.map(() => '---'))];
+  for (const r of results) {
+    if (r.error) { lines.push(row([r.name, `failed: ${r.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', ''])); continue; }
+    const lat = r.paced ? `${ms(r.paced.p50Ms)} / ${ms(r.paced.p99Ms)} / ${ms(r.paced.p999Ms)} at ${int(r.paced.qps)} qps` : '–';
+    const edit = r.edits ? editCell(r.edits) : 'n/a';
+    const load = r.loadMs === undefined ? '–' : (r.loadMs / 1000).toFixed(2) + (r.snapshotMs !== undefined ? ` (snapshot ${(r.snapshotMs / 1000).toFixed(2)})` : '');
+    lines.push(row([r.name, load, `${f(r.memReady?.treePssMiB)} / ${f(r.memAfter?.treePssMiB)}`,
+      `${f(r.memReady?.rssMiB)} / ${f(r.memAfter?.rssMiB)}`, int(r.max?.qps), lossPct(r.max), lat, edit]));
+  }
+  return lines.join('\n');
+}
+
+function editCell(e: EditResult): string {
+  const s = [...e.visibleMs].sort((a, b) => a - b);
+  return `${ms(percentile(s, 50))} / ${ms(percentile(s, 99))}${e.timeouts ? ` (${e.timeouts} not seen in 10 s)` : ''}`;
+}
+
+export function ratios(results: ServerResult[]): string[] {
+  const g = results.find((r) => r.name === 'Glidepath');
+  const out: string[] = [];
+  for (const r of results) {
+    if (r === g || !r.max) continue;
+    if (!g?.max) { out.push(`Glidepath/${r.name} QPS: – (no Glidepath figure)`); continue; }
+    out.push(`Glidepath/${r.name} QPS: ${(g.max.qps / r.max.qps).toFixed(2)} (${int(g.max.qps)} / ${int(r.max.qps)})`);
+  }
+  return out;
+}
+
+function rcodeTable(results: ServerResult[]): string {
+  const codes = [...new Set(results.flatMap((r) => Object.keys(r.max?.rcodes ?? {})))].sort();
+  if (!codes.length) return '';
+  const lines = [row(['Server', ...codes, 'Sample answers differing from Glidepath']), row(['---', ...codes.map(() => '---'), '---'])];
+  for (const r of results) {
+    if (!r.max) continue;
+    const total = Object.values(r.max.rcodes).reduce((a, b) => a + b, 0) || 1;
+    const diff = r.mismatches ? `${r.mismatches.differ.length} of ${r.mismatches.checked}` : r.name === 'Glidepath' ? '(reference)' : '–';
+    lines.push(row([r.name, ...codes.map((c) => `${((100 * (r.max!.rcodes[c] ?? 0)) / total).toFixed(1)}%`), diff]));
+  }
+  return lines.join('\n');
+}
+
+export function render(info: RunInfo, results: ServerResult[]): string {
+  const out: string[] = [];
+  out.push('# Glidepath benchmark results', '');
+  out.push(`- Date: ${info.date}`, `- Command: \`${info.command}\``, `- Whole run: ${info.totalSeconds.toFixed(0)} s`);
+  out.push(...info.machine.map((m) => `- ${m}`), '');
+  out.push('## Data set', '', ...info.dataset.map((d) => `- ${d}`), '');
+  out.push('## Results', '', mainTable(results), '');
+  const rt = ratios(results);
+  if (rt.length) out.push(...rt.map((r) => `- ${r}`), '');
+  if (info.missing.length) out.push('Not run: ' + info.missing.join('; ') + '.', '');
+  const rc = rcodeTable(results);
+  if (rc) out.push('### Response codes at max load (same query file for all)', '', rc, '');
+  const diffs = results.filter((r) => r.mismatches?.differ.length);
+  for (const r of diffs) out.push(`Differences ${r.name} vs Glidepath (first ${Math.min(5, r.mismatches!.differ.length)}):`, '', ...r.mismatches!.differ.slice(0, 5).map((d) => `- ${d}`), '');
+  out.push('### Servers', '', row(['Server', 'Version', 'Configuration', 'Data into its store (s)', 'Processes']), row(['---', '---', '---', '---', '---']));
+  for (const r of results) out.push(row([r.name, r.version, r.setup, r.prepareMs === undefined ? '–' : (r.prepareMs / 1000).toFixed(1), String(r.memReady?.processes ?? '–')]));
+  out.push('', '### How it was measured', '', `- Load generator: ${info.loadTool}`, ...info.notes.map((n) => `- ${n}`));
+  const detail = results.filter((r) => r.max || r.paced);
+  if (detail.length) {
+    out.push('', '### Raw load figures', '', row(['Server', 'Run', 'Sent', 'Completed', 'Lost', 'QPS', 'Avg (ms)', 'Max (ms)']), row(['---', '---', '---', '---', '---', '---', '---', '---']));
+    for (const r of detail) {
+      for (const [label, l] of [['max', r.max], ['50%', r.paced]] as const) {
+        if (l) out.push(row([r.name, `${label}: \`${l.command}\``, int(l.sent), int(l.completed), int(l.lost), int(l.qps), ms(l.avgMs), ms(l.maxMs)]));
+      }
+    }
+  }
+  const g = results.find((r) => r.edits);
+  if (g?.edits) {
+    const c = [...g.edits.commitMs].sort((a, b) => a - b);
+    out.push('', `Edits: ${g.edits.visibleMs.length + g.edits.timeouts} (UPDATE of one apex TXT each, autocommit); SQL round trip incl. commit p50 ${ms(percentile(c, 50))} ms, p99 ${ms(percentile(c, 99))} ms.`);
+  }
+  return out.join('\n') + '\n';
+}
