@@ -4,8 +4,10 @@ import { RdataError } from './rdata-error.js';
 
 export interface Token { text: string; quoted: boolean }
 
-/** Splits rdata text on whitespace; "..." is one token (quotes removed, escapes kept for decoding). */
-export function tokenize(text: string): Token[] {
+/** Splits rdata text on whitespace; "..." is one token (quotes removed, escapes kept for decoding).
+ *  `keyValues`: an SVCB SvcParam written key="value" (RFC 9460 2.1) is split into `key=` and the
+ *  quoted value. */
+export function tokenize(text: string, keyValues = false): Token[] {
   const out: Token[] = [];
   let i = 0;
   const n = text.length;
@@ -27,6 +29,7 @@ export function tokenize(text: string): Token[] {
     let j = i;
     let t = '';
     while (j < n && !' \t\n\r'.includes(text[j])) {
+      if (keyValues && text[j] === '"' && /^[A-Za-z0-9-]+=$/.test(t)) break;
       if (text[j] === '\\' && j + 1 < n) { t += text[j] + text[j + 1]; j += 2; continue; }
       t += text[j++];
     }

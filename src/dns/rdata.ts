@@ -3,7 +3,7 @@
 // the message encoder writes them (compressing where RFC 3597 4 allows) and completes names
 // relative to the zone apex with the domain's apex.
 import { TYPE } from './constants.js';
-import { labelToText, NameError } from './name.js';
+import { labelToText, nameToText, NameError } from './name.js';
 import { RdataError } from './rdata-error.js';
 import {
   tokenize, unescape, characterString, quote, uint, duration, ipv4, ipv6, ipv6Text, hexBytes, base64Bytes, hexText,
@@ -74,7 +74,7 @@ class PartsBuilder {
 
 export function parseRdata(type: number, text: string, resolve: ResolveName): RdataPart[] {
   const what = typeLabel(type);
-  const toks = tokenize(text.trim());
+  const toks = tokenize(text.trim(), type === TYPE.SVCB || type === TYPE.HTTPS);
   if (toks.length > 0 && toks[0].text === '\\#' && !toks[0].quoted) return parseGeneric(type, toks, what, resolve);
   const fields = FIELDS.get(type);
   if (!fields) throw new RdataError(`${what}: no presentation format known for this type; use the RFC 3597 form \\# <length> <hex>`);
@@ -158,14 +158,15 @@ function checkLength(parts: RdataPart[], what: string): void {
 }
 
 /** RFC 3597 5: \# <length> <hex>; for known types the octets are decoded to check them. */
-function parseGeneric(type: number, toks: Token[], what: string, _resolve: ResolveName): RdataPart[] {
+function parseGeneric(type: number, toks: Token[], what: string, resolve: ResolveName): RdataPart[] {
   const len = toks[1] ? uint(toks[1].text, 16, what) : -1;
   if (len < 0) throw new RdataError(`${what}: \\# needs a length`);
   const data = len === 0 ? new Uint8Array(0) : hexBytes(toks.slice(2).map((t) => t.text).join(''), what);
   if (data.length !== len) throw new RdataError(`${what}: \\# says ${len} octets but ${data.length} follow`);
   if (FIELDS.has(type)) {
-    // Names in a known type's generic form are taken as absolute (there is no compression in it).
-    return decodeRdata(type, data, 0, data.length);
+    // Names in a known type's generic form are absolute (no compression in it); they are then read
+    // like the same name in presentation form, so the record is stored the same in either form.
+    return decodeRdata(type, data, 0, data.length).map((p) => (p instanceof Uint8Array ? p : resolve(nameToText(p.labels))));
   }
   return [data];
 }

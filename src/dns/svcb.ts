@@ -16,14 +16,16 @@ function keyName(code: number): string {
   return code < KEYS.length ? KEYS[code] : `key${code}`;
 }
 
-/** Splits a value list on unescaped commas (RFC 9460 A.1). */
+/** A value list (RFC 9460 A.1): the value is first decoded as a character-string (\DDD, \X), then
+ *  split on commas, where \, and \\ stand for a comma and a backslash inside an item. */
 function commaList(v: string): string[] {
+  const d = unescape(v);
   const out: string[] = [];
   let cur = '';
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] === '\\' && i + 1 < v.length) { cur += v[i] + v[i + 1]; i++; continue; }
-    if (v[i] === ',') { out.push(cur); cur = ''; continue; }
-    cur += v[i];
+  for (let i = 0; i < d.length; i++) {
+    if (d[i] === '\\' && i + 1 < d.length) { cur += d[++i]; continue; }
+    if (d[i] === ',') { out.push(cur); cur = ''; continue; }
+    cur += d[i];
   }
   out.push(cur);
   return out;
@@ -32,10 +34,16 @@ function commaList(v: string): string[] {
 function valueWire(code: number, value: string | undefined, what: string): number[] {
   const need = () => { if (value === undefined || value === '') throw new RdataError(`${what}: ${keyName(code)} needs a value`); return value; };
   switch (code) {
-    case 0: return commaList(need()).flatMap((k) => { const c = keyCode(k, what); return [c >> 8, c & 0xff]; });
-    case 1: return commaList(need()).flatMap((id) => {
-      const raw = unescape(id);
-      if (raw.length === 0 || raw.length > 255) throw new RdataError(`${what}: alpn id "${id}" must be 1-255 octets`);
+    case 0: {
+      // RFC 9460 8: the keys in increasing order, each once.
+      const codes = commaList(need()).map((k) => keyCode(k, what)).sort((a, b) => a - b);
+      for (let i = 1; i < codes.length; i++) {
+        if (codes[i] === codes[i - 1]) throw new RdataError(`${what}: SvcParamKey ${keyName(codes[i])} appears twice in mandatory (RFC 9460 8)`);
+      }
+      return codes.flatMap((c) => [c >> 8, c & 0xff]);
+    }
+    case 1: return commaList(need()).flatMap((raw) => {
+      if (raw.length === 0 || raw.length > 255) throw new RdataError(`${what}: alpn id "${raw}" must be 1-255 octets`);
       return [raw.length, ...Array.from(raw, (ch) => ch.charCodeAt(0))];
     });
     case 2: if (value !== undefined && value !== '') throw new RdataError(`${what}: no-default-alpn takes no value`); return [];
@@ -75,10 +83,17 @@ export function parseSvcParams(toks: Token[], what: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function escapeValue(b: Uint8Array): string {
+function escapeValue(b: Uint8Array, escapeComma = true): string {
   let s = '';
-  for (const c of b) s += c === 0x2c || c === 0x5c ? '\\' + String.fromCharCode(c) : c < 0x21 || c > 0x7e || c === 0x22 ? '\\' + String(c).padStart(3, '0') : String.fromCharCode(c);
+  for (const c of b) s += (c === 0x2c && escapeComma) || c === 0x5c ? '\\' + String.fromCharCode(c) : c < 0x21 || c > 0x7e || c === 0x22 ? '\\' + String(c).padStart(3, '0') : String.fromCharCode(c);
   return s;
+}
+
+/** One alpn id in a value list (RFC 9460 A.1): \, and \\ inside the item, then character-string escapes. */
+function alpnIdText(id: Uint8Array): string {
+  const item: number[] = [];
+  for (const c of id) { if (c === 0x2c || c === 0x5c) item.push(0x5c); item.push(c); }
+  return escapeValue(Uint8Array.from(item), false);
 }
 
 export function formatSvcParams(b: Uint8Array, what: string): string {
@@ -97,7 +112,7 @@ export function formatSvcParams(b: Uint8Array, what: string): string {
     const k = keyName(code);
     switch (code) {
       case 0: { const ks: string[] = []; for (let i = 0; i < v.length; i += 2) ks.push(keyName((v[i] << 8) | v[i + 1])); out.push(`${k}=${ks.join(',')}`); break; }
-      case 1: { const ids: string[] = []; for (let i = 0; i < v.length;) { const n = v[i]; ids.push(escapeValue(v.subarray(i + 1, i + 1 + n))); i += 1 + n; } out.push(`${k}=${ids.join(',')}`); break; }
+      case 1: { const ids: string[] = []; for (let i = 0; i < v.length;) { const n = v[i]; ids.push(alpnIdText(v.subarray(i + 1, i + 1 + n))); i += 1 + n; } out.push(`${k}=${ids.join(',')}`); break; }
       case 2: out.push(k); break;
       case 3: out.push(`${k}=${(v[0] << 8) | v[1]}`); break;
       case 4: { const a: string[] = []; for (let i = 0; i + 4 <= v.length; i += 4) a.push(Array.from(v.subarray(i, i + 4)).join('.')); out.push(`${k}=${a.join(',')}`); break; }
