@@ -1,5 +1,5 @@
 // Master files in and out of the database: `glidepath import` and `glidepath export`.
-import type { Pool } from './db.js';
+import type { Client, Pool } from './db.js';
 import { tx } from './db.js';
 import { parseZoneFile, ZoneFileError } from '../zonefile/parse.js';
 import { writeZoneFile } from '../zonefile/write.js';
@@ -59,7 +59,7 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
     const zoneId = (await c.query<{ id: number }>(
       `INSERT INTO zones (tenant_id, name) VALUES ($1, $2)
        ON CONFLICT (tenant_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, [tenantId, zoneName])).rows[0].id;
-    await replaceZoneRecords(c, zoneId, stored);
+    await replaceZoneRecords(c, zoneId, await keepStoredSoaSerial(c, zoneId, domain, stored));
     const existing = (await c.query<{ tenant_id: number }>('SELECT tenant_id FROM domains WHERE name = $1 FOR UPDATE', [domain])).rows[0];
     if (existing && existing.tenant_id !== tenantId) throw new ImportError(`${o.file}: domain ${domain} belongs to another tenant`);
     if (existing) {
@@ -70,6 +70,23 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
     }
     const serial = (await c.query<{ serial: number }>('SELECT serial FROM domains WHERE name = $1', [domain])).rows[0].serial;
     return { domain, zone: zoneName, records: stored.length, serial };
+  });
+}
+
+/** An exported file's SOA carries the serial the domain serves (exportDomain), which moves past the
+ *  serial stored in the zone's SOA with every change. When the file's SOA serial is the domain's
+ *  current one, the stored SOA serial is kept, so reading an export back changes nothing (and the
+ *  serial still goes up by one when other records changed). */
+async function keepStoredSoaSerial(c: Client, zoneId: number, domain: string, records: StoredRecord[]): Promise<StoredRecord[]> {
+  const cur = (await c.query<{ serial: number; rdata: string | null }>(
+    `SELECT d.serial, (SELECT rdata FROM records WHERE zone_id = $2 AND owner = '@' AND type = $3 LIMIT 1) AS rdata
+       FROM domains d WHERE d.name = $1 AND d.zone_id = $2`, [domain, zoneId, TYPE.SOA])).rows[0];
+  if (!cur?.rdata) return records;
+  const storedSerial = cur.rdata.split(' ')[2];
+  return records.map((r) => {
+    if (r.owner !== '@' || r.type !== TYPE.SOA) return r;
+    const f = r.rdata.split(' ');
+    return f.length === 7 && Number(f[2]) === Number(cur.serial) ? { ...r, rdata: [...f.slice(0, 2), storedSerial, ...f.slice(3)].join(' ') } : r;
   });
 }
 
