@@ -174,8 +174,8 @@ export function makeQuery(kind: Kind, r: () => number, o: DatasetOptions): strin
 
 export interface Written { dir: string; zoneDir: string; queryFile: string; files: Array<{ apex: string; file: string }>; records: number; queryCounts: Record<Kind, number> }
 
-/** Writes every master file and the query file under dir. */
-export async function writeDataset(dir: string, o: DatasetOptions): Promise<Written> {
+/** Writes the query file and (unless masterFiles is false: Glidepath only) every master file under dir. */
+export async function writeDataset(dir: string, o: DatasetOptions, masterFiles = true): Promise<Written> {
   const zoneDir = join(dir, 'zones');
   await mkdir(zoneDir, { recursive: true });
   const files: Written['files'] = [];
@@ -183,8 +183,9 @@ export async function writeDataset(dir: string, o: DatasetOptions): Promise<Writ
   const batch: Array<Promise<void>> = [];
   for (const z of zones(o)) {
     const file = `${z.apex}zone`;
-    files.push({ apex: z.apex, file });
     records += z.records.length;
+    if (!masterFiles) continue;
+    files.push({ apex: z.apex, file });
     batch.push(writeFile(join(zoneDir, file), masterFile(z)));
     if (batch.length >= 256) await Promise.all(batch.splice(0));
   }

@@ -1,8 +1,10 @@
 // Load generation: dnsperf when installed (throughput unthrottled; latency percentiles from its -v
-// per-query lines at a fixed rate), else the small node generator in loadgen.ts.
+// per-query lines at a fixed rate, written to a file and read afterwards), else the small node generator in loadgen.ts.
 import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { which, summarize } from './util.js';
+import { which, summarize, onCleanup } from './util.js';
 import { nodeLoad } from './loadgen.js';
 
 export interface LoadResult {
@@ -52,26 +54,44 @@ export function parseDnsperf(text: string): Omit<LoadResult, 'tool' | 'command' 
   };
 }
 
+let runs = 0;
+
 async function runDnsperf(bin: string, spec: LoadSpec): Promise<LoadResult> {
   const args = ['-s', '127.0.0.1', '-p', String(spec.port), '-d', spec.queryFile, '-l', String(spec.seconds), ...DNSPERF_ARGS];
   if (spec.qps !== undefined) args.push('-Q', String(Math.max(1, Math.round(spec.qps))));
   if (spec.perQuery) args.push('-v');
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // dnsperf's output (with -v one line per query) goes to a file and is read afterwards: parsing it
+  // while the load runs would take CPU from the server under test.
+  const outFile = `${spec.queryFile}.dnsperf-${process.pid}-${++runs}.out`;
+  const fh = await open(outFile, 'w');
+  let stderr = '';
+  let code: number | null;
+  try {
+    const child = spawn(bin, args, { stdio: ['ignore', fh.fd, 'pipe'] });
+    const unregister = onCleanup(async () => { child.kill('SIGKILL'); });
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Bounded: dnsperf stops itself after -l seconds plus its -t timeout; kill it well after that.
+    const killer = setTimeout(() => child.kill('SIGKILL'), (spec.seconds + 30) * 1000);
+    code = await new Promise<number | null>((r) => { child.once('close', r); child.once('error', (e) => { stderr += e.message; r(null); }); });
+    clearTimeout(killer);
+    unregister();
+  } finally {
+    await fh.close();
+  }
   const lat: number[] = [];
   const rest: string[] = [];
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const rl = createInterface({ input: child.stdout });
-  rl.on('line', (l) => {
-    if (l.startsWith('> ')) {
-      const v = Number(l.slice(l.lastIndexOf(' ') + 1));
-      if (Number.isFinite(v)) lat.push(v * 1000);
-    } else rest.push(l);
-  });
-  // Bounded: dnsperf stops itself after -l seconds plus its -t timeout; kill it well after that.
-  const killer = setTimeout(() => child.kill('SIGKILL'), (spec.seconds + 30) * 1000);
-  const code = await new Promise<number | null>((r) => child.once('close', r));
-  clearTimeout(killer);
+  try {
+    const rl = createInterface({ input: createReadStream(outFile), crlfDelay: Infinity });
+    for await (const l of rl) {
+      if (l.startsWith('> ')) {
+        // "> NOERROR name TYPE 0.000123"; unanswered queries ("> T name TYPE") carry no latency.
+        const v = Number(l.slice(l.lastIndexOf(' ') + 1));
+        if (Number.isFinite(v) && !l.startsWith('> T ')) lat.push(v * 1000);
+      } else rest.push(l);
+    }
+  } finally {
+    await rm(outFile, { force: true });
+  }
   const text = rest.join('\n');
   if (code !== 0 || !/Queries per second/.test(text)) throw new Error(`dnsperf failed (exit ${code}): ${stderr.trim() || text.slice(-500)}`);
   return {

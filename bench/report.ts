@@ -45,23 +45,23 @@ function lossPct(r: LoadResult | undefined): string {
 }
 
 export function mainTable(results: ServerResult[]): string {
-  const head = ['Server', 'Load time (s)', 'Memory ready / after load, PSS (MiB)', 'RSS main process (MiB)', 'Max QPS', 'Loss at max',
-    'Latency at 50% of max: p50 / p99 / p99.9 (ms)', 'Edit → visible p50 / p99 (ms)'];
+  const head = ['Server', 'Max QPS', 'Loss at max', 'Latency at 50 % of max: p50 / p90 / p99 (ms)', 'RSS ready / after load (MiB)',
+    'Peak RSS, VmHWM (MiB)', 'Load time (s)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
   const lines = [row(head), row(head.map(() => '---'))];
   for (const r of results) {
     if (r.error) { lines.push(row([r.name, `failed: ${r.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', ''])); continue; }
-    const lat = r.paced ? `${ms(r.paced.p50Ms)} / ${ms(r.paced.p99Ms)} / ${ms(r.paced.p999Ms)} at ${int(r.paced.qps)} qps` : '–';
+    const lat = r.paced ? `${ms(r.paced.p50Ms)} / ${ms(r.paced.p90Ms)} / ${ms(r.paced.p99Ms)} at ${int(r.paced.qps)} qps` : '–';
     const edit = r.edits ? editCell(r.edits) : 'n/a';
     const load = r.loadMs === undefined ? '–' : (r.loadMs / 1000).toFixed(2) + (r.snapshotMs !== undefined ? ` (snapshot ${(r.snapshotMs / 1000).toFixed(2)})` : '');
-    lines.push(row([r.name, load, `${f(r.memReady?.treePssMiB)} / ${f(r.memAfter?.treePssMiB)}`,
-      `${f(r.memReady?.rssMiB)} / ${f(r.memAfter?.rssMiB)}`, int(r.max?.qps), lossPct(r.max), lat, edit]));
+    lines.push(row([r.name, int(r.max?.qps), lossPct(r.max), lat, `${f(r.memReady?.rssMiB)} / ${f(r.memAfter?.rssMiB)}`,
+      f(r.memAfter?.hwmMiB ?? r.memReady?.hwmMiB), load, edit]));
   }
   return lines.join('\n');
 }
 
 function editCell(e: EditResult): string {
   const s = [...e.visibleMs].sort((a, b) => a - b);
-  return `${ms(percentile(s, 50))} / ${ms(percentile(s, 99))}${e.timeouts ? ` (${e.timeouts} not seen in 10 s)` : ''}`;
+  return `${[50, 90, 99, 100].map((p) => ms(percentile(s, p))).join(' / ')}${e.timeouts ? ` (${e.timeouts} of ${e.timeouts + s.length} not seen in 10 s)` : ''}`;
 }
 
 export function ratios(results: ServerResult[]): string[] {
@@ -88,7 +88,35 @@ function rcodeTable(results: ServerResult[]): string {
   return lines.join('\n');
 }
 
-export function render(info: RunInfo, results: ServerResult[]): string {
+export interface ScaleResult {
+  domains: number;
+  records: number;
+  error?: string;
+  /** Rows into PostgreSQL (bulk insert, not part of the load time). */
+  prepareMs?: number;
+  loadMs?: number;
+  snapshotMs?: number;
+  memReady?: Memory;
+  max?: LoadResult;
+  memAfter?: Memory;
+}
+
+export function scaleTable(s: ScaleResult): string {
+  const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS ready (MiB)', 'Max QPS', 'Loss at max',
+    'RSS after load (MiB)', 'Peak RSS, VmHWM (MiB)'];
+  const load = s.loadMs === undefined ? '–' : (s.loadMs / 1000).toFixed(1) + (s.snapshotMs !== undefined ? ` (snapshot ${(s.snapshotMs / 1000).toFixed(1)})` : '');
+  const cells = s.error
+    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '']
+    : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.rssMiB),
+      int(s.max?.qps), lossPct(s.max), f(s.memAfter?.rssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB)];
+  return [row(head), row(head.map(() => '---')), row(cells)].join('\n');
+}
+
+export function missingLine(missing: string[]): string {
+  return missing.length ? `Peers missing (not run): ${missing.join('; ')}.` : 'Peers missing: none (every peer asked for was installed and ran).';
+}
+
+export function render(info: RunInfo, results: ServerResult[], scale?: ScaleResult): string {
   const out: string[] = [];
   out.push('# Glidepath benchmark results', '');
   out.push(`- Date: ${info.date}`, `- Command: \`${info.command}\``, `- Whole run: ${info.totalSeconds.toFixed(0)} s`);
@@ -97,27 +125,34 @@ export function render(info: RunInfo, results: ServerResult[]): string {
   out.push('## Results', '', mainTable(results), '');
   const rt = ratios(results);
   if (rt.length) out.push(...rt.map((r) => `- ${r}`), '');
-  if (info.missing.length) out.push('Not run: ' + info.missing.join('; ') + '.', '');
+  out.push(missingLine(info.missing), '');
+  if (scale) out.push('### Scale check (Glidepath only)', '', scaleTable(scale), '');
   const rc = rcodeTable(results);
   if (rc) out.push('### Response codes at max load (same query file for all)', '', rc, '');
   const diffs = results.filter((r) => r.mismatches?.differ.length);
   for (const r of diffs) out.push(`Differences ${r.name} vs Glidepath (first ${Math.min(5, r.mismatches!.differ.length)}):`, '', ...r.mismatches!.differ.slice(0, 5).map((d) => `- ${d}`), '');
-  out.push('### Servers', '', row(['Server', 'Version', 'Configuration', 'Data into its store (s)', 'Processes']), row(['---', '---', '---', '---', '---']));
-  for (const r of results) out.push(row([r.name, r.version, r.setup, r.prepareMs === undefined ? '–' : (r.prepareMs / 1000).toFixed(1), String(r.memReady?.processes ?? '–')]));
+  out.push('### Servers', '', row(['Server', 'Version', 'Configuration', 'Data into its store (s)', 'Processes', 'PSS of all processes ready / after (MiB)']),
+    row(['---', '---', '---', '---', '---', '---']));
+  for (const r of results) {
+    out.push(row([r.name, r.version, r.setup, r.prepareMs === undefined ? '–' : (r.prepareMs / 1000).toFixed(1), String(r.memReady?.processes ?? '–'),
+      `${f(r.memReady?.treePssMiB)} / ${f(r.memAfter?.treePssMiB)}`]));
+  }
   out.push('', '### How it was measured', '', `- Load generator: ${info.loadTool}`, ...info.notes.map((n) => `- ${n}`));
   const detail = results.filter((r) => r.max || r.paced);
+  if (scale?.max) detail.push({ name: `Glidepath, ${int(scale.domains)} domains`, version: '', setup: '', max: scale.max });
   if (detail.length) {
-    out.push('', '### Raw load figures', '', row(['Server', 'Run', 'Sent', 'Completed', 'Lost', 'QPS', 'Avg (ms)', 'Max (ms)']), row(['---', '---', '---', '---', '---', '---', '---', '---']));
+    out.push('', '### Raw load figures', '', row(['Server', 'Run', 'Sent', 'Completed', 'Lost', 'QPS', 'Avg (ms)', 'p99.9 (ms)', 'Max (ms)']),
+      row(['---', '---', '---', '---', '---', '---', '---', '---', '---']));
     for (const r of detail) {
       for (const [label, l] of [['max', r.max], ['50%', r.paced]] as const) {
-        if (l) out.push(row([r.name, `${label}: \`${l.command}\``, int(l.sent), int(l.completed), int(l.lost), int(l.qps), ms(l.avgMs), ms(l.maxMs)]));
+        if (l) out.push(row([r.name, `${label}: \`${l.command}\``, int(l.sent), int(l.completed), int(l.lost), int(l.qps), ms(l.avgMs), ms(l.p999Ms), ms(l.maxMs)]));
       }
     }
   }
   const g = results.find((r) => r.edits);
   if (g?.edits) {
     const c = [...g.edits.commitMs].sort((a, b) => a - b);
-    out.push('', `Edits: ${g.edits.visibleMs.length + g.edits.timeouts} (UPDATE of one apex TXT each, autocommit); SQL round trip incl. commit p50 ${ms(percentile(c, 50))} ms, p99 ${ms(percentile(c, 99))} ms.`);
+    out.push('', `Edits: ${g.edits.visibleMs.length + g.edits.timeouts} (UPDATE of one apex TXT each, autocommit, one after another); the SQL round trip incl. commit alone: p50 ${ms(percentile(c, 50))} ms, p99 ${ms(percentile(c, 99))} ms.`);
   }
   return out.join('\n') + '\n';
 }

@@ -68,6 +68,14 @@ export interface Proc {
 }
 
 const running = new Set<Proc>();
+/** Other things to undo on the way out (load generators, the run's PostgreSQL), newest first. */
+const cleanups: Array<() => Promise<void>> = [];
+
+/** Registers fn to run in stopAll(); returns a function that unregisters it. */
+export function onCleanup(fn: () => Promise<void>): () => void {
+  cleanups.push(fn);
+  return () => { const i = cleanups.indexOf(fn); if (i >= 0) cleanups.splice(i, 1); };
+}
 
 /** Starts a daemon in the foreground; stop() sends SIGTERM, then SIGKILL after 10 s. */
 export function startProc(name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string): Proc {
@@ -106,9 +114,11 @@ export function startProc(name: string, cmd: string, args: string[], env?: NodeJ
   return p;
 }
 
-/** Stops whatever is still running (on errors and signals). */
+/** Stops whatever is still running (on errors and signals): servers first, then the cleanups
+ *  (the PostgreSQL they use last, as it was registered first). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop().catch(() => undefined)));
+  for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
 }
 
 async function childrenOf(pid: number): Promise<number[]> {
@@ -128,10 +138,18 @@ async function kib(file: string, field: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-export interface Memory { rssMiB: number; treeRssMiB: number; treePssMiB: number; processes: number }
+export interface Memory {
+  /** VmRSS and VmHWM (peak RSS) of the main process, from /proc/PID/status. */
+  rssMiB: number;
+  hwmMiB: number;
+  /** VmRSS and PSS summed over the process and its descendants. */
+  treeRssMiB: number;
+  treePssMiB: number;
+  processes: number;
+}
 
-/** VmRSS of the process itself, and VmRSS and PSS summed over it and its descendants (NSD forks
- *  server processes that share the zone data copy-on-write: PSS counts shared pages once). */
+/** VmRSS and VmHWM of the process itself, and VmRSS and PSS summed over it and its descendants (NSD
+ *  forks server processes that share the zone data copy-on-write: PSS counts shared pages once). */
 export async function memoryOf(pid: number): Promise<Memory> {
   const all = [pid];
   for (let i = 0; i < all.length; i++) all.push(...await childrenOf(all[i]));
@@ -140,7 +158,9 @@ export async function memoryOf(pid: number): Promise<Memory> {
     rss += await kib(`/proc/${p}/status`, 'VmRSS');
     pss += await kib(`/proc/${p}/smaps_rollup`, 'Pss');
   }
-  return { rssMiB: (await kib(`/proc/${pid}/status`, 'VmRSS')) / 1024, treeRssMiB: rss / 1024, treePssMiB: pss / 1024, processes: all.length };
+  return {
+    rssMiB: (await kib(`/proc/${pid}/status`, 'VmRSS')) / 1024, hwmMiB: (await kib(`/proc/${pid}/status`, 'VmHWM')) / 1024, treeRssMiB: rss / 1024, treePssMiB: pss / 1024, processes: all.length,
+  };
 }
 
 export interface DnsAnswer { rcode: number; aa: boolean; answers: Array<{ type: string; data: string }>; authorities: number }

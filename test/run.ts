@@ -32,18 +32,28 @@ async function main(): Promise<number> {
     await migrate(pool);
     await pool.end();
 
-    const files = process.argv.slice(2);
-    const args = ['--test', '--test-concurrency=2', '--test-timeout=180000',
-      ...(files.length ? files : await testFiles('dist/test')),
-    ];
-    const child = spawn(process.execPath, args, {
-      stdio: 'inherit',
-      env: { ...process.env, GLIDEPATH_TEST_ADMIN_URL: adminUrl, GLIDEPATH_TEST_TEMPLATE: TEMPLATE },
-    });
-    return await new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? (sig ? 1 : 0))));
+    const env = { ...process.env, GLIDEPATH_TEST_ADMIN_URL: adminUrl, GLIDEPATH_TEST_TEMPLATE: TEMPLATE };
+    const asked = process.argv.slice(2);
+    const all = asked.length ? asked : await testFiles('dist/test');
+    // The realtime figure (edit-to-visible p99 under 50 ms on loopback) is measured alone, after the
+    // rest: beside CPU-heavy suites on a 2-core machine it measures the neighbours, not Glidepath.
+    const alone = all.filter((f) => TIMED.some((t) => f.endsWith(t)));
+    const rest = all.filter((f) => !alone.includes(f));
+    let code = 0;
+    if (rest.length) code = await nodeTest(rest, 2, env);
+    if (alone.length) code = Math.max(code, await nodeTest(alone, 1, env));
+    return code;
   } finally {
     await embedded?.stop();
   }
+}
+
+const TIMED = ['e2e/realtime.test.js'];
+
+function nodeTest(files: string[], concurrency: number, env: NodeJS.ProcessEnv): Promise<number> {
+  const args = ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files];
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
+  return new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? (sig ? 1 : 0))));
 }
 
 /** Node 20's runner takes no globs and treats every file under test/ as a suite: list *.test.js. */
