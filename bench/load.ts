@@ -28,8 +28,18 @@ export interface LoadResult {
 
 export interface LoadSpec { port: number; queryFile: string; seconds: number; /** Undefined: as fast as possible. */ qps?: number; perQuery: boolean }
 
-/** dnsperf's clients and outstanding queries for every run. */
+/** dnsperf's clients, threads, outstanding queries and timeout, the same for every server (run.ts's
+ *  --dnsperf and --dnsperf-paced replace them). Unthrottled runs use two threads so that the
+ *  generator is not what limits a multi-threaded server; runs at a fixed rate use one, so that it
+ *  takes as little CPU as it can from the server under test on a small machine. */
 export const DNSPERF_ARGS = ['-c', '8', '-T', '2', '-q', '500', '-t', '2'];
+export const DNSPERF_PACED_ARGS = ['-c', '8', '-T', '1', '-q', '500', '-t', '2'];
+
+export function setDnsperfArgs(which: string[], option: string, args: string): void {
+  const a = args.trim().split(/\s+/).filter(Boolean);
+  if (a.some((x) => ['-s', '-p', '-d', '-l', '-Q', '-v'].includes(x))) throw new Error(`${option}: -s, -p, -d, -l, -Q and -v are set by the benchmark`);
+  which.splice(0, which.length, ...a);
+}
 
 let dnsperfPath: string | undefined | null = null;
 export async function dnsperf(): Promise<string | undefined> {
@@ -57,7 +67,8 @@ export function parseDnsperf(text: string): Omit<LoadResult, 'tool' | 'command' 
 let runs = 0;
 
 async function runDnsperf(bin: string, spec: LoadSpec): Promise<LoadResult> {
-  const args = ['-s', '127.0.0.1', '-p', String(spec.port), '-d', spec.queryFile, '-l', String(spec.seconds), ...DNSPERF_ARGS];
+  const args = ['-s', '127.0.0.1', '-p', String(spec.port), '-d', spec.queryFile, '-l', String(spec.seconds),
+    ...(spec.qps === undefined ? DNSPERF_ARGS : DNSPERF_PACED_ARGS)];
   if (spec.qps !== undefined) args.push('-Q', String(Math.max(1, Math.round(spec.qps))));
   if (spec.perQuery) args.push('-v');
   // dnsperf's output (with -v one line per query) goes to a file and is read afterwards: parsing it

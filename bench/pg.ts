@@ -20,7 +20,7 @@ export async function startPostgres(dataDir: string): Promise<BenchPostgres> {
   const c = new pg.Client({ connectionString: e.url });
   try {
     await c.connect();
-    version = (await c.query<{ v: string }>('SHOW server_version')).rows[0].v;
+    version = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
   } catch (err) {
     await e.stop();
     throw new Error(`PostgreSQL at ${u.hostname}:${u.port}: ${(err as Error).message}`);

@@ -1,7 +1,7 @@
 // The results as Markdown: one table for stdout and bench/RESULTS.md, with the machine, versions,
 // the command and the date around it. Numbers only; nothing here passes or fails.
 import type { LoadResult } from './load.js';
-import type { Memory } from './util.js';
+import type { Memory, CpuUse } from './util.js';
 import type { EditResult } from './peers/glidepath.js';
 import { percentile } from './util.js';
 
@@ -16,6 +16,10 @@ export interface ServerResult {
   memReady?: Memory;
   memAfter?: Memory;
   max?: LoadResult;
+  /** Every max-load run, slowest first (max is the median of them). */
+  maxRuns?: LoadResult[];
+  /** CPU use during the max-load run. */
+  cpuMax?: CpuUse;
   paced?: LoadResult;
   edits?: EditResult;
   /** Sample queries whose rcode, AA bit or answer section differ from Glidepath's. */
@@ -45,7 +49,7 @@ function lossPct(r: LoadResult | undefined): string {
 }
 
 export function mainTable(results: ServerResult[]): string {
-  const head = ['Server', 'Max QPS', 'Loss at max', 'Latency at 50 % of max: p50 / p90 / p99 (ms)', 'RSS ready / after load (MiB)',
+  const head = ['Server', 'Max QPS: median (range)', 'Loss at max', 'Latency at 50 % of max: p50 / p90 / p99 (ms)', 'RSS ready / after load (MiB)',
     'Peak RSS, VmHWM (MiB)', 'Load time (s)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
   const lines = [row(head), row(head.map(() => '---'))];
   for (const r of results) {
@@ -53,7 +57,8 @@ export function mainTable(results: ServerResult[]): string {
     const lat = r.paced ? `${ms(r.paced.p50Ms)} / ${ms(r.paced.p90Ms)} / ${ms(r.paced.p99Ms)} at ${int(r.paced.qps)} qps` : '–';
     const edit = r.edits ? editCell(r.edits) : 'n/a';
     const load = r.loadMs === undefined ? '–' : (r.loadMs / 1000).toFixed(2) + (r.snapshotMs !== undefined ? ` (snapshot ${(r.snapshotMs / 1000).toFixed(2)})` : '');
-    lines.push(row([r.name, int(r.max?.qps), lossPct(r.max), lat, `${f(r.memReady?.rssMiB)} / ${f(r.memAfter?.rssMiB)}`,
+    const range = r.maxRuns && r.maxRuns.length > 1 ? ` (${int(r.maxRuns[0].qps)}–${int(r.maxRuns[r.maxRuns.length - 1].qps)})` : '';
+    lines.push(row([r.name, int(r.max?.qps) + range, lossPct(r.max), lat, `${f(r.memReady?.rssMiB)} / ${f(r.memAfter?.rssMiB)}`,
       f(r.memAfter?.hwmMiB ?? r.memReady?.hwmMiB), load, edit]));
   }
   return lines.join('\n');
@@ -131,11 +136,11 @@ export function render(info: RunInfo, results: ServerResult[], scale?: ScaleResu
   if (rc) out.push('### Response codes at max load (same query file for all)', '', rc, '');
   const diffs = results.filter((r) => r.mismatches?.differ.length);
   for (const r of diffs) out.push(`Differences ${r.name} vs Glidepath (first ${Math.min(5, r.mismatches!.differ.length)}):`, '', ...r.mismatches!.differ.slice(0, 5).map((d) => `- ${d}`), '');
-  out.push('### Servers', '', row(['Server', 'Version', 'Configuration', 'Data into its store (s)', 'Processes', 'PSS of all processes ready / after (MiB)']),
-    row(['---', '---', '---', '---', '---', '---']));
+  out.push('### Servers', '', row(['Server', 'Version', 'Configuration', 'Data into its store (s)', 'Processes', 'PSS of all processes ready / after (MiB)',
+    'CPU at max load: server cores / machine busy']), row(['---', '---', '---', '---', '---', '---', '---']));
   for (const r of results) {
     out.push(row([r.name, r.version, r.setup, r.prepareMs === undefined ? '–' : (r.prepareMs / 1000).toFixed(1), String(r.memReady?.processes ?? '–'),
-      `${f(r.memReady?.treePssMiB)} / ${f(r.memAfter?.treePssMiB)}`]));
+      `${f(r.memReady?.treePssMiB)} / ${f(r.memAfter?.treePssMiB)}`, r.cpuMax ? `${r.cpuMax.serverCores.toFixed(2)} / ${r.cpuMax.machineBusyPct.toFixed(0)} %` : '–']));
   }
   out.push('', '### How it was measured', '', `- Load generator: ${info.loadTool}`, ...info.notes.map((n) => `- ${n}`));
   const detail = results.filter((r) => r.max || r.paced);
@@ -144,7 +149,9 @@ export function render(info: RunInfo, results: ServerResult[], scale?: ScaleResu
     out.push('', '### Raw load figures', '', row(['Server', 'Run', 'Sent', 'Completed', 'Lost', 'QPS', 'Avg (ms)', 'p99.9 (ms)', 'Max (ms)']),
       row(['---', '---', '---', '---', '---', '---', '---', '---', '---']));
     for (const r of detail) {
-      for (const [label, l] of [['max', r.max], ['50%', r.paced]] as const) {
+      const runs: Array<[string, LoadResult | undefined]> = r.maxRuns && r.maxRuns.length > 1
+        ? r.maxRuns.map((l) => [l === r.max ? 'max (median)' : 'max', l]) : [['max', r.max]];
+      for (const [label, l] of [...runs, ['50%', r.paced]] as const) {
         if (l) out.push(row([r.name, `${label}: \`${l.command}\``, int(l.sent), int(l.completed), int(l.lost), int(l.qps), ms(l.avgMs), ms(l.p999Ms), ms(l.maxMs)]));
       }
     }

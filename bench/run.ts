@@ -1,17 +1,24 @@
 // `npm run bench`: one run, every server on the same data and the same query file, one after the
 // other: load, readiness, memory, max QPS, latency at 50 % of that, and (Glidepath) edit-to-visible.
-// Prints the table and writes bench/RESULTS.md. Options:
-//   --domains N (2000)  --delegations N (5000)  --seconds S (10)  --peers glidepath,pdns,nsd,knot
-//   --threads N (2)     --scale N (0: skip; e.g. 100000 for the million-record load check)
-//   --edits N (100)     --out DIR (bench/out)   --results FILE (bench/RESULTS.md)
-import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+// Prints the table and writes bench/RESULTS.md. Options (npm run bench -- --domains 500 ...):
+//   --domains N (2000)   --delegations N (5000)   --queries N (200000)   --seconds S (10)
+//   --peers glidepath,pdns,nsd,knot (all)         --threads N (2: workers per peer where configurable)
+//   --scale [N]          adds the Glidepath load/memory check at N domains (100000 if N is left out)
+//   --edits N (100)      --warmup S (3: unthrottled load before measuring, not reported)
+//   --repeat N (3: max-load runs per server; the median is reported, with the range)
+//   --dnsperf "ARGS" (-c 8 -T 2 -q 500 -t 2: dnsperf's clients, threads, outstanding, timeout
+//                     for the unthrottled runs)   --dnsperf-paced "ARGS" (-c 8 -T 1 -q 500 -t 2: at 50 %)
+//   --out DIR (bench/out)  --results FILE (bench/RESULTS.md)
+// DATABASE_URL, when set, is used instead of the embedded PostgreSQL (databases glidepath_bench and
+// pdns are dropped and created in it).
+import { mkdir, rm, writeFile, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import os from 'node:os';
 import { writeDataset, probeApexes, type DatasetOptions } from './dataset.js';
 import { startPostgres, type BenchPostgres } from './pg.js';
-import { load, dnsperf, DNSPERF_ARGS } from './load.js';
-import { freePort, memoryOf, waitReady, stopAll, query, run, type Proc, type DnsAnswer } from './util.js';
-import { render, mainTable, ratios, type ServerResult, type RunInfo } from './report.js';
+import { load, dnsperf, setDnsperfArgs, DNSPERF_ARGS, DNSPERF_PACED_ARGS, type LoadResult } from './load.js';
+import { freePort, memoryOf, waitReady, stopAll, onCleanup, query, run, withCpu, type Proc, type DnsAnswer, type CpuUse } from './util.js';
+import { render, mainTable, ratios, missingLine, scaleTable, type ServerResult, type RunInfo, type ScaleResult } from './report.js';
 import type { Peer, BenchContext } from './peers/types.js';
 import { glidepath, glidepathLog, editToVisible } from './peers/glidepath.js';
 import { pdns } from './peers/pdns.js';
@@ -19,17 +26,54 @@ import { nsd } from './peers/nsd.js';
 import { knot } from './peers/knot.js';
 
 const PEERS: Record<string, Peer> = { glidepath, pdns, nsd, knot };
+const DEFAULT_SCALE = 100_000;
 
-function options(argv: string[]) {
-  const o = { domains: 2000, delegations: 5000, seconds: 10, peers: 'glidepath,pdns,nsd,knot', threads: 2, scale: 0, edits: 100, out: 'bench/out', results: 'bench/RESULTS.md' };
+interface Options {
+  domains: number; delegations: number; queries: number; seconds: number; peers: string; threads: number;
+  scale: number; edits: number; warmup: number; repeat: number; dnsperf: string; dnsperfPaced: string; out: string; results: string;
+}
+
+function options(argv: string[]): Options {
+  const o: Options = {
+    domains: 2000, delegations: 5000, queries: 200_000, seconds: 10, peers: 'glidepath,pdns,nsd,knot', threads: 2,
+    scale: 0, edits: 100, warmup: 3, repeat: 3, dnsperf: DNSPERF_ARGS.join(' '), dnsperfPaced: DNSPERF_PACED_ARGS.join(' '), out: 'bench/out', results: 'bench/RESULTS.md',
+  };
+  const rec = o as unknown as Record<string, unknown>;
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i].replace(/^--/, '');
-    if (!(k in o)) throw new Error(`unknown option ${argv[i]} (see the top of bench/run.ts)`);
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
-    (o as Record<string, unknown>)[k] = typeof (o as Record<string, unknown>)[k] === 'number' ? Number(v) : v;
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log('npm run bench -- [--domains N] [--delegations N] [--queries N] [--seconds S] [--peers glidepath,pdns,nsd,knot]\n' +
+        '                   [--threads N] [--scale [N]] [--edits N] [--warmup S] [--repeat N] [--dnsperf "ARGS"] [--dnsperf-paced "ARGS"] [--out DIR] [--results FILE]   (see bench/README.md)');
+      process.exit(0);
+    }
+    const k = arg.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!arg.startsWith('--') || !(k in o)) throw new Error(`unknown option ${arg} (see bench/README.md or --help)`);
+    let v = argv[i + 1];
+    if (k === 'scale' && (v === undefined || v.startsWith('--'))) v = String(DEFAULT_SCALE);
+    else i++;
+    if (v === undefined) throw new Error(`${arg} needs a value`);
+    if (typeof rec[k] === 'number') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${arg} needs a whole number, not "${v}"`);
+      rec[k] = n;
+    } else rec[k] = v;
   }
+  if (o.domains < 1) throw new Error('--domains must be at least 1');
+  if (o.seconds < 1) throw new Error('--seconds must be at least 1');
+  if (o.threads < 1) throw new Error('--threads must be at least 1');
+  if (o.queries < 1) throw new Error('--queries must be at least 1');
+  if (o.repeat < 1) throw new Error('--repeat must be at least 1');
+  setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', o.dnsperf);
+  setDnsperfArgs(DNSPERF_PACED_ARGS, '--dnsperf-paced', o.dnsperfPaced);
   return o;
+}
+
+/** Clears what an earlier run left in the scratch directory (only the entries this script makes). */
+async function clearWorkDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const e of await readdir(dir)) {
+    if (['data', 'pg', 'pdns', 'nsd', 'knot'].includes(e) || e.startsWith('scale-')) await rm(join(dir, e), { recursive: true, force: true });
+  }
 }
 
 /** The answers a server gives to a sample of the query file, for a sanity comparison with Glidepath. */
@@ -40,7 +84,7 @@ async function sample(port: number, queries: Array<[string, string]>): Promise<A
 }
 const norm = (a: DnsAnswer | undefined) => (a ? `${a.rcode}/${a.aa ? 'aa' : '-'}/${a.answers.map((r) => `${r.type} ${r.data}`.toLowerCase()).sort().join(',')}` : 'no answer');
 
-async function measure(peer: Peer, ctx: BenchContext, seconds: number, edits: number, probes: Array<[string, string]>,
+async function measure(peer: Peer, ctx: BenchContext, o: Options, probes: Array<[string, string]>,
   reference: Array<DnsAnswer | undefined> | undefined): Promise<{ result: ServerResult; answers?: Array<DnsAnswer | undefined> }> {
   const d = await peer.detect();
   const result: ServerResult = { name: peer.name, version: d.ok ? d.version : '–', setup: peer.setup(ctx) };
@@ -60,12 +104,25 @@ async function measure(peer: Peer, ctx: BenchContext, seconds: number, edits: nu
       answers.forEach((a, i) => { if (norm(a) !== norm(reference[i])) differ.push(`${probes[i].join(' ')}: ${norm(a)} vs ${norm(reference[i])}`); });
       result.mismatches = { checked: probes.length, differ };
     }
-    ctx.log(`${peer.name}: ready in ${(result.loadMs / 1000).toFixed(2)} s; max load for ${seconds} s`);
-    result.max = await load({ port, queryFile: ctx.data.queryFile, seconds, perQuery: false });
-    const half = Math.max(1000, Math.round(result.max.qps / 2));
+    if (o.warmup > 0) {
+      ctx.log(`${peer.name}: ready in ${(result.loadMs / 1000).toFixed(2)} s; warm-up for ${o.warmup} s (not reported)`);
+      await load({ port, queryFile: ctx.data.queryFile, seconds: o.warmup, perQuery: false });
+    }
+    const seconds = o.seconds;
+    ctx.log(`${peer.name}: max load, ${o.repeat} × ${seconds} s`);
+    const runs: Array<[LoadResult, CpuUse]> = [];
+    for (let i = 0; i < o.repeat; i++) runs.push(await withCpu(proc.pid, () => load({ port, queryFile: ctx.data.queryFile, seconds, perQuery: false })));
+    // The median run by QPS stands for the server; the others give the spread.
+    runs.sort((a, b) => a[0].qps - b[0].qps);
+    [result.max, result.cpuMax] = runs[Math.floor((runs.length - 1) / 2)];
+    result.maxRuns = runs.map(([l]) => l);
+    const half = Math.max(1, Math.round(result.max.qps / 2));
     ctx.log(`${peer.name}: ${Math.round(result.max.qps)} qps; latency at ${half} qps`);
     result.paced = await load({ port, queryFile: ctx.data.queryFile, seconds, qps: half, perQuery: true });
-    if (peer === glidepath && edits > 0) result.edits = await editToVisible(ctx, port, edits);
+    if (peer === glidepath && o.edits > 0) {
+      ctx.log(`${peer.name}: ${o.edits} edits`);
+      result.edits = await editToVisible(ctx, port, o.edits);
+    }
     result.memAfter = await memoryOf(proc.pid);
     return { result, answers };
   } catch (err) {
@@ -77,43 +134,49 @@ async function measure(peer: Peer, ctx: BenchContext, seconds: number, edits: nu
   }
 }
 
-async function scaleCheck(pg: BenchPostgres, workDir: string, domains: number, log: (l: string) => void): Promise<string[]> {
-  const opts: DatasetOptions = { domains, delegations: 5000, queries: 1000, seed: 7 };
-  const dir = join(workDir, `scale-${domains}`);
-  const data = await writeDataset(dir, opts);
-  const ctx: BenchContext = { workDir: dir, data, opts, threads: 1, pg, log };
-  log(`scale: ${domains} domains, ${data.records} records`);
-  const t0 = performance.now();
-  await glidepath.prepare(ctx);
-  const prepareMs = performance.now() - t0;
-  const port = await freePort();
-  const proc = await glidepath.start(ctx, port);
+/** Glidepath alone on a large data set: rows into PostgreSQL, load time, memory, and one max-load run. */
+async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (l: string) => void): Promise<ScaleResult> {
+  const opts: DatasetOptions = { domains: o.scale, delegations: o.delegations, queries: o.queries, seed: 7 };
+  const dir = join(workDir, `scale-${o.scale}`);
+  const data = await writeDataset(dir, opts, false);
+  const ctx: BenchContext = { workDir: dir, data, opts, threads: o.threads, pg, log };
+  const out: ScaleResult = { domains: o.scale, records: data.records };
+  log(`scale: ${o.scale} domains, ${data.records} records into PostgreSQL`);
+  let proc: Proc | undefined;
   try {
-    const readyMs = await waitReady(proc, port, probeApexes(opts), 600_000);
-    const mem = await memoryOf(proc.pid);
-    const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(await readFile(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    return [
-      `Scale check: ${domains.toLocaleString('en-US')} domains, ${data.records.toLocaleString('en-US')} records (Glidepath only).`,
-      `Rows into PostgreSQL ${(prepareMs / 1000).toFixed(1)} s (bulk insert, not part of load time); start to every probe answered ${(readyMs / 1000).toFixed(1)} s` +
-        (glidepathLog.snapshotMs !== undefined ? ` (snapshot built in ${(glidepathLog.snapshotMs / 1000).toFixed(1)} s)` : '') +
-        `; memory ready: RSS ${mem.rssMiB.toFixed(0)} MiB, peak (VmHWM) ${hwm.toFixed(0)} MiB.`,
-    ];
+    const t0 = performance.now();
+    await glidepath.prepare(ctx);
+    out.prepareMs = performance.now() - t0;
+    const port = await freePort();
+    log(`scale: rows in after ${(out.prepareMs / 1000).toFixed(1)} s; starting Glidepath`);
+    proc = await glidepath.start(ctx, port);
+    out.loadMs = await waitReady(proc, port, probeApexes(opts), 900_000);
+    out.snapshotMs = glidepathLog.snapshotMs;
+    out.memReady = await memoryOf(proc.pid);
+    log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.rssMiB.toFixed(0)} MiB; max load for ${o.seconds} s`);
+    out.max = await load({ port, queryFile: data.queryFile, seconds: o.seconds, perQuery: false });
+    out.memAfter = await memoryOf(proc.pid);
+  } catch (err) {
+    out.error = (err as Error).message;
+    log(`scale: failed: ${out.error.split('\n')[0]}`);
   } finally {
-    await proc.stop();
+    await proc?.stop();
   }
+  return out;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const o = options(process.argv.slice(2));
   const started = performance.now();
   const log = (l: string) => console.error(`[bench] ${l}`);
   const workDir = resolve(o.out);
-  await rm(workDir, { recursive: true, force: true });
-  await mkdir(workDir, { recursive: true });
-  const opts: DatasetOptions = { domains: o.domains, delegations: o.delegations, queries: 200_000, seed: 1 };
+  await clearWorkDir(workDir);
+  const opts: DatasetOptions = { domains: o.domains, delegations: o.delegations, queries: o.queries, seed: 1 };
   const data = await writeDataset(join(workDir, 'data'), opts);
   log(`data: ${o.domains} domains + registry with ${o.delegations} delegations, ${data.records} records, ${opts.queries} queries`);
   const pg = await startPostgres(join(workDir, 'pg'));
+  onCleanup(() => pg.stop());
+  log(`PostgreSQL ${pg.version}: ${pg.origin}`);
   const ctx: BenchContext = { workDir, data, opts, threads: o.threads, pg, log };
   const lines = (await readFile(data.queryFile, 'utf8')).split('\n').filter(Boolean);
   const probes = Array.from({ length: 60 }, (_, i) => lines[(i * 997) % lines.length].split(' ') as [string, string]);
@@ -126,53 +189,63 @@ async function main(): Promise<void> {
       const peer = PEERS[name];
       if (!peer) throw new Error(`unknown peer "${name}" (glidepath, pdns, nsd, knot)`);
       const d = await peer.detect();
-      if (!d.ok) { missing.push(`${peer.name} (${d.why})`); continue; }
-      const { result, answers } = await measure(peer, ctx, o.seconds, o.edits, probes, reference);
+      if (!d.ok) { missing.push(`${peer.name}: ${d.why}`); log(`${peer.name}: not run (${d.why})`); continue; }
+      const { result, answers } = await measure(peer, ctx, o, probes, reference);
       if (peer === glidepath) reference = answers;
       results.push(result);
     }
-    const scale = o.scale > 0 ? await scaleCheck(pg, workDir, o.scale, log) : [];
+    const scale = o.scale > 0 ? await scaleCheck(pg, workDir, o, log) : undefined;
     const tool = await dnsperf();
+    const toolVersion = tool ? /Version (\S+)/.exec(Object.values(await run(tool, ['-h'])).join('\n'))?.[1] : undefined;
+    const cpus = os.cpus();
     const info: RunInfo = {
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
       date: new Date().toISOString(),
       machine: [
-        `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
-        `Node ${process.versions.node}; load generator and servers share the machine`,
+        `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}`,
+        `Node ${process.versions.node}; PostgreSQL ${pg.version}, ${pg.origin}`,
+        `Load generator and servers share the machine (loopback only)`,
       ],
       dataset: [
-        `${o.domains.toLocaleString('en-US')} customer domains (about 12 records each) + a delegation-only registry with ${o.delegations.toLocaleString('en-US')} delegations and glue: ${data.records.toLocaleString('en-US')} records`,
-        `Query mix (${opts.queries.toLocaleString('en-US')} lines, replayed): ${Object.entries(data.queryCounts).map(([k, v]) => `${k} ${((100 * v) / opts.queries).toFixed(0)} %`).join(', ')}`,
-        ...scale,
+        `${o.domains.toLocaleString('en-US')} customer domains (13 records each: apex SOA, 2 NS, A, AAAA, MX, TXT; www CNAME; mail and sip A; 2 SRV; a wildcard) + a delegation-only registry with ${o.delegations.toLocaleString('en-US')} delegations (2 NS + 2 glue A each): ${data.records.toLocaleString('en-US')} records`,
+        `Query mix (${opts.queries.toLocaleString('en-US')} lines, replayed in a loop): ${Object.entries(data.queryCounts).map(([k, v]) => `${k} ${((100 * v) / opts.queries).toFixed(1)} %`).join(', ')}`,
       ],
       loadTool: tool
-        ? `${(await run(tool, ['-h'])).stderr.split('\n').find((l) => /version/i.test(l))?.trim() ?? 'dnsperf'} ${DNSPERF_ARGS.join(' ')}, ${o.seconds} s per run; max = unthrottled, latency at -Q half of max`
-        : 'the node generator in bench/loadgen.ts (dnsperf not installed)',
+        ? `dnsperf ${toolVersion ?? ''}, the same settings for every server, ${o.seconds} s per run after a ${o.warmup} s warm-up (not reported). Max QPS: \`${DNSPERF_ARGS.join(' ')}\` unthrottled, the median of ${o.repeat} runs (range in brackets). Latency: \`${DNSPERF_PACED_ARGS.join(' ')} -Q\` at half of that median (one generator thread, to take less CPU from the server), per-query latencies from \`-v\``
+        : 'the node generator in bench/loadgen.ts (dnsperf not installed; its figures are not comparable with dnsperf\'s)',
       missing,
       notes: [
-        'Load time: from process start to every probe domain answering its SOA authoritatively.',
-        'Edit → visible: an UPDATE committed over SQL until Glidepath answers the new TXT over UDP.',
+        'Load time: from process start to every probe domain (32 customer apexes and the registry) answering its SOA authoritatively; for Glidepath also the snapshot build time it logs.',
+        'RSS: VmRSS of the main server process when ready and after the load runs (after the edits for Glidepath); VmHWM: its peak RSS. NSD forks; the PSS of all its processes is in the Servers table.',
+        'Edit → visible: an UPDATE committed over SQL, then UDP queries back to back until Glidepath answers the new TXT.',
         'PowerDNS answers from PostgreSQL through its packet and query caches; NSD and Knot from memory.',
       ],
       totalSeconds: (performance.now() - started) / 1000,
     };
-    const md = render(info, results);
+    const md = render(info, results, scale);
     await writeFile(resolve(o.results), md);
     console.log(mainTable(results));
     for (const r of ratios(results)) console.log(r);
-    if (missing.length) console.log(`Not run: ${missing.join('; ')}`);
-    for (const s of scale) console.log(s);
-    console.log(`Written to ${o.results}`);
+    console.log(missingLine(missing));
+    if (scale) console.log('\nScale check (Glidepath only):\n' + scaleTable(scale));
+    console.log(`\nWritten to ${o.results} (${info.totalSeconds.toFixed(0)} s)`);
+    const g = results.find((r) => r.name === glidepath.name);
+    return g?.error || scale?.error ? 1 : 0;
   } finally {
     await stopAll();
-    await pg.stop();
   }
 }
 
+let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => { void stopAll().finally(() => process.exit(130)); });
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`[bench] ${sig}: stopping every server started`);
+    void stopAll().finally(() => process.exit(130));
+  });
 }
-main().catch(async (err: unknown) => {
+main().then((code) => process.exit(code), async (err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   await stopAll();
   process.exit(1);

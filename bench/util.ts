@@ -163,6 +163,46 @@ export async function memoryOf(pid: number): Promise<Memory> {
   };
 }
 
+const TICK = 100; // USER_HZ: /proc times are in 1/100 s on Linux
+
+/** CPU seconds (user + system) used so far by a process and its live descendants. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) all.push(...await childrenOf(all[i]));
+  let ticks = 0;
+  for (const p of all) {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11] ?? 0) + Number(f[12] ?? 0); // utime, stime (fields 14 and 15)
+  }
+  return ticks / TICK;
+}
+
+/** Busy and total CPU seconds of the whole machine so far (/proc/stat), summed over every core. */
+export async function machineCpu(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: (total - idle) / TICK, total: total / TICK };
+}
+
+export interface CpuUse {
+  /** Cores the server (process tree) kept busy on average. */
+  serverCores: number;
+  /** Share of the whole machine that was busy (server, load generator, PostgreSQL, anything else). */
+  machineBusyPct: number;
+}
+
+/** Runs fn and reports how busy the server and the machine were meanwhile. */
+export async function withCpu<T>(pid: number, fn: () => Promise<T>): Promise<[T, CpuUse]> {
+  const [s0, m0, t0] = [await cpuSeconds(pid), await machineCpu(), performance.now()];
+  const out = await fn();
+  const [s1, m1, t1] = [await cpuSeconds(pid), await machineCpu(), performance.now()];
+  const wall = (t1 - t0) / 1000;
+  return [out, { serverCores: (s1 - s0) / wall, machineBusyPct: (100 * (m1.busy - m0.busy)) / Math.max(1e-9, m1.total - m0.total) }];
+}
+
 export interface DnsAnswer { rcode: number; aa: boolean; answers: Array<{ type: string; data: string }>; authorities: number }
 
 /** One UDP query; undefined on timeout. */

@@ -1,6 +1,8 @@
 // PowerDNS Authoritative with the generic PostgreSQL backend (gpgsql): the data set loaded into the
-// schema Debian's pdns-backend-pgsql ships, in the run's PostgreSQL; default caches (packet cache
-// 60 s, query cache 20 s); receiver-threads = threads with reuseport, one distributor per receiver.
+// schema Debian's pdns-backend-pgsql ships, in the run's PostgreSQL. Defaults except for the listener:
+// packet cache (cache-ttl 20 s), query cache (query-cache-ttl 20 s, negquery-cache-ttl 60 s),
+// distributor-threads 3 per receiver (each with its own backend connection); receiver-threads =
+// threads with reuseport. No DNSSEC (gpgsql-dnssec=no), no webserver or API.
 import { mkdir, writeFile, readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -66,7 +68,7 @@ async function load(ctx: BenchContext): Promise<void> {
 
 export const pdns: Peer = {
   name: 'PowerDNS',
-  setup: (ctx) => `gpgsql backend, receiver-threads: ${ctx.threads} (reuseport), distributor-threads: 1, default packet/query caches`,
+  setup: (ctx) => `gpgsql backend, receiver-threads: ${ctx.threads} (reuseport), distributor-threads: 3 (default), packet cache 20 s, query cache 20 s, negative query cache 60 s (defaults)`,
   async detect() {
     const bin = await which('pdns_server');
     if (!bin) return { ok: false, why: 'pdns_server not installed (Debian packages pdns-server pdns-backend-pgsql)' };
@@ -84,7 +86,7 @@ export const pdns: Peer = {
     return startProc('PowerDNS', bin, [
       `--config-dir=${dir}`, `--socket-dir=${dir}`, '--daemon=no', '--guardian=no', '--disable-syslog=yes',
       '--loglevel=4', '--write-pid=no', `--local-address=127.0.0.1:${port}`,
-      `--receiver-threads=${ctx.threads}`, '--distributor-threads=1', '--reuseport=yes',
+      `--receiver-threads=${ctx.threads}`, '--reuseport=yes',
       '--webserver=no', '--api=no', '--security-poll-suffix=', '--launch=gpgsql',
       `--gpgsql-host=${ctx.pg.host}`, `--gpgsql-port=${ctx.pg.port}`, '--gpgsql-dbname=pdns',
       `--gpgsql-user=${ctx.pg.user}`, `--gpgsql-password=${ctx.pg.password}`, '--gpgsql-dnssec=no',
