@@ -2,7 +2,7 @@
 // for readiness probes and edit polling. Everything here talks to 127.0.0.1 only.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { freeTcpPort } from '../src/store/embedded.js';
 import { readFile, readdir, access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import dnsPacket from 'dns-packet';
@@ -35,15 +35,7 @@ export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<Cm
 /** A port free for both UDP and TCP on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        const p = typeof a === 'object' && a ? a.port : 0;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freeTcpPort();
     const udpFree = await new Promise<boolean>((resolve) => {
       const u = createSocket('udp4');
       u.once('error', () => { u.close(); resolve(false); });

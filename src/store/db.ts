@@ -32,12 +32,11 @@ export async function checkConnection(pool: Pool, url: string): Promise<void> {
   }
 }
 
-/** Runs fn in one transaction; the actor is recorded by the journal for every change made in it. */
-export async function tx<T>(pool: Pool, actor: string, fn: (c: Client) => Promise<T>): Promise<T> {
+/** Runs fn inside `begin` … COMMIT on one pooled connection; ROLLBACK when it throws. */
+export async function transaction<T>(pool: Pool, begin: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = await pool.connect();
   try {
-    await c.query('BEGIN');
-    await c.query("SELECT set_config('glidepath.actor', $1, true)", [actor]);
+    await c.query(begin);
     const out = await fn(c);
     await c.query('COMMIT');
     return out;
@@ -47,4 +46,12 @@ export async function tx<T>(pool: Pool, actor: string, fn: (c: Client) => Promis
   } finally {
     c.release();
   }
+}
+
+/** Runs fn in one transaction; the actor is recorded by the journal for every change made in it. */
+export function tx<T>(pool: Pool, actor: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  return transaction(pool, 'BEGIN', async (c) => {
+    await c.query("SELECT set_config('glidepath.actor', $1, true)", [actor]);
+    return fn(c);
+  });
 }

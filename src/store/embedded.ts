@@ -21,7 +21,8 @@ export interface EmbeddedOptions {
   onLog?: (line: string) => void;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -53,7 +54,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     await writeFile(pwFile, password + '\n', { mode: 0o600 });
     fresh = true;
   }
-  const port = await freePort();
+  const port = await freeTcpPort();
   const log = opts.onLog ?? (() => undefined);
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,

@@ -1,6 +1,7 @@
 // Reads what the snapshot is built from: domain rows, zone records, and the journal position they
 // correspond to, all in one REPEATABLE READ transaction so the three agree.
 import type { Pool, Client } from './db.js';
+import { transaction } from './db.js';
 import type { StoredRecord } from './records.js';
 import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
@@ -24,20 +25,9 @@ export interface Loaded {
 
 const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial, pzc_zone_id, pzc_at';
 
-async function readOnly<T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
+/** One consistent view of the database for a whole load (REPEATABLE READ). */
+const readOnly = <T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> =>
+  transaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
 
 async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneData>> {
   const zones = new Map<number, ZoneData>(ids.map((id) => [id, { records: [], schedules: [] }]));

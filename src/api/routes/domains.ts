@@ -8,7 +8,7 @@ import { lockZone, lockZoneById } from '../../store/zones.js';
 import { checkZoneContent, loadZoneRecords } from '../../store/records.js';
 import { domainChanges } from '../../store/journal-read.js';
 import { parseAbsoluteName, nameKey, NameError } from '../../dns/name.js';
-import type { Client } from '../../store/db.js';
+import type { Client, Pool } from '../../store/db.js';
 import { tx } from '../../store/db.js';
 import { ApiError, notFound } from '../errors.js';
 import { obj, str, dateTime, responses, empty, pageQuery, page, next, tenantQuery, domainSchema, ZONE_NAME, UINT } from '../schemas.js';
@@ -48,13 +48,16 @@ async function zoneOr404(db: Client, tenantId: number, name: string) {
   return z;
 }
 
+/** The tenant's domain named `text` (with or without the trailing dot), else 404; `lock` takes
+ *  the row FOR UPDATE. Another tenant's domain is a 404 like a missing one. */
+export async function findDomain(db: Client | Pool, tenantId: number | null, text: string, lock = false): Promise<Domain> {
+  const key = domainKey(text);
+  const d = key === null || tenantId === null ? undefined : await getDomain(db, tenantId, key, lock);
+  if (!d) throw notFound(`domain "${text}"`);
+  return d;
+}
+
 export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
-  const find = async (db: Client | typeof ctx.pool, tenantId: number | null, text: string, lock = false) => {
-    const key = domainKey(text);
-    const d = key === null || tenantId === null ? undefined : await getDomain(db, tenantId, key, lock);
-    if (!d) throw notFound(`domain "${text}"`);
-    return d;
-  };
 
   app.post<{ Querystring: Q; Body: { name: string; zone: string; delegation_only?: boolean } }>('/v1/domains', {
     schema: {
@@ -98,7 +101,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       params: nameParams, querystring: obj(tenantQuery),
       response: responses({ 200: domainSchema }, 404),
     },
-  }, async (req) => domainOut(await find(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name)));
+  }, async (req) => domainOut(await findDomain(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name)));
 
   app.patch<{ Params: { name: string }; Querystring: Q; Body: { zone?: string; delegation_only?: boolean } }>('/v1/domains/:name', {
     schema: {
@@ -111,7 +114,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     const c = caller(req);
     const d = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = await tenantFor(req, db, false);
-      const cur = await find(db, tenantId, req.params.name, true);
+      const cur = await findDomain(db, tenantId, req.params.name, true);
       const zoneId = req.body.zone === undefined ? cur.zone_id : (await zoneOr404(db, tenantId!, req.body.zone)).id;
       const delegationOnly = req.body.delegation_only ?? cur.delegation_only;
       await checkServable(db, zoneId, delegationOnly);
@@ -132,7 +135,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
   }, async (req, reply) => {
     const c = caller(req);
     await tx(ctx.pool, c.actor, async (db) => {
-      const d = await find(db, await tenantFor(req, db, false), req.params.name, true);
+      const d = await findDomain(db, await tenantFor(req, db, false), req.params.name, true);
       await deleteDomain(db, d.id);
     });
     return reply.code(204).send();
@@ -152,7 +155,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       response: responses({ 200: obj({ changes: { type: 'array', items: change }, next: { type: ['integer', 'null'] } }, ['changes', 'next']) }, 404),
     },
   }, async (req) => {
-    const d = await find(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name);
+    const d = await findDomain(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name);
     const { limit } = page(req.query);
     const changes = await domainChanges(ctx.pool, { domain: d.name, zoneId: d.zone_id, since: Number(req.query.since ?? 0), limit });
     return { changes, next: changes.length === limit ? changes[changes.length - 1].seq : null };

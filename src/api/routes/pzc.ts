@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
-import { getDomain, type Domain } from '../../store/domains.js';
+import type { Domain } from '../../store/domains.js';
 import { findZone, lockZone } from '../../store/zones.js';
 import { loadZoneRecords, recordsFromText, checkZoneContent, type StoredRecord } from '../../store/records.js';
 import {
@@ -18,7 +18,7 @@ import { TYPE, typeName } from '../../dns/constants.js';
 import type { Client, Pool } from '../../store/db.js';
 import { tx } from '../../store/db.js';
 import { ApiError, notFound } from '../errors.js';
-import { domainKey, checkServable } from './domains.js';
+import { findDomain, checkServable } from './domains.js';
 import { rrsetKey, without } from './rrsets.js';
 import { editZone, lockZoneOr404 } from '../zone-edit.js';
 import { obj, str, dateTime, responses, empty, tenantQuery, ZONE_NAME, UINT } from '../schemas.js';
@@ -87,12 +87,6 @@ function negativeTtl(records: readonly StoredRecord[]): number {
 }
 
 export async function pzcRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
-  const findDomain = async (db: Client | Pool, tenantId: number | null, text: string, lock = false): Promise<Domain> => {
-    const key = domainKey(text);
-    const d = key === null || tenantId === null ? undefined : await getDomain(db, tenantId, key, lock);
-    if (!d) throw notFound(`domain "${text}"`);
-    return d;
-  };
   const switchOut = async (db: Client | Pool, d: Domain, nowMs: number) => {
     if (!d.pzc_zone || !d.pzc_at) throw notFound(`pending zone change of "${d.name}"`);
     const maxTtl = await maxZoneTtl(db, d.zone_id);
