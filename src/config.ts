@@ -1,6 +1,6 @@
 // The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
 // (documented in README.md); keep them stable.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface HostPort { host: string; port: number }
 
@@ -20,6 +20,21 @@ export interface Config {
   /** DNS over TLS (RFC 7858) addresses; empty: off. */
   dot: HostPort[];
   tls: { certFile: string; keyFile: string } | undefined;
+  /** HTTPS for the API (GLIDEPATH_API_TLS_CERT/_KEY), with optional client certificates. */
+  apiTls: ApiTlsFiles | undefined;
+  /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
+  controlSocket: string;
+}
+
+export interface ApiTlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** GLIDEPATH_API_CLIENT_CA: comma-separated PEM files, each with one or more CA certificates. */
+  clientCaFiles: string[];
+  /** GLIDEPATH_API_CLIENT_CRL: a PEM file with one or more revocation lists. */
+  clientCrlFile: string | undefined;
+  /** GLIDEPATH_API_CLIENT_CERT: optional (default when CAs are set) or require. */
+  clientCert: 'off' | 'optional' | 'require';
 }
 
 export class ConfigError extends Error {}
@@ -63,11 +78,32 @@ function tlsFiles(env: NodeJS.ProcessEnv): Config['tls'] {
   return cert && key ? { certFile: resolve(cert), keyFile: resolve(key) } : undefined;
 }
 
+function apiTlsFiles(env: NodeJS.ProcessEnv): ApiTlsFiles | undefined {
+  const cert = env.GLIDEPATH_API_TLS_CERT || undefined;
+  const key = env.GLIDEPATH_API_TLS_KEY || undefined;
+  const ca = (env.GLIDEPATH_API_CLIENT_CA ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const crl = env.GLIDEPATH_API_CLIENT_CRL || undefined;
+  const mode = env.GLIDEPATH_API_CLIENT_CERT || undefined;
+  if (!cert !== !key) throw new ConfigError('GLIDEPATH_API_TLS_CERT and GLIDEPATH_API_TLS_KEY go together: set both or neither');
+  if (mode !== undefined && mode !== 'optional' && mode !== 'require') throw new ConfigError(`GLIDEPATH_API_CLIENT_CERT: "${mode}" must be optional or require`);
+  if (!cert) {
+    if (ca.length || crl || mode) throw new ConfigError('GLIDEPATH_API_CLIENT_CA, _CLIENT_CRL and _CLIENT_CERT need HTTPS: set GLIDEPATH_API_TLS_CERT and GLIDEPATH_API_TLS_KEY');
+    return undefined;
+  }
+  if ((crl || mode) && !ca.length) throw new ConfigError('GLIDEPATH_API_CLIENT_CRL and GLIDEPATH_API_CLIENT_CERT need GLIDEPATH_API_CLIENT_CA (the CAs that issue client certificates)');
+  return {
+    certFile: resolve(cert), keyFile: resolve(key!), clientCaFiles: ca.map((f) => resolve(f)),
+    clientCrlFile: crl ? resolve(crl) : undefined,
+    clientCert: ca.length ? (mode === 'require' ? 'require' : 'optional') : 'off',
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
+  const dataDir = resolve(env.GLIDEPATH_DATA_DIR || './.glidepath');
   return Object.freeze({
     databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: resolve(env.GLIDEPATH_DATA_DIR || './.glidepath'),
+    dataDir,
     dns: parseHostPortList(env.GLIDEPATH_DNS ?? '127.0.0.1:5300,[::1]:5300', 53, 'GLIDEPATH_DNS'),
     api: api === '' || api === 'off' ? null : parseHostPort(api, 8053, 'GLIDEPATH_API'),
     adminToken: env.GLIDEPATH_ADMIN_TOKEN || undefined,
@@ -78,5 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     responseCache: onOff(env, 'GLIDEPATH_RESPONSE_CACHE', true),
     dot: parseHostPortList(env.GLIDEPATH_DOT ?? '', 853, 'GLIDEPATH_DOT'),
     tls: tlsFiles(env),
+    apiTls: apiTlsFiles(env),
+    controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
   });
 }

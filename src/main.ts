@@ -1,7 +1,7 @@
 // Composition root: config -> database (embedded or DATABASE_URL) -> migrate -> snapshot and change
 // feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
 import type { Logger } from 'pino';
-import type { Config, HostPort } from './config.js';
+import type { Config, HostPort, ApiTlsFiles } from './config.js';
 import { createPool, checkConnection, type Pool } from './store/db.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
@@ -15,7 +15,8 @@ import { ListenError } from './server/listen-error.js';
 import { listenTls, type TlsListener, type TlsMaterial } from './server/tls.js';
 import { readFile } from 'node:fs/promises';
 import type { QueryContext } from './server/handle-query.js';
-import { buildApp } from './api/app.js';
+import type { Server as TlsServer } from 'node:tls';
+import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
 import { createLogger } from './log.js';
 
@@ -71,87 +72,87 @@ export interface ServerOptions {
   /** DNS over TLS addresses (GLIDEPATH_DOT), with the PEM files of the certificate (chain) and key. */
   dot?: HostPort[];
   tls?: { certFile: string; keyFile: string };
+  /** HTTPS for the API, with optional client certificates (GLIDEPATH_API_TLS_* and _CLIENT_*). */
+  apiTls?: ApiTlsFiles;
   log?: Logger;
+  /** What this process does. "all" (one process, the default); with `serve --workers N` the
+   *  primary is "control" (migrations, PZC scheduler, API; no snapshot) and each worker "answer"
+   *  (snapshot, change feed, DNS listeners on the sockets the primary shares). */
+  role?: 'all' | 'control' | 'answer';
+  /** For "control": readiness and DNS metrics gathered from the workers. */
+  ready?: () => boolean;
+  metrics?: () => Promise<string>;
+}
+
+/** What SIGHUP may change without a restart. Files are reread even when their names stay. */
+export interface ReloadOptions {
+  logLevel?: string;
+  tls?: { certFile: string; keyFile: string };
+  apiTls?: ApiTlsFiles;
 }
 
 export interface RunningServer {
   dnsPort(i?: number): number;
   /** Port of the i-th DNS-over-TLS listener. */
   dotPort(i?: number): number;
-  /** Rereads the certificate and key files; new handshakes use them, open connections stay. */
-  reloadTls(): Promise<void>;
+  /** Rereads the certificate, key, CA and CRL files (DoT and API) and sets the log level; new
+   *  handshakes use the new files, no listener or open connection is touched. All files are read
+   *  before anything is swapped, so a bad file changes nothing. */
+  reload(o?: ReloadOptions): Promise<void>;
   apiUrl(): string;
-  feed: ChangeFeed;
+  /** The snapshot's change feed; none in the "control" role. */
+  feed: ChangeFeed | undefined;
+  stats: QueryStats;
   db: Database;
   stop(): Promise<void>;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log ?? createLogger(opts.logLevel ?? 'info');
+  // pino children copy their level when created: keep them, so that a reload reaches them all.
+  const loggers: Logger[] = [log];
+  const child = (component: string) => { const c = log.child({ component }); loggers.push(c); return c; };
   const stops: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
   // Idempotent: steps run once, newest first (listeners before the feed before the database).
   const stopAll = () => (stopping ??= (async () => {
     for (const s of stops.reverse()) await s().catch((err: Error) => log.warn({ err: err.message }, 'stop step failed'));
   })());
+  const role = opts.role ?? 'all';
   try {
     const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath' }, log);
     stops.push(() => db.close());
-    const applied = await migrate(db.pool);
-    if (applied.length) log.info({ applied }, 'migrations applied');
-
-    const feed = new ChangeFeed(db.url, db.pool, log.child({ component: 'journal' }));
-    await feed.start();
-    stops.push(() => feed.stop());
+    if (role !== 'answer') {
+      const applied = await migrate(db.pool);
+      if (applied.length) log.info({ applied }, 'migrations applied');
+    }
 
     const stats = new QueryStats();
-    const maxUdp = opts.udpMaxPayload ?? 1232;
-    const ctx: QueryContext = {
-      snapshot: () => feed.snapshot(),
-      maxUdp,
-      now: opts.now ?? Date.now,
-      stats,
-      // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
-      cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
-    };
-    const dnsLog = log.child({ component: 'dns' });
-    const ports: number[] = [];
-    for (const addr of opts.dns) {
-      // UDP first; with port 0 the TCP listener takes the port UDP was given.
-      const udp: UdpListener = await listenUdp(addr, ctx, dnsLog);
-      stops.push(() => udp.close());
-      const tcp: TcpListener = await listenTcp({ host: addr.host, port: udp.port }, ctx, dnsLog,
-        { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
-      stops.push(() => tcp.close());
-      ports.push(udp.port);
-      dnsLog.info({ address: addr.host, port: udp.port }, 'DNS listening (udp, tcp)');
-    }
-
+    let feed: ChangeFeed | undefined;
+    const dnsPorts: number[] = [];
     const dotPorts: number[] = [];
     const dotListeners: TlsListener[] = [];
-    if (opts.dot?.length) {
-      if (!opts.tls) throw new Error('DNS over TLS needs GLIDEPATH_TLS_CERT and GLIDEPATH_TLS_KEY');
-      const material = await readTls(opts.tls);
-      for (const addr of opts.dot) {
-        const dot = await listenTls(addr, ctx, dnsLog,
-          { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
-        stops.push(() => dot.close());
-        dotListeners.push(dot);
-        dotPorts.push(dot.port);
-        dnsLog.info({ address: addr.host, port: dot.port }, 'DNS listening (tls)');
-      }
+    if (role !== 'control') {
+      feed = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners);
     }
 
-    const scheduler = new PzcScheduler(db.pool, log.child({ component: 'pzc' }));
-    await scheduler.start();
-    stops.push(() => scheduler.stop());
+    if (role !== 'answer') {
+      const scheduler = new PzcScheduler(db.pool, child('pzc'));
+      await scheduler.start();
+      stops.push(() => scheduler.stop());
+    }
 
     let apiUrl = '';
-    if (opts.api) {
+    let apiServer: TlsServer | undefined;
+    if (opts.api && role !== 'answer') {
+      const f = feed;
       const app = await buildApp({
-        pool: db.pool, log: log.child({ component: 'api' }), adminToken: opts.adminToken,
-        ready: () => feed.loaded, metrics: () => stats.render() + feedMetrics(feed),
+        pool: db.pool, log: child('api'), adminToken: opts.adminToken,
+        ready: f ? () => f.loaded : opts.ready,
+        metrics: f ? () => stats.render() + feedMetrics(f) : opts.metrics,
+        https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
       });
+      if (opts.apiTls) apiServer = app.server as unknown as TlsServer;
       stops.push(() => app.close());
       await app.listen({ host: opts.api.host, port: opts.api.port }).catch((err: Error & { code?: string }) => {
         throw new ListenError(opts.api!, 'tcp (API)', err);
@@ -159,20 +160,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const a = app.server.address();
       const port = typeof a === 'object' && a ? a.port : opts.api.port;
       const host = opts.api.host.includes(':') ? `[${opts.api.host}]` : opts.api.host;
-      apiUrl = `http://${host}:${port}`;
+      apiUrl = `${opts.apiTls ? 'https' : 'http'}://${host}:${port}`;
       log.info({ url: apiUrl }, 'API listening');
     }
     return {
-      dnsPort: (i = 0) => ports[i],
+      dnsPort: (i = 0) => dnsPorts[i],
       dotPort: (i = 0) => dotPorts[i],
-      reloadTls: async () => {
-        if (!opts.tls || dotListeners.length === 0) return;
-        const material = await readTls(opts.tls);
-        for (const l of dotListeners) l.reload(material);
-        log.info({ cert: opts.tls.certFile }, 'TLS certificate reloaded');
+      reload: async (o = {}) => {
+        const tlsFiles = o.tls ?? opts.tls;
+        const apiFiles = o.apiTls ?? opts.apiTls;
+        const dotMaterial = tlsFiles && dotListeners.length ? await readTls(tlsFiles) : undefined;
+        const apiMaterial = apiFiles && apiServer ? await readApiTls(apiFiles) : undefined;
+        if (dotMaterial) {
+          for (const l of dotListeners) l.reload(dotMaterial);
+          opts.tls = tlsFiles;
+          log.info({ cert: tlsFiles!.certFile }, 'DoT certificate reloaded');
+        }
+        if (apiMaterial) {
+          apiServer!.setSecureContext(apiSecureContext(apiMaterial));
+          opts.apiTls = apiFiles;
+          log.info({ cert: apiFiles!.certFile, clientCa: apiFiles!.clientCaFiles, clientCrl: apiFiles!.clientCrlFile }, 'API certificate, CAs and CRL reloaded');
+        }
+        if (o.logLevel && o.logLevel !== log.level) {
+          for (const l of loggers) l.level = o.logLevel;
+          log.info({ level: o.logLevel }, 'log level changed');
+        }
       },
       apiUrl: () => apiUrl,
       feed,
+      stats,
       db,
       stop: stopAll,
     };
@@ -180,6 +196,50 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await stopAll();
     throw err;
   }
+}
+
+/** The answering side: snapshot and change feed, then the UDP/TCP and DoT listeners. */
+async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
+  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<ChangeFeed> {
+  const feed = new ChangeFeed(db.url, db.pool, child('journal'));
+  await feed.start();
+  stops.push(() => feed.stop());
+
+  const maxUdp = opts.udpMaxPayload ?? 1232;
+  const ctx: QueryContext = {
+    snapshot: () => feed.snapshot(),
+    maxUdp,
+    now: opts.now ?? Date.now,
+    stats,
+    // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
+    cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+  };
+  const dnsLog = child('dns');
+  for (const addr of opts.dns) {
+    // UDP first; with port 0 the TCP listener takes the port UDP was given.
+    const udp: UdpListener = await listenUdp(addr, ctx, dnsLog);
+    stops.push(() => udp.close());
+    const tcp: TcpListener = await listenTcp({ host: addr.host, port: udp.port }, ctx, dnsLog,
+      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
+    stops.push(() => tcp.close());
+    ports.push(udp.port);
+    dnsLog.info({ address: addr.host, port: udp.port }, 'DNS listening (udp, tcp)');
+  }
+
+  if (opts.dot?.length) {
+    if (!opts.tls) throw new Error('DNS over TLS needs GLIDEPATH_TLS_CERT and GLIDEPATH_TLS_KEY');
+    const material = await readTls(opts.tls);
+    for (const addr of opts.dot) {
+      const dot = await listenTls(addr, ctx, dnsLog,
+        { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
+      stops.push(() => dot.close());
+      dotListeners.push(dot);
+      dotPorts.push(dot.port);
+      dnsLog.info({ address: addr.host, port: dot.port }, 'DNS listening (tls)');
+    }
+  }
+
+  return feed;
 }
 
 /** Reads the PEM files, saying which one failed and why. */
@@ -190,21 +250,56 @@ async function readTls(files: { certFile: string; keyFile: string }): Promise<Tl
   return { cert: await read(files.certFile, 'certificate'), key: await read(files.keyFile, 'key') };
 }
 
-function feedMetrics(feed: ChangeFeed): string {
-  const age = feed.caughtUpAt ? (Date.now() - feed.caughtUpAt) / 1000 : -1;
+/** PEM blocks of one kind in a file (a CRL file may hold one list per CA). */
+function pemBlocks(text: Buffer, label: string): Buffer[] {
+  const re = new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----`, 'g');
+  return (text.toString('latin1').match(re) ?? []).map((b) => Buffer.from(b + '\n', 'latin1'));
+}
+
+async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
+  const read = (file: string, what: string) => readFile(file).catch((err: Error & { code?: string }) => {
+    throw new Error(`cannot read the API ${what} ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  const clientCa: Buffer[] = [];
+  for (const file of f.clientCaFiles) {
+    const certs = pemBlocks(await read(file, 'client CA file'), 'CERTIFICATE');
+    if (!certs.length) throw new Error(`the API client CA file ${file} holds no PEM certificate`);
+    clientCa.push(...certs);
+  }
+  let clientCrl: Buffer[] = [];
+  if (f.clientCrlFile) {
+    clientCrl = pemBlocks(await read(f.clientCrlFile, 'client CRL file'), 'X509 CRL');
+    if (!clientCrl.length) throw new Error(`the API client CRL file ${f.clientCrlFile} holds no PEM revocation list (X509 CRL)`);
+  }
+  return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
+}
+
+/** What /metrics says about a snapshot; the primary of `serve --workers` combines its workers'. */
+export interface FeedState { ageSeconds: number; seq: number; lag: number; domains: number }
+
+export function feedState(feed: ChangeFeed): FeedState {
+  return {
+    ageSeconds: feed.caughtUpAt ? (Date.now() - feed.caughtUpAt) / 1000 : -1,
+    seq: feed.seq, lag: Math.max(0, feed.notifiedSeq - feed.seq), domains: feed.snapshot().domains.size,
+  };
+}
+
+const feedMetrics = (feed: ChangeFeed) => renderFeedState(feedState(feed));
+
+export function renderFeedState(f: FeedState): string {
   return [
     '# HELP glidepath_snapshot_age_seconds Seconds since the snapshot last caught up with the journal.',
     '# TYPE glidepath_snapshot_age_seconds gauge',
-    `glidepath_snapshot_age_seconds ${age}`,
+    `glidepath_snapshot_age_seconds ${f.ageSeconds}`,
     '# HELP glidepath_journal_seq Last journal sequence applied to the snapshot.',
     '# TYPE glidepath_journal_seq gauge',
-    `glidepath_journal_seq ${feed.seq}`,
+    `glidepath_journal_seq ${f.seq}`,
     '# HELP glidepath_journal_lag Journal entries announced but not yet applied to the snapshot.',
     '# TYPE glidepath_journal_lag gauge',
-    `glidepath_journal_lag ${Math.max(0, feed.notifiedSeq - feed.seq)}`,
+    `glidepath_journal_lag ${f.lag}`,
     '# HELP glidepath_domains Domains served.',
     '# TYPE glidepath_domains gauge',
-    `glidepath_domains ${feed.snapshot().domains.size}`,
+    `glidepath_domains ${f.domains}`,
     '',
   ].join('\n');
 }

@@ -7,7 +7,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Pool } from '../store/db.js';
 import type { Logger } from '../log.js';
+import type { SecureContextOptions } from 'node:tls';
 import { authenticate } from './auth.js';
+import type { ClientCertMode } from './client-cert.js';
+import { clientCertRoutes } from './routes/client-certs.js';
 import { errorHandler, ApiError } from './errors.js';
 import { shared } from './schemas.js';
 import { ApiMetrics } from './metrics.js';
@@ -27,7 +30,28 @@ export interface AppOptions {
   /** True once the DNS side has loaded its snapshot. */
   ready?: () => boolean;
   /** Extra Prometheus text from the DNS side. */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
+  /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
+  https?: ApiTlsMaterial;
+}
+
+/** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
+export interface ApiTlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  clientCa: Buffer[];
+  clientCrl: Buffer[];
+  clientCert: ClientCertMode;
+}
+
+/** The part of the TLS setup that SIGHUP swaps (server.setSecureContext): certificate, key, CAs
+ *  and CRLs. Whether a certificate is asked for is fixed at start. */
+export function apiSecureContext(m: ApiTlsMaterial): SecureContextOptions {
+  return {
+    cert: m.cert, key: m.key, minVersion: 'TLSv1.2', honorCipherOrder: true,
+    ...(m.clientCa.length ? { ca: m.clientCa } : {}),
+    ...(m.clientCrl.length ? { crl: m.clientCrl } : {}),
+  };
 }
 
 /** What every route plugin receives. */
@@ -39,7 +63,11 @@ export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const certMode: ClientCertMode = opts.https && opts.https.clientCa.length ? opts.https.clientCert : 'off';
   const app = Fastify({
+    // The certificate is asked for but any is accepted at the TLS layer: auth.ts turns a missing,
+    // unknown, expired or revoked one into a 401 that says which (client-cert.ts).
+    ...(opts.https ? { https: { ...apiSecureContext(opts.https), requestCert: certMode !== 'off', rejectUnauthorized: false } } : {}),
     loggerInstance: opts.log,
     // Our own one-line request log below (never with headers, so never with the token).
     logController: new LogController({ disableRequestLogging: true }),
@@ -66,7 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
     if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) {
-      req.caller = await authenticate(opts.pool, opts.adminToken, req);
+      req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode);
     }
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -88,7 +116,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         description: 'Zones, RRsets, domains and tokens of a Glidepath DNS server. Every /v1 route takes `Authorization: Bearer <token>`. '
           + 'A tenant token sees only its own tenant; another tenant\'s zones and domains answer 404, as missing ones do. '
           + 'Admin tokens manage tenants and tokens, and act on a tenant\'s zones and domains with `?tenant=NAME` '
-          + '(default: the tenant "default", created on first write). Errors are `{error, message, details: [{path, problem}]}`.',
+          + '(default: the tenant "default", created on first write). Over HTTPS with GLIDEPATH_API_CLIENT_CA, a client certificate '
+          + 'mapped to a tenant with /v1/client-certs authenticates like that tenant\'s token. Errors are `{error, message, details: [{path, problem}]}`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -105,6 +134,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(zoneFileRoutes, { ctx });
   await app.register(domainRoutes, { ctx });
   await app.register(pzcRoutes, { ctx });
+  await app.register(clientCertRoutes, { ctx });
   await app.ready();
   // Typed with our pino Logger; main.ts and the tests only need the plain instance.
   return app as unknown as FastifyInstance;

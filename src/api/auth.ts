@@ -1,12 +1,16 @@
-// Bearer tokens. A tenant token acts on its own tenant only; an admin token (a stored admin token,
-// or GLIDEPATH_ADMIN_TOKEN) manages tenants and tokens, and acts on any tenant's zones and domains
-// through `?tenant=NAME` (default: the tenant "default", created on first write).
+// Bearer tokens and client certificates. A tenant token acts on its own tenant only; an admin token
+// (a stored admin token, or GLIDEPATH_ADMIN_TOKEN) manages tenants and tokens, and acts on any
+// tenant's zones and domains through `?tenant=NAME` (default: the tenant "default", created on first
+// write). Over HTTPS with client certificates, a verified certificate mapped to a tenant (or admin)
+// through /v1/client-certs authenticates exactly like a token of that tenant.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Client, Pool } from '../store/db.js';
 import { findToken } from '../store/tokens.js';
 import { ensureTenant, findTenant } from '../store/tenants.js';
+import { findClientCert } from '../store/client-certs.js';
 import { ApiError, notFound } from './errors.js';
+import { peerCert, type ClientCertMode } from './client-cert.js';
 
 export interface Caller {
   admin: boolean;
@@ -36,8 +40,28 @@ export function bearer(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
-export async function authenticate(pool: Pool, adminToken: string | undefined, req: FastifyRequest): Promise<Caller> {
+/** Rejects with a 401 whose message says why, and a log line with the same reason. */
+function refuse(req: FastifyRequest, reason: string, cert?: { subject: string; fingerprint: string }): never {
+  req.log.warn({ reqId: req.id, from: req.ip, reason, subject: cert?.subject, fingerprint: cert?.fingerprint }, 'client certificate refused');
+  throw new ApiError(401, reason);
+}
+
+export async function authenticate(pool: Pool, adminToken: string | undefined, req: FastifyRequest,
+  certMode: ClientCertMode = 'off'): Promise<Caller> {
   const token = bearer(req);
+  if (certMode !== 'off') {
+    const cert = peerCert(req);
+    // A certificate that was presented but does not verify is refused even where certificates are
+    // optional: silently falling back to the token would hide a revoked or expired credential.
+    if (cert.state === 'invalid') refuse(req, cert.reason, cert);
+    if (cert.state === 'none' && certMode === 'require') refuse(req, 'a client certificate is required (GLIDEPATH_API_CLIENT_CERT=require)');
+    if (cert.state === 'valid') {
+      const p = await findClientCert(pool, cert.fingerprint, cert.subject);
+      if (p) return { admin: p.admin, actor: `cert:${p.id}`, tenantId: p.admin ? null : p.tenantId, tenantName: p.admin ? null : p.tenantName };
+      // A verified but unmapped certificate passes the TLS gate; the token then says who is calling.
+      if (!token) refuse(req, `the client certificate is not mapped to a tenant (subject "${cert.subject}", sha256 ${cert.fingerprint}); map it with POST /v1/client-certs or send a bearer token`, cert);
+    }
+  }
   if (!token) throw new ApiError(401, 'missing bearer token (Authorization: Bearer …)');
   if (adminToken && timingSafeEqual(sha(token), sha(adminToken))) {
     return { admin: true, actor: 'admin-token', tenantId: null, tenantName: null };

@@ -2,6 +2,9 @@
 // Plain numbers, no I/O and no allocation on the query path.
 import { typeName, RCODE_NAMES } from '../dns/constants.js';
 
+/** The counters as plain data: what a worker sends its primary, which sums them for /metrics. */
+export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number }
+
 /** Upper bounds of the latency buckets, in seconds (Prometheus convention). */
 const BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
 
@@ -27,6 +30,19 @@ export class QueryStats {
     for (let i = 0; i < BUCKETS.length; i++) {
       if (s <= BUCKETS[i]) { this.buckets[i]++; return; }
     }
+  }
+
+  state(): QueryStatsState {
+    return { byKey: [...this.byKey], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total };
+  }
+
+  /** Adds another process's counters to these. */
+  add(o: QueryStatsState): void {
+    for (const [k, v] of o.byKey) this.byKey.set(k, (this.byKey.get(k) ?? 0) + v);
+    o.buckets.forEach((v, i) => { this.buckets[i] += v; });
+    this.sumSeconds += o.sumSeconds;
+    this.observations += o.observations;
+    this.total += o.total;
   }
 
   /** Prometheus text exposition. */

@@ -9,17 +9,24 @@ import { ListenError } from './listen-error.js';
 
 export interface StreamOptions { idleMs: number; maxConnections: number }
 
+/** A connection as the table sees it: its last activity, and whether it is being drained. */
+export interface StreamConn { touch(): void; readonly draining: boolean }
+
+/** While draining, a connection that has been quiet this long is closed (gracefully, with a FIN). */
+const DRAIN_QUIET_MS = 250;
+
 export interface TcpListener { port: number; connections(): number; close(): Promise<void> }
 
 /** Frames DNS messages on a byte stream and answers each; shared by TCP and TLS. */
 export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, opts: StreamOptions,
-  touched: () => void): void {
+  conn: StreamConn): void {
   let pending: Buffer = Buffer.alloc(0);
   sock.setNoDelay(true);
-  sock.setTimeout(opts.idleMs, () => sock.destroy());
+  // Idle (RFC 7766 6.2.3): cut. Draining: close with a FIN after what is owed has been written.
+  sock.setTimeout(conn.draining ? DRAIN_QUIET_MS : opts.idleMs, () => (conn.draining ? sock.end() : sock.destroy()));
   sock.on('error', () => undefined); // resets and the like: the 'close' that follows cleans up
   sock.on('data', (chunk: Buffer) => {
-    touched();
+    conn.touch();
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     let off = 0;
     while (pending.length - off >= 2) {
@@ -45,43 +52,63 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
       }
     }
     pending = off === pending.length ? Buffer.alloc(0) : pending.subarray(off);
+    // Draining (shutdown, rolling restart): the FIN leaves right behind the answers just written,
+    // so a client that waits for each answer never has a query in flight when the connection
+    // closes; one that pipelines learns of the close with its answers and retries the rest
+    // elsewhere (RFC 7766 6.2.3, 6.2.1.1).
+    if (conn.draining && pending.length === 0) sock.end();
   });
 }
 
 /** Tracks open connections by last activity, closing the longest-idle one when over the cap. */
 export class ConnectionTable {
-  private readonly last = new Map<net.Socket, number>();
+  private readonly conns = new Map<net.Socket, { last: number; draining: boolean }>();
+  private draining = false;
   constructor(private readonly max: number) {}
 
-  add(sock: net.Socket): () => void {
-    if (this.last.size >= this.max) {
+  add(sock: net.Socket): StreamConn {
+    if (this.conns.size >= this.max) {
       let oldest: net.Socket | undefined;
       let t = Infinity;
-      for (const [s, at] of this.last) if (at < t) { t = at; oldest = s; }
+      for (const [s, c] of this.conns) if (c.last < t) { t = c.last; oldest = s; }
       oldest?.destroy();
-      if (oldest) this.last.delete(oldest);
+      if (oldest) this.conns.delete(oldest);
     }
-    this.last.set(sock, Date.now());
-    sock.on('close', () => this.last.delete(sock));
-    return () => { if (this.last.has(sock)) this.last.set(sock, Date.now()); };
+    const state = { last: Date.now(), draining: this.draining, touch: () => { state.last = Date.now(); } };
+    this.conns.set(sock, state);
+    sock.on('close', () => this.conns.delete(sock));
+    return state;
   }
 
-  get size(): number { return this.last.size; }
+  get size(): number { return this.conns.size; }
 
-  /** Ends every connection after its pending answers are written. */
-  drain(): void { for (const s of this.last.keys()) s.end(); }
-  destroyAll(): void { for (const s of this.last.keys()) s.destroy(); }
+  /** Every connection closes after its next answer, or once quiet for DRAIN_QUIET_MS: no answer
+   *  that is owed is lost, and no client is left waiting on a connection that will not answer. */
+  drain(): void {
+    this.draining = true;
+    for (const [s, c] of this.conns) {
+      c.draining = true;
+      s.setTimeout(DRAIN_QUIET_MS);
+    }
+  }
+
+  destroyAll(): void { for (const s of this.conns.keys()) s.destroy(); }
 }
 
 export async function listenTcp(addr: HostPort, ctx: QueryContext, log: Logger, opts: StreamOptions): Promise<TcpListener> {
   const table = new ConnectionTable(opts.maxConnections);
   const server = net.createServer((sock) => serveStream(sock, ctx, log, opts, table.add(sock)));
-  return listenStreams(server, table, addr, 'tcp', log);
+  return listenStreams(server, table, addr, 'tcp', log, drainDeadline(opts));
 }
 
-/** Binds a TCP or TLS server; close() stops accepting, lets open connections write what they owe,
- *  and cuts whatever is left after two seconds. */
-export async function listenStreams(server: net.Server, table: ConnectionTable, addr: HostPort, proto: string, log: Logger): Promise<TcpListener> {
+/** How long a draining connection may stay: a busy client gets until its idle timeout would have
+ *  struck anyway, at least two seconds. */
+export const drainDeadline = (o: StreamOptions) => Math.max(2000, o.idleMs);
+
+/** Binds a TCP or TLS server; close() stops accepting, drains open connections (see
+ *  ConnectionTable.drain) and cuts whatever is still open after drainMs. */
+export async function listenStreams(server: net.Server, table: ConnectionTable, addr: HostPort, proto: string, log: Logger,
+  drainMs: number): Promise<TcpListener> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new ListenError(addr, proto, err)));
     server.listen({ port: addr.port, host: addr.host, ipv6Only: addr.host.includes(':') }, () => resolve());
@@ -94,7 +121,7 @@ export async function listenStreams(server: net.Server, table: ConnectionTable, 
     close: async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       table.drain();
-      const timer = setTimeout(() => table.destroyAll(), 2000);
+      const timer = setTimeout(() => table.destroyAll(), drainMs);
       await closed;
       clearTimeout(timer);
     },

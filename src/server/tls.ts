@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config.js';
 import type { QueryContext } from './handle-query.js';
-import { serveStream, listenStreams, ConnectionTable, type StreamOptions, type TcpListener } from './tcp.js';
+import { serveStream, listenStreams, ConnectionTable, drainDeadline, type StreamOptions, type TcpListener } from './tcp.js';
 import { ListenError } from './listen-error.js';
 
 export interface TlsMaterial { cert: string | Buffer; key: string | Buffer }
@@ -40,5 +40,5 @@ export async function listenTls(addr: HostPort, ctx: QueryContext, log: Logger, 
     log.debug({ err: err.message, from: sock.remoteAddress }, 'TLS handshake failed');
     sock.destroy();
   });
-  return { ...(await listenStreams(server, table, addr, 'tls', log)), reload: (m) => server.setSecureContext(secureOptions(m)) };
+  return { ...(await listenStreams(server, table, addr, 'tls', log, drainDeadline(opts))), reload: (m) => server.setSecureContext(secureOptions(m)) };
 }

@@ -87,7 +87,7 @@ test('a reloaded certificate is used by the next handshake; an open connection k
   try {
     assert.equal(old.getPeerCertificate().subject.CN, 'first.dot.test');
     selfSigned('second.dot.test');
-    await s.reloadTls();
+    await s.reload();
     const fresh = await connect();
     try {
       assert.equal(fresh.getPeerCertificate().subject.CN, 'second.dot.test');

@@ -46,7 +46,7 @@ async function stillAnswers(): Promise<void> {
 }
 
 test('100,000 random and mutated packets in-process: the handler never throws', () => {
-  const ctx = { snapshot: () => s.feed.snapshot(), maxUdp: 1232, now: Date.now };
+  const ctx = { snapshot: () => s.feed!.snapshot(), maxUdp: 1232, now: Date.now };
   for (let i = 0; i < 100_000; i++) {
     const p = packet(i);
     assert.doesNotThrow(() => handleQuery(p, (i & 1) === 1, ctx), `packet ${p.toString('hex')}`);

@@ -45,5 +45,5 @@ export async function importText(s: TestServer, text: string, o: { domain?: stri
 /** Waits until the snapshot reflects everything committed so far. */
 export async function settle(s: RunningServer): Promise<void> {
   const seq = (await s.db.pool.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
-  if (!(await s.feed.waitFor(seq))) throw new Error(`snapshot did not reach journal seq ${seq}`);
+  if (!(await s.feed!.waitFor(seq))) throw new Error(`snapshot did not reach journal seq ${seq}`);
 }

@@ -1,0 +1,33 @@
+// What the primary of `glidepath serve --workers N` and its workers say to each other over the
+// cluster IPC channel. Plain JSON: no functions, no sockets.
+import type { HostPort } from '../config.js';
+import type { QueryStatsState } from '../server/query-stats.js';
+import type { FeedState, ReloadOptions } from '../main.js';
+
+/** Everything a worker needs to answer; the primary resolved the database (embedded or not). */
+export interface WorkerStart {
+  databaseUrl: string;
+  dns: HostPort[];
+  dot: HostPort[];
+  tls: { certFile: string; keyFile: string } | undefined;
+  udpMaxPayload: number;
+  tcpIdleMs: number;
+  tcpMaxConnections: number;
+  responseCache: boolean;
+  logLevel: string;
+}
+
+export type ToWorker =
+  | { t: 'start'; start: WorkerStart }
+  | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls'> }
+  | { t: 'stats'; id: number }
+  /** Stop accepting, drain open TCP/TLS connections, exit. */
+  | { t: 'retire' };
+
+export type FromWorker =
+  /** The worker listens for messages: the primary may send 'start'. */
+  | { t: 'hello' }
+  /** Snapshot loaded and every listener bound: the worker answers. */
+  | { t: 'ready' }
+  | { t: 'failed'; error: string }
+  | { t: 'stats'; id: number; stats: QueryStatsState; feed: FeedState };

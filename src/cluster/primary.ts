@@ -1,0 +1,195 @@
+// The primary of `glidepath serve --workers N`: owns the database (embedded or not), migrations,
+// the PZC scheduler and the API; forks N workers that answer DNS on sockets node:cluster shares
+// from here (UDP: one socket read by every worker; TCP/TLS: accepted here, handed out in turn).
+// Because the sockets live in the primary, a rolling restart can replace workers one at a time
+// without a moment where a port is closed: a new worker is started and ready before an old one is
+// retired, and the old one drains its TCP/TLS connections before it exits.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { startServer, renderFeedState, type RunningServer, type FeedState } from '../main.js';
+import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
+import { drainDeadline } from '../server/tcp.js';
+import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+
+/** A worker could not start (its message is one line for the operator, e.g. a port in use). */
+export class WorkerStartError extends Error {}
+
+interface Slot { worker: Worker; ready: boolean; retiring: boolean }
+
+/** A new worker must be ready within this (a million records take about 20 s to load). */
+const READY_TIMEOUT_MS = 10 * 60_000;
+const STATS_TIMEOUT_MS = 1000;
+
+export class Primary {
+  private server: RunningServer | undefined;
+  private readonly slots = new Map<number, Slot>();
+  private restarting: Promise<number> | undefined;
+  private stopping = false;
+  private respawnDelay = 1000;
+  private statsId = 0;
+
+  constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger) {}
+
+  get url(): string { return this.server?.apiUrl() ?? ''; }
+
+  async start(): Promise<void> {
+    this.server = await startServer({
+      role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
+      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
+      ready: () => this.readyCount() === this.count,
+      metrics: () => this.metrics(),
+    });
+    cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
+    try {
+      await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.log.info({ workers: this.count, pids: [...this.slots.values()].map((s) => s.worker.process.pid) }, 'workers ready');
+  }
+
+  /** Replaces every worker, one at a time: the new one is ready before the old one is retired.
+   *  A second call while one runs joins it. Resolves with the number of workers replaced. */
+  restart(): Promise<number> {
+    return (this.restarting ??= (async () => {
+      try {
+        const old = [...this.slots.values()].filter((s) => !s.retiring);
+        this.log.info({ workers: old.length }, 'rolling restart');
+        for (const s of old) {
+          if (this.stopping) break;
+          await this.spawn(); // if this fails the old worker stays, and the error goes to the caller
+          await this.retire(s);
+        }
+        this.log.info({ replaced: old.length }, 'rolling restart done');
+        return old.length;
+      } finally {
+        this.restarting = undefined;
+      }
+    })());
+  }
+
+  /** SIGHUP: new log level and certificate files here (API) and in every worker (DoT). */
+  async reload(cfg: Readonly<Config>): Promise<void> {
+    this.cfg = cfg;
+    for (const s of this.slots.values()) this.send(s.worker, { t: 'reload', o: { logLevel: cfg.logLevel, tls: cfg.tls } });
+    await this.server?.reload({ logLevel: cfg.logLevel, apiTls: cfg.apiTls });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.slots.values()].map((s) => this.retire(s)));
+    await this.server?.stop();
+  }
+
+  status(): { pid: number; workers: Array<{ id: number; pid: number | undefined; ready: boolean; retiring: boolean }> } {
+    return {
+      pid: process.pid,
+      workers: [...this.slots.values()].map((s) => ({ id: s.worker.id, pid: s.worker.process.pid, ready: s.ready, retiring: s.retiring })),
+    };
+  }
+
+  private readyCount(): number {
+    let n = 0;
+    for (const s of this.slots.values()) if (s.ready && !s.retiring) n++;
+    return n;
+  }
+
+  private workerStart(): WorkerStart {
+    const c = this.cfg;
+    return {
+      databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
+      tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel,
+    };
+  }
+
+  private send(w: Worker, m: ToWorker): void {
+    if (w.isConnected()) w.send(m);
+  }
+
+  private spawn(): Promise<Worker> {
+    const w = cluster.fork();
+    const slot: Slot = { worker: w, ready: false, retiring: false };
+    this.slots.set(w.id, slot);
+    return new Promise<Worker>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new WorkerStartError(`worker ${w.id} not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      const done = () => { clearTimeout(timer); w.off('message', onMessage); w.off('exit', onExit); };
+      const fail = (err: Error) => { done(); slot.retiring = true; w.kill('SIGKILL'); reject(err); };
+      const onMessage = (m: FromWorker) => {
+        if (m.t === 'hello') this.send(w, { t: 'start', start: this.workerStart() });
+        else if (m.t === 'ready') { done(); slot.ready = true; this.respawnDelay = 1000; resolve(w); }
+        else if (m.t === 'failed') fail(new WorkerStartError(m.error));
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        done();
+        reject(new WorkerStartError(`worker ${w.id} exited (${signal ?? `code ${code}`}) before it was ready`));
+      };
+      w.on('message', onMessage);
+      w.on('exit', onExit);
+    });
+  }
+
+  private retire(s: Slot): Promise<void> {
+    s.retiring = true;
+    if (s.worker.isDead()) { this.slots.delete(s.worker.id); return Promise.resolve(); }
+    return new Promise<void>((resolve) => {
+      // The worker drains for at most the TCP drain deadline; past that (and some slack) it is cut.
+      const timer = setTimeout(() => s.worker.kill('SIGKILL'), drainDeadline({ idleMs: this.cfg.tcpIdleMs, maxConnections: 0 }) + 10_000);
+      s.worker.once('exit', () => { clearTimeout(timer); this.slots.delete(s.worker.id); resolve(); });
+      this.send(s.worker, { t: 'retire' });
+    });
+  }
+
+  /** A worker that dies unasked is replaced (with a backoff, so a crash loop does not spin). */
+  private exited(w: Worker, code: number | null, signal: string | null): void {
+    const s = this.slots.get(w.id);
+    if (!s || s.retiring) return;
+    this.slots.delete(w.id);
+    if (!s.ready || this.stopping) return; // a start failure is the spawner's to report
+    this.log.error({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting another');
+    const delay = this.respawnDelay;
+    this.respawnDelay = Math.min(this.respawnDelay * 2, 30_000);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn().catch((err: Error) => this.log.error({ err: err.message }, 'replacement worker failed to start'));
+    }, delay).unref();
+  }
+
+  /** /metrics in the primary: every worker's counters summed; for the snapshot, the worst worker. */
+  private async metrics(): Promise<string> {
+    const id = ++this.statsId;
+    const live = [...this.slots.values()].filter((s) => s.ready && !s.retiring);
+    const replies = await Promise.all(live.map((s) => new Promise<{ stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
+      const timer = setTimeout(() => { s.worker.off('message', on); resolve(undefined); }, STATS_TIMEOUT_MS);
+      const on = (m: FromWorker) => {
+        if (m.t !== 'stats' || m.id !== id) return;
+        clearTimeout(timer);
+        s.worker.off('message', on);
+        resolve(m);
+      };
+      s.worker.on('message', on);
+      this.send(s.worker, { t: 'stats', id });
+    })));
+    const total = new QueryStats();
+    const feed: FeedState = { ageSeconds: -1, seq: Infinity, lag: 0, domains: 0 };
+    let answered = 0;
+    for (const r of replies) {
+      if (!r) continue;
+      answered++;
+      total.add(r.stats);
+      feed.ageSeconds = Math.max(feed.ageSeconds, r.feed.ageSeconds);
+      feed.seq = Math.min(feed.seq, r.feed.seq);
+      feed.lag = Math.max(feed.lag, r.feed.lag);
+      feed.domains = Math.max(feed.domains, r.feed.domains);
+    }
+    if (!answered) feed.seq = 0;
+    return total.render() + renderFeedState(feed) + [
+      '# HELP glidepath_workers Workers answering DNS (serve --workers), and how many answered this scrape.',
+      '# TYPE glidepath_workers gauge',
+      `glidepath_workers{state="ready"} ${live.length}`,
+      `glidepath_workers{state="reporting"} ${answered}`,
+      '',
+    ].join('\n');
+  }
+}
