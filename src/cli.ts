@@ -116,12 +116,22 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGINT', () => resolve('SIGINT'));
       });
       // SIGHUP: reread the env file; new certificates for new handshakes, new log level; no
-      // listener or connection is closed. A bad file or setting changes nothing.
-      let reload: (c: Readonly<Config>) => Promise<void> = async () => undefined;
+      // listener or connection is closed. A bad file or setting changes nothing. One that arrives
+      // while the server is still starting is applied as soon as it has started.
+      let reload: ((c: Readonly<Config>) => Promise<void>) | undefined;
+      let early: Readonly<Config> | undefined;
+      const apply = (c: Readonly<Config>) => {
+        if (!reload) { early = c; return; }
+        reload(c).catch((err: Error) => log.error({ err: err.message }, 'reload failed; keeping the old certificates'));
+      };
+      const reloadWith = (r: (c: Readonly<Config>) => Promise<void>) => {
+        reload = r;
+        if (early) apply(early);
+      };
       process.on('SIGHUP', () => {
         let next: Readonly<Config>;
         try { next = configFrom(); } catch (err) { log.error({ err: (err as Error).message }, 'reload refused: bad settings; nothing changed'); return; }
-        reload(next).catch((err: Error) => log.error({ err: err.message }, 'reload failed; keeping the old certificates'));
+        apply(next);
       });
       if (workers === 0) {
         const server = await startServer({
@@ -129,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
         });
-        reload = (c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls });
+        reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls }));
         process.on('SIGUSR2', () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2'));
         log.info({ signal: await stopSignal }, 'shutting down');
         await server.stop();
@@ -138,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const primary = new Primary(serveCfg, workers, log);
       await primary.start();
-      reload = (c) => primary.reload(c);
+      reloadWith((c) => primary.reload(c));
       const restart = () => primary.restart();
       process.on('SIGUSR2', () => {
         restart().catch((err: Error) => log.error({ err: err.message }, 'rolling restart failed; the remaining old workers keep serving'));

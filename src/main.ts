@@ -183,7 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         if (o.logLevel && o.logLevel !== log.level) {
           for (const l of loggers) l.level = o.logLevel;
-          log.info({ level: o.logLevel }, 'log level changed');
+          log.info({ logLevel: o.logLevel }, 'log level changed');
         }
       },
       apiUrl: () => apiUrl,

@@ -449,9 +449,10 @@ test('a bad environment value is one line naming the variable, exit 1', async ()
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_RESPONSE_CACHE: 'maybe' }), 1), /GLIDEPATH_RESPONSE_CACHE: "maybe" must be on or off/);
 });
 
-test('serve answers from what import stored, survives SIGHUP, and stops cleanly (exit 0) on SIGTERM', async () => {
+test('serve answers from what import stored, takes a new log level from --env-file on SIGHUP, and stops cleanly (exit 0) on SIGTERM', async () => {
   ok(await glidepath(['import', SHOP]));
-  const child = start(['serve'], { GLIDEPATH_DNS: '127.0.0.1:0', GLIDEPATH_LOG_LEVEL: 'info' });
+  const envFile = write('serve.env', 'GLIDEPATH_LOG_LEVEL=info\n');
+  const child = start(['serve', '--workers', '2', '--env-file', envFile], { GLIDEPATH_DNS: '127.0.0.1:0', GLIDEPATH_LOG_LEVEL: 'warn' });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
@@ -477,9 +478,13 @@ test('serve answers from what import stored, survives SIGHUP, and stops cleanly 
     else await new Promise((res) => setTimeout(res, 100));
   }
   assert.deepEqual(answer, ['www.shop.example. CNAME 1800 shop.example.', 'shop.example. A 1800 198.51.100.80']);
-  // SIGHUP reloads TLS material (none here); it must not stop the server.
+  // SIGHUP rereads the env file: the new log level reaches the primary and both workers (and TLS
+  // material, none here, is reloaded); it must not stop the server.
+  write('serve.env', 'GLIDEPATH_LOG_LEVEL=debug\n');
   child.kill('SIGHUP');
-  await new Promise((res) => setTimeout(res, 300));
+  const changed = () => out.split('\n').filter((l) => l.includes('"log level changed"') && l.includes('"logLevel":"debug"')).length;
+  for (let i = 0; i < 50 && changed() < 3; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.equal(changed(), 3, `primary and two workers at debug after SIGHUP:\n${out}`);
   assert.equal(child.exitCode, null, `SIGHUP stopped the server: ${err}`);
   assert.equal((await query(port, 'shop.example.', 'SOA', { timeoutMs: 2000 })).rcode, 'NOERROR');
   child.kill('SIGTERM');
