@@ -65,7 +65,7 @@ async function load(ctx: BenchContext): Promise<void> {
 
 export const glidepath: Peer = {
   name: 'Glidepath',
-  setup: () => 'one node process (the event loop answers every query), response cache on (default), API off',
+  setup: (ctx) => `serve --workers ${ctx.threads} (${ctx.threads === 0 ? 'one process' : `a primary and ${ctx.threads} answering worker${ctx.threads === 1 ? '' : 's'} on shared sockets`}), response cache on (default), API off`,
   async detect() {
     const pkg = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as { version?: string };
     return { ok: true, version: `Glidepath ${pkg.version ?? '?'} on node ${process.versions.node}` };
@@ -77,7 +77,7 @@ export const glidepath: Peer = {
       ...process.env, DATABASE_URL: dbUrl(ctx.pg, DB), GLIDEPATH_DNS: `127.0.0.1:${port}`,
       GLIDEPATH_API: 'off', GLIDEPATH_LOG_LEVEL: 'info',
     };
-    const p = startProc('Glidepath', process.execPath, [`${ROOT}bin/glidepath.js`, 'serve'], env, ROOT);
+    const p = startProc('Glidepath', process.execPath, [`${ROOT}bin/glidepath.js`, 'serve', '--workers', String(ctx.threads)], env, ROOT);
     p.onLine((line) => {
       if (!line.includes('snapshot loaded')) return;
       try {
