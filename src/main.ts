@@ -18,6 +18,11 @@ import type { QueryContext } from './server/handle-query.js';
 import { buildApp } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
 import { createLogger } from './log.js';
+import { TransferSettingsHolder } from './transfer/settings.js';
+import { TransferService } from './transfer/service.js';
+import { Notifier, type NotifyOptions } from './transfer/notify.js';
+import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
+import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -72,6 +77,9 @@ export interface ServerOptions {
   dot?: HostPort[];
   tls?: { certFile: string; keyFile: string };
   log?: Logger;
+  /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
+   *  transfer message (tests shrink them). */
+  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
 }
 
 export interface RunningServer {
@@ -82,6 +90,8 @@ export interface RunningServer {
   reloadTls(): Promise<void>;
   apiUrl(): string;
   feed: ChangeFeed;
+  /** Transfer settings as the DNS side sees them, and the NOTIFY sender. */
+  transfer: { settings: TransferSettingsHolder; notifier: Notifier };
   db: Database;
   stop(): Promise<void>;
 }
@@ -100,9 +110,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const applied = await migrate(db.pool);
     if (applied.length) log.info({ applied }, 'migrations applied');
 
+    // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
+    const xlog = log.child({ component: 'transfer' });
+    const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
+    await settings.reload();
+    const notifier = new Notifier(() => settings.get(), xlog, Date.now, opts.transfer?.notify);
+    stops.push(async () => notifier.stop());
+
     const feed = new ChangeFeed(db.url, db.pool, log.child({ component: 'journal' }));
     await feed.start();
     stops.push(() => feed.stop());
+    // No await between start() and here: the feed's first catch-up cannot have run yet.
+    notifier.prime(feed.snapshot());
+    feed.onApplied = (_seq, entries) => {
+      notifier.changed(feed.snapshot());
+      if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
+    };
+    settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
     const stats = new QueryStats();
     const maxUdp = opts.udpMaxPayload ?? 1232;
@@ -113,6 +137,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stats,
       // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
       cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+      transfer: new TransferService({
+        snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
+        history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      }),
     };
     const dnsLog = log.child({ component: 'dns' });
     const ports: number[] = [];
@@ -145,6 +173,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const scheduler = new PzcScheduler(db.pool, log.child({ component: 'pzc' }));
     await scheduler.start();
     stops.push(() => scheduler.stop());
+    const reannouncer = new Reannouncer(() => feed.snapshot(), () => settings.get(),
+      (id, serial) => reannounce(db.pool, id, serial), xlog, opts.now ?? Date.now, opts.transfer?.reannounce);
+    reannouncer.start();
+    stops.push(() => reannouncer.stop());
 
     let apiUrl = '';
     if (opts.api) {
@@ -173,6 +205,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
       apiUrl: () => apiUrl,
       feed,
+      transfer: { settings, notifier },
       db,
       stop: stopAll,
     };
