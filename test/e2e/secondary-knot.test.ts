@@ -37,15 +37,7 @@ if (!KNOTD) {
   const secret = randomBytes(32).toString('base64');
   const dir = await mkdtemp(join(tmpdir(), 'glidepath-knot-'));
   const knotPort = await freePort();
-  let knot: ChildProcess | undefined;
   const knotLog: string[] = [];
-  after(async () => {
-    if (knot && knot.exitCode === null) {
-      knot.kill('SIGTERM');
-      await new Promise((r) => knot!.once('exit', r));
-    }
-    await rm(dir, { recursive: true, force: true });
-  });
 
   await api('POST', '/v1/zones', {
     name: 'xfr', rrsets: [
@@ -106,7 +98,14 @@ zone:
     master: glidepath
     acl: notify-from-glidepath
 `);
-  knot = spawn(KNOTD, ['-c', join(dir, 'knot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const knot: ChildProcess = spawn(KNOTD, ['-c', join(dir, 'knot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  after(async () => {
+    if (knot.exitCode === null) {
+      knot.kill('SIGTERM');
+      await new Promise((r) => knot.once('exit', r));
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
   for (const stream of [knot.stdout!, knot.stderr!]) stream.on('data', (d: Buffer) => knotLog.push(...d.toString().split('\n').filter(Boolean)));
 
   const soaSerial = (r: Response) => Number(r.answer[0]?.split(' ')[5]);
