@@ -63,9 +63,9 @@ export class Reannouncer {
       const nowMs = this.now();
       const settings = this.settings();
       for (const d of this.snapshot().domains.values()) {
+        if (!settings.domains.has(d.id)) { this.seen.delete(d.id); continue; } // nobody transfers it
         const s = this.seen.get(d.id);
         if (!s || s.serial !== d.serial) { this.seen.set(d.id, { serial: d.serial, at: nowMs }); continue; }
-        if (!settings.domains.has(d.id)) continue; // nobody transfers it
         const at = nextChangeAt(d, nowMs);
         if (at === undefined) continue;
         if (!needsReannounce(at, liveView(d, nowMs).zone.maxTtl, s.at, nowMs, this.minGap)) continue;
