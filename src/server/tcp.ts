@@ -18,6 +18,7 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
   touched: () => void): void {
   let pending: Buffer = Buffer.alloc(0);
   let busy = false;
+  let waiting = false; // for 'drain' after a write the kernel could not take whole
   sock.setNoDelay(true);
   sock.setTimeout(opts.idleMs, () => sock.destroy());
   sock.on('error', () => undefined); // resets and the like: the 'close' that follows cleans up
@@ -43,9 +44,10 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
       if (out === null) continue;
       if (Buffer.isBuffer(out)) {
         // Back-pressure: stop reading while the client does not read its answers.
-        if (!send(out)) {
+        if (!send(out) && !waiting) {
+          waiting = true;
           sock.pause();
-          sock.once('drain', () => sock.resume());
+          sock.once('drain', () => { waiting = false; if (!busy) sock.resume(); });
         }
         continue;
       }
