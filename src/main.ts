@@ -19,6 +19,11 @@ import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
 import { createLogger } from './log.js';
+import { TransferSettingsHolder } from './transfer/settings.js';
+import { TransferService } from './transfer/service.js';
+import { Notifier, type NotifyOptions } from './transfer/notify.js';
+import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
+import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -82,6 +87,9 @@ export interface ServerOptions {
   /** For "control": readiness and DNS metrics gathered from the workers. */
   ready?: () => boolean;
   metrics?: () => Promise<string>;
+  /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
+   *  transfer message (tests shrink them). */
+  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
@@ -103,6 +111,8 @@ export interface RunningServer {
   /** The snapshot's change feed; none in the "control" role. */
   feed: ChangeFeed | undefined;
   stats: QueryStats;
+  /** Transfer settings as the DNS side sees them, and the NOTIFY sender; none in "control". */
+  transfer: TransferSide | undefined;
   db: Database;
   stop(): Promise<void>;
 }
@@ -129,11 +139,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const stats = new QueryStats();
     let feed: ChangeFeed | undefined;
+    let transfer: TransferSide | undefined;
     const dnsPorts: number[] = [];
     const dotPorts: number[] = [];
     const dotListeners: TlsListener[] = [];
     if (role !== 'control') {
-      feed = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners);
+      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners));
     }
 
     if (role !== 'answer') {
@@ -189,6 +200,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       apiUrl: () => apiUrl,
       feed,
       stats,
+      transfer,
       db,
       stop: stopAll,
     };
@@ -198,12 +210,32 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 }
 
-/** The answering side: snapshot and change feed, then the UDP/TCP and DoT listeners. */
+export interface TransferSide { settings: TransferSettingsHolder; notifier: Notifier }
+
+/** The answering side: transfer settings, snapshot and change feed, the UDP/TCP and DoT listeners,
+ *  and what follows the snapshot for secondaries (NOTIFY, the PZC re-announcer). Under `serve
+ *  --workers` every worker runs all of it: each NOTIFYs what its snapshot shows (duplicates are
+ *  harmless, as with several servers on one database), and re-announcement is a compare-and-set
+ *  in the database, so only one worker bumps a serial. */
 async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
-  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<ChangeFeed> {
+  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
+  // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
+  const xlog = child('transfer');
+  const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
+  await settings.reload();
+  const notifier = new Notifier(() => settings.get(), xlog, Date.now, opts.transfer?.notify);
+  stops.push(async () => notifier.stop());
+
   const feed = new ChangeFeed(db.url, db.pool, child('journal'));
   await feed.start();
   stops.push(() => feed.stop());
+  // No await between start() and here: the feed's first catch-up cannot have run yet.
+  notifier.prime(feed.snapshot());
+  feed.onApplied = (_seq, entries) => {
+    notifier.changed(feed.snapshot());
+    if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
+  };
+  settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
   const maxUdp = opts.udpMaxPayload ?? 1232;
   const ctx: QueryContext = {
@@ -213,6 +245,10 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     stats,
     // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
     cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+    transfer: new TransferService({
+      snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
+      history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+    }),
   };
   const dnsLog = child('dns');
   for (const addr of opts.dns) {
@@ -239,7 +275,11 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     }
   }
 
-  return feed;
+  const reannouncer = new Reannouncer(() => feed.snapshot(), () => settings.get(),
+    (id, serial) => reannounce(db.pool, id, serial), xlog, opts.now ?? Date.now, opts.transfer?.reannounce);
+  reannouncer.start();
+  stops.push(() => reannouncer.stop());
+  return { feed, transfer: { settings, notifier } };
 }
 
 /** Reads the PEM files, saying which one failed and why. */

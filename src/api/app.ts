@@ -22,6 +22,7 @@ import { rrsetRoutes } from './routes/rrsets.js';
 import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
 import { pzcRoutes } from './routes/pzc.js';
+import { transferRoutes } from './routes/transfer.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -135,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(domainRoutes, { ctx });
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
+  await app.register(transferRoutes, { ctx });
   await app.ready();
   // Typed with our pino Logger; main.ts and the tests only need the plain instance.
   return app as unknown as FastifyInstance;

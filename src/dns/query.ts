@@ -3,6 +3,8 @@
 import { RCODE, TYPE, OPCODE } from './constants.js';
 import { labelToText, asciiLower } from './name.js';
 
+const TYPE_TSIG = 250;
+
 export interface Edns {
   /** Requestor's UDP payload size, raised to 512 when lower (RFC 6891 6.2.5). */
   readonly udpSize: number;
@@ -25,6 +27,8 @@ export interface Query {
   /** Offset just past the question: the question is echoed from [12, questionEnd). */
   readonly questionEnd: number;
   readonly edns: Edns | undefined;
+  /** A TSIG record ends the message (RFC 8945): the transfer side checks and signs. */
+  readonly signed: boolean;
 }
 
 export type Decoded =
@@ -80,6 +84,7 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   let edns: Edns | undefined;
   let optCount = 0;
   let badVersion = false;
+  let signed = false;
   const total = an + ns + ar;
   for (let i = 0; i < total; i++) {
     const nameStart = p;
@@ -93,6 +98,8 @@ export function decodeQuery(msg: Uint8Array): Decoded {
     const rdlen = (msg[p + 8] << 8) | msg[p + 9];
     p += 10 + rdlen;
     if (p > msg.length) return fail(RCODE.FORMERR);
+    // RFC 8945 5.1: TSIG is the last record of the additional section (its checks: dns/tsig.ts).
+    if (type === TYPE_TSIG) signed = true;
     if (type === TYPE.OPT && i >= an + ns) {
       optCount++;
       // RFC 6891 6.1.1: the OPT owner is the root, and one OPT at most.
@@ -102,10 +109,12 @@ export function decodeQuery(msg: Uint8Array): Decoded {
       if (version > 0) badVersion = true;
     }
   }
-  const query: Query = { id, opcode, rd, cd, keys, labels, qtype, qclass, questionEnd, edns };
+  const query: Query = { id, opcode, rd, cd, keys, labels, qtype, qclass, questionEnd, edns, signed };
   if (optCount > 1) return fail(RCODE.FORMERR, query, edns);
   // RFC 6891 6.1.3: a version we do not implement gets BADVERS, with our OPT saying version 0.
   if (badVersion) return fail(RCODE.BADVERS, query, edns);
+  // RFC 1996: we are the primary; a NOTIFY sent to us is refused, not misunderstood.
+  if (opcode === OPCODE.NOTIFY) return fail(RCODE.REFUSED, query, edns);
   if (opcode !== OPCODE.QUERY) return fail(RCODE.NOTIMP, query, edns);
   return { kind: 'query', query };
 }

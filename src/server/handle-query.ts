@@ -1,13 +1,25 @@
 // The query path, shared by UDP, TCP and TLS: bytes -> decode -> find the domain and answer
 // (RFC 1034 4.3.2) -> PZC cap -> encode. Synchronous and free of I/O: it reads the snapshot that is
-// current when the packet arrives and returns the response bytes (or null to drop).
+// current when the packet arrives and returns the response bytes (or null to drop). Signed queries
+// and AXFR/IXFR go to the transfer side (ctx.transfer, src/transfer/service.ts), which may answer
+// a TCP transfer with a stream of messages.
 import { decodeQuery } from '../dns/query.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
 import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
-import type { ResponseCache } from './response-cache.js';
+import type { ResponseCache, CacheProbe } from './response-cache.js';
+import type { Query } from '../dns/query.js';
+
+/** Several messages for one query (a zone transfer), possibly produced asynchronously. */
+export interface StreamedAnswer { readonly messages: AsyncIterable<Buffer> | Iterable<Buffer> }
+export type StreamAnswer = Buffer | null | StreamedAnswer;
+
+export interface TransferPath {
+  /** Signed queries (TSIG) and AXFR/IXFR. `plain` answers the query the ordinary way. */
+  answer(msg: Uint8Array, q: Query, peer: string, tcp: boolean, plain: () => Buffer | null): StreamAnswer;
+}
 
 export interface QueryContext {
   snapshot(): Snapshot;
@@ -16,17 +28,26 @@ export interface QueryContext {
   now(): number;
   readonly stats?: QueryStats;
   readonly cache?: ResponseCache;
+  /** Zone transfers and TSIG; without it AXFR/IXFR are REFUSED and TSIG is ignored. */
+  readonly transfer?: TransferPath;
 }
 
-export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer | null {
-  if (!ctx.stats) return answerQuery(msg, tcp, ctx);
+/** One datagram in, at most one out (UDP). `peer`: the client address, for transfer access control. */
+export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer = ''): Buffer | null {
+  const out = handleStreamQuery(msg, tcp, ctx, peer);
+  return out === null || Buffer.isBuffer(out) ? out : null; // a stream is only made for TCP
+}
+
+/** As handleQuery, for byte streams (TCP, TLS): a transfer may answer with several messages. */
+export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string): StreamAnswer {
+  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer);
   const t0 = performance.now();
-  const out = answerQuery(msg, tcp, ctx);
+  const out = answerQuery(msg, tcp, ctx, peer);
   ctx.stats.observe(performance.now() - t0);
   return out;
 }
 
-function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer | null {
+function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string): StreamAnswer {
   const snap = ctx.snapshot();
   // Fast path: a cached response to the same question, patched for this query.
   const probe = ctx.cache?.probe(msg, tcp);
@@ -44,9 +65,18 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext): Buffer |
     return encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp);
   }
   const q = d.query;
+  const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
+  if (ctx.transfer && (q.signed || xfr)) {
+    if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
+    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined));
+  }
+  return plainAnswer(msg, q, tcp, ctx, snap, probe);
+}
+
+function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined): Buffer {
   let rcode: number = RCODE.NOERROR;
   if (q.qclass !== CLASS_IN) rcode = RCODE.REFUSED; // we serve class IN only
-  else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // transfers: not offered
+  else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // no transfer side configured
   else if (q.qtype === TYPE.OPT || (q.qtype >= 128 && q.qtype < 255)) rcode = RCODE.NOTIMP; // MAILA, MAILB, TKEY...
   if (rcode !== RCODE.NOERROR) {
     ctx.stats?.count(q.qtype, rcode);

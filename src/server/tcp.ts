@@ -4,7 +4,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config.js';
-import { handleQuery, type QueryContext } from './handle-query.js';
+import { handleStreamQuery, type QueryContext, type StreamAnswer } from './handle-query.js';
 import { ListenError } from './listen-error.js';
 
 export interface StreamOptions { idleMs: number; maxConnections: number }
@@ -17,46 +17,85 @@ const DRAIN_QUIET_MS = 250;
 
 export interface TcpListener { port: number; connections(): number; close(): Promise<void> }
 
-/** Frames DNS messages on a byte stream and answers each; shared by TCP and TLS. */
+/** Frames DNS messages on a byte stream and answers each; shared by TCP and TLS. A zone transfer
+ *  answers with several messages, possibly after asynchronous work: reading stops while it is
+ *  written (queries pipelined behind it wait their turn), and the ordinary path stays synchronous. */
 export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, opts: StreamOptions,
   conn: StreamConn): void {
   let pending: Buffer = Buffer.alloc(0);
+  let busy = false;
+  let waiting = false; // for 'drain' after a write the kernel could not take whole
   sock.setNoDelay(true);
   // Idle (RFC 7766 6.2.3): cut. Draining: close with a FIN after what is owed has been written.
   sock.setTimeout(conn.draining ? DRAIN_QUIET_MS : opts.idleMs, () => (conn.draining ? sock.end() : sock.destroy()));
   sock.on('error', () => undefined); // resets and the like: the 'close' that follows cleans up
-  sock.on('data', (chunk: Buffer) => {
-    conn.touch();
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+  const send = (out: Buffer): boolean => {
+    const framed = Buffer.allocUnsafe(out.length + 2);
+    framed.writeUInt16BE(out.length, 0);
+    out.copy(framed, 2);
+    return sock.write(framed);
+  };
+  const drain = (): void => {
     let off = 0;
-    while (pending.length - off >= 2) {
+    while (!busy && pending.length - off >= 2) {
       const len = pending.readUInt16BE(off);
       if (pending.length - off - 2 < len) break;
       const msg = pending.subarray(off + 2, off + 2 + len);
       off += 2 + len;
-      let out: Buffer | null = null;
+      let out: StreamAnswer = null;
       try {
-        out = handleQuery(msg, true, ctx);
+        out = handleStreamQuery(msg, true, ctx, sock.remoteAddress ?? '');
       } catch (err) {
         log.error({ err }, 'query handler failed');
       }
-      if (out) {
-        const framed = Buffer.allocUnsafe(out.length + 2);
-        framed.writeUInt16BE(out.length, 0);
-        out.copy(framed, 2);
+      if (out === null) continue;
+      if (Buffer.isBuffer(out)) {
         // Back-pressure: stop reading while the client does not read its answers.
-        if (!sock.write(framed)) {
+        if (!send(out) && !waiting) {
+          waiting = true;
           sock.pause();
-          sock.once('drain', () => sock.resume());
+          sock.once('drain', () => { waiting = false; if (!busy) sock.resume(); });
         }
+        continue;
       }
+      busy = true;
+      sock.pause();
+      void writeAll(out.messages).finally(() => {
+        busy = false;
+        if (sock.destroyed) return;
+        sock.resume();
+        drain();
+      });
     }
     pending = off === pending.length ? Buffer.alloc(0) : pending.subarray(off);
     // Draining (shutdown, rolling restart): the FIN leaves right behind the answers just written,
     // so a client that waits for each answer never has a query in flight when the connection
     // closes; one that pipelines learns of the close with its answers and retries the rest
-    // elsewhere (RFC 7766 6.2.3, 6.2.1.1).
-    if (conn.draining && pending.length === 0) sock.end();
+    // elsewhere (RFC 7766 6.2.3, 6.2.1.1). A transfer in progress finishes first.
+    if (conn.draining && !busy && pending.length === 0) sock.end();
+  };
+  const writeAll = async (messages: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> => {
+    try {
+      for await (const m of messages) {
+        if (sock.destroyed) return;
+        conn.touch();
+        if (!send(m)) {
+          await new Promise<void>((r) => {
+            const done = () => { sock.off('drain', done); sock.off('close', done); r(); };
+            sock.on('drain', done);
+            sock.on('close', done);
+          });
+        }
+      }
+    } catch (err) {
+      log.error({ err }, 'transfer failed');
+      sock.destroy();
+    }
+  };
+  sock.on('data', (chunk: Buffer) => {
+    conn.touch();
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    drain();
   });
 }
 

@@ -15,7 +15,7 @@ export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger):
   sock.on('message', (msg, rinfo) => {
     let out: Buffer | null;
     try {
-      out = handleQuery(msg, false, ctx);
+      out = handleQuery(msg, false, ctx, rinfo.address);
     } catch (err) {
       // A bug must cost one answer, not the listener.
       log.error({ err, from: rinfo.address }, 'query handler failed');

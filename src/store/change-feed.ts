@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Pool } from './db.js';
-import { loadAll, loadDelta } from './load.js';
+import { loadAll, loadDelta, type JournalEntry } from './load.js';
 import { buildSnapshot, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 
@@ -29,7 +29,7 @@ export class ChangeFeed {
   private backoff = 100;
   private readonly onBad: BadRecordHandler;
   /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
-  onApplied: (seq: number) => void = () => undefined;
+  onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
     private readonly pollMs = 5000) {
@@ -112,7 +112,7 @@ export class ChangeFeed {
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;
       this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
-      this.onApplied(delta.seq);
+      this.onApplied(delta.seq, delta.entries);
     }
     this.caughtUpAt = Date.now();
   }

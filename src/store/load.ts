@@ -10,7 +10,7 @@ export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[]
 
 export interface JournalEntry {
   seq: number;
-  entity: 'zone' | 'records' | 'domain';
+  entity: 'zone' | 'records' | 'domain' | 'transfer';
   action: string;
   zone_id: number | null;
   domain_name: string | null;

@@ -1,0 +1,171 @@
+// IXFR (RFC 1995) from the history the database keeps (migrations/003_transfer.sql, ixfr_steps):
+// the differences from the client's serial to the served one, one difference sequence per serial
+// change (RFC 1995 4: old SOA, deleted RRs, new SOA, added RRs), between two copies of the current
+// SOA. Falls back to AXFR (RFC 1995 4: "the server may... send the entire zone") whenever the
+// history cannot tell the exact difference. Pure.
+import { TYPE } from '../dns/constants.js';
+import type { Domain } from '../snapshot/domain.js';
+import { parseRdata } from '../dns/rdata.js';
+import { resolveZoneName } from '../store/records.js';
+import { compileName, type WirePart } from '../snapshot/zone.js';
+import { isCompressibleType as compressible } from '../dns/rdata.js';
+import { liveView } from '../pzc/policy.js';
+import type { TransferRR } from './message.js';
+import { soaRecord } from './axfr.js';
+
+/** [owner, type, ttl, rdata] as the journal triggers write them. */
+export type JournalRecord = [string, number, number, string];
+
+export interface IxfrStep {
+  serial_from: number;
+  serial_to: number;
+  diffable: boolean;
+  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
+}
+
+export type IxfrPlan =
+  | { kind: 'axfr'; reason: string }
+  /** The client has the current serial (or a newer one): the answer is the SOA alone (RFC 1995 2). */
+  | { kind: 'current' }
+  | { kind: 'ixfr'; records: TransferRR[] };
+
+/** RFC 1982 3.2: s1 > s2 in serial number arithmetic. */
+export function serialGreater(s1: number, s2: number): boolean {
+  return (s1 < s2 && s2 - s1 > 2 ** 31) || (s1 > s2 && s1 - s2 < 2 ** 31);
+}
+
+const isSoa = (r: JournalRecord) => r[1] === TYPE.SOA && r[0] === '@';
+const keyOf = (r: JournalRecord) => `${r[0]}\u0000${r[1]}\u0000${r[2]}\u0000${r[3]}`;
+
+/** The net effect of a step's statements: a record removed then added again is no change. */
+function netChange(step: IxfrStep): { added: JournalRecord[]; removed: JournalRecord[] } {
+  const added = new Map<string, JournalRecord>();
+  const removed = new Map<string, JournalRecord>();
+  for (const c of step.changes) {
+    for (const r of c.removed) { const k = keyOf(r); if (added.has(k)) added.delete(k); else removed.set(k, r); }
+    for (const r of c.added) { const k = keyOf(r); if (removed.has(k)) removed.delete(k); else added.set(k, r); }
+  }
+  return { added: [...added.values()], removed: [...removed.values()] };
+}
+
+function toTransfer(r: JournalRecord): TransferRR | undefined {
+  try {
+    const parts: WirePart[] = parseRdata(r[1], r[3], resolveZoneName).map((p) => (p instanceof Uint8Array ? p : compileName(p.labels, p.relative)));
+    const owner = resolveZoneName(r[0]);
+    return { owner: compileName(owner.labels, true), type: r[1], ttl: r[2], parts, compress: compressible(r[1]) };
+  } catch {
+    return undefined; // a record that does not parse is not served either (snapshot/zone.ts)
+  }
+}
+
+/** An SOA record from stored rdata with the domain serial patched in (the served serial is the
+ *  domain's, snapshot/domain.ts). */
+function soaFrom(r: JournalRecord, serial: number): TransferRR | undefined {
+  const t = toTransfer(r);
+  if (!t) return undefined;
+  const parts = t.parts.map((p) => {
+    if (p instanceof Uint8Array && p.length === 20) {
+      const copy = new Uint8Array(p);
+      new DataView(copy.buffer).setUint32(0, serial >>> 0);
+      return copy;
+    }
+    return p;
+  });
+  return { ...t, parts, compress: compressible(TYPE.SOA) };
+}
+
+function withSerial(soa: TransferRR, serial: number): TransferRR {
+  return {
+    ...soa,
+    parts: soa.parts.map((p) => {
+      if (p instanceof Uint8Array && p.length === 20) {
+        const copy = new Uint8Array(p);
+        new DataView(copy.buffer).setUint32(0, serial >>> 0);
+        return copy;
+      }
+      return p;
+    }),
+  };
+}
+
+/** Plans the answer to an IXFR from `clientSerial` for `domain` at `nowMs`, given the domain's
+ *  history oldest first. */
+export function planIxfr(domain: Domain, clientSerial: number, steps: readonly IxfrStep[], nowMs: number): IxfrPlan {
+  const view = liveView(domain, nowMs);
+  if (!view.soa) return { kind: 'axfr', reason: 'no SOA' };
+  // While a switch or an RRset change is pending, TTLs are capped by the clock: a difference of
+  // records would leave the secondary's older caps in place. Send the whole domain.
+  if (domain.pzc || view.zone.pending.size > 0) return { kind: 'axfr', reason: 'change pending' };
+  const current = domain.serial;
+  if (clientSerial === current || serialGreater(clientSerial, current)) return { kind: 'current' };
+  let i = -1;
+  for (let k = steps.length - 1; k >= 0; k--) if (steps[k].serial_from === clientSerial) { i = k; break; }
+  if (i < 0) return { kind: 'axfr', reason: 'serial not in the history' };
+  const chain: IxfrStep[] = [];
+  for (let k = i; ; k++) {
+    const s = steps[k];
+    if (!s) return { kind: 'axfr', reason: 'history does not reach the served serial' };
+    if (chain.length && s.serial_from !== chain[chain.length - 1].serial_to) return { kind: 'axfr', reason: 'gap in the history' };
+    if (!s.diffable) return { kind: 'axfr', reason: 'a change that is not a record difference' };
+    chain.push(s);
+    if (s.serial_to === current) break;
+  }
+  const currentSoa = soaRecord(view.soa, Infinity);
+  // The SOA record before each step, walking back from the current one: a step that replaced the
+  // zone's SOA record says what it was before.
+  const nets = chain.map(netChange);
+  const before: TransferRR[] = new Array<TransferRR>(chain.length);
+  let after = currentSoa;
+  for (let k = chain.length - 1; k >= 0; k--) {
+    const old = nets[k].removed.find(isSoa);
+    const b = old ? soaFrom(old, chain[k].serial_from) : withSerial(after, chain[k].serial_from);
+    if (!b) return { kind: 'axfr', reason: 'an earlier SOA does not parse' };
+    before[k] = b;
+    after = b;
+  }
+  const records: TransferRR[] = [currentSoa];
+  for (let k = 0; k < chain.length; k++) {
+    records.push(before[k]);
+    for (const r of nets[k].removed) if (!isSoa(r)) { const t = toTransfer(r); if (t) records.push(t); }
+    records.push(k + 1 < chain.length ? withSerial(before[k + 1], chain[k].serial_to) : currentSoa);
+    for (const r of nets[k].added) if (!isSoa(r)) { const t = toTransfer(r); if (t) records.push(t); }
+  }
+  records.push(currentSoa);
+  return { kind: 'ixfr', records };
+}
+
+function skipName(msg: Uint8Array, p: number): number {
+  for (let guard = 0; guard < 128; guard++) {
+    if (p >= msg.length) return -1;
+    const len = msg[p];
+    if (len === 0) return p + 1;
+    if ((len & 0xc0) === 0xc0) return p + 2 <= msg.length ? p + 2 : -1;
+    if (len > 63) return -1;
+    p += 1 + len;
+  }
+  return -1;
+}
+
+/** RFC 1995 3: the serial of the SOA the client put in the authority section of its IXFR query;
+ *  undefined when there is none (FORMERR). */
+export function clientSerial(msg: Uint8Array, questionEnd: number): number | undefined {
+  const an = (msg[6] << 8) | msg[7];
+  const ns = (msg[8] << 8) | msg[9];
+  let p = questionEnd;
+  for (let i = 0; i < an + ns; i++) {
+    p = skipName(msg, p);
+    if (p < 0 || p + 10 > msg.length) return undefined;
+    const type = (msg[p] << 8) | msg[p + 1];
+    const rdlen = (msg[p + 8] << 8) | msg[p + 9];
+    const rdata = p + 10;
+    p = rdata + rdlen;
+    if (p > msg.length) return undefined;
+    if (i < an || type !== TYPE.SOA) continue;
+    let q = skipName(msg, rdata);
+    if (q < 0) return undefined;
+    q = skipName(msg, q);
+    if (q < 0 || q + 20 > p) return undefined;
+    return ((msg[q] << 24) >>> 0) + ((msg[q + 1] << 16) | (msg[q + 2] << 8) | msg[q + 3]);
+  }
+  return undefined;
+}
