@@ -2,7 +2,7 @@
 // capped (PZC), EDNS OPT, and truncation that never splits an RRset (RFC 2181 9).
 import { MessageWriter } from '../dns/writer.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
-import type { Query, Edns } from '../dns/query.js';
+import { OPTION_TCP_KEEPALIVE, type Query, type Edns } from '../dns/query.js';
 import { QNAME, type Answer, type Entry } from './resolve.js';
 import type { Domain } from '../snapshot/domain.js';
 
@@ -16,6 +16,9 @@ export interface Limits {
   readonly size: number;
   /** Our UDP payload size, advertised in OPT (RFC 6891 6.2.5). */
   readonly advertise: number;
+  /** On TCP/TLS, to a query that carried edns-tcp-keepalive: the idle timeout to announce, in
+   *  units of 100 ms (RFC 7828 3.3.2); 0 asks the client to close the connection. */
+  readonly keepalive?: number;
 }
 
 /** RFC 1035 4.2.1 and RFC 6891 6.2.3-6.2.5: the size a response may take. */
@@ -33,14 +36,20 @@ function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: b
   w.u16(0); w.u16(0); w.u16(0); w.u16(0);
 }
 
-function opt(w: MessageWriter, rcode: number, advertise: number): void {
+const KEEPALIVE_SIZE = 6;
+
+function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number): void {
   w.u8(0); // root owner
   w.u16(TYPE.OPT);
   w.u16(advertise);
   w.u8(rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
   w.u8(0); // version 0
   w.u16(0); // flags: DO is not echoed, we sign nothing
-  w.u16(0); // no options
+  if (keepalive === undefined) { w.u16(0); return; } // no options
+  w.u16(KEEPALIVE_SIZE);
+  w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
+  w.u16(2);
+  w.u16(Math.min(0xffff, keepalive));
 }
 
 /** Copies the question and makes its name a compression target. */
@@ -82,7 +91,8 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   const w = writer;
   w.reset();
   const edns = q.edns !== undefined;
-  const limit = limits.size - (edns ? OPT_SIZE : 0);
+  const keepalive = edns && q.edns.keepalive ? limits.keepalive : undefined;
+  const limit = limits.size - (edns ? OPT_SIZE + (keepalive === undefined ? 0 : KEEPALIVE_SIZE) : 0);
   header(w, q.id, q.opcode, ans.aa, q.rd, q.cd, ans.rcode);
   w.setU16(4, 1);
   question(w, msg, q);
@@ -112,7 +122,7 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.setU16(6, counts[0]);
   w.setU16(8, counts[1]);
   let ar = counts[2];
-  if (edns) { opt(w, ans.rcode, limits.advertise); ar++; }
+  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive); ar++; }
   w.setU16(10, ar);
   return w.take();
 }

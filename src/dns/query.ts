@@ -11,6 +11,8 @@ export interface Edns {
   readonly version: number;
   /** DNSSEC OK (RFC 3225). */
   readonly do: boolean;
+  /** The query carried edns-tcp-keepalive (RFC 7828 3.2.1): on TCP the answer says the idle timeout. */
+  readonly keepalive: boolean;
 }
 
 export interface Query {
@@ -105,7 +107,7 @@ export function decodeQuery(msg: Uint8Array): Decoded {
       // RFC 6891 6.1.1: the OPT owner is the root, and one OPT at most.
       if (msg[nameStart] !== 0 || optCount > 1) return fail(RCODE.FORMERR);
       void ttlHi;
-      edns = { udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0 };
+      edns = { udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0, keepalive: hasOption(msg, p - rdlen, p, OPTION_TCP_KEEPALIVE) };
       if (version > 0) badVersion = true;
     }
   }
@@ -130,4 +132,16 @@ function skipName(msg: Uint8Array, p: number): number {
     p += 1 + len;
   }
   return -1;
+}
+
+/** EDNS option code of edns-tcp-keepalive (RFC 7828 3.1). */
+export const OPTION_TCP_KEEPALIVE = 11;
+
+/** Whether the OPT RDATA in msg[start, end) holds an option with this code (RFC 6891 6.1.2). */
+function hasOption(msg: Uint8Array, start: number, end: number, code: number): boolean {
+  for (let p = start; p + 4 <= end;) {
+    if (((msg[p] << 8) | msg[p + 1]) === code) return true;
+    p += 4 + ((msg[p + 2] << 8) | msg[p + 3]);
+  }
+  return false;
 }

@@ -23,6 +23,10 @@ export interface TcpListener { port: number; connections(): number; close(): Pro
 export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, opts: StreamOptions,
   conn: StreamConn): void {
   let pending: Buffer = Buffer.alloc(0);
+  // RFC 7828 3.3.2: the idle timeout announced to clients that send edns-tcp-keepalive, in 100 ms
+  // units; while draining, 0: "close this connection", which a conforming client does itself, so
+  // no query of its crosses our FIN.
+  const keepalive = Math.min(0xffff, Math.floor(opts.idleMs / 100));
   let busy = false;
   let waiting = false; // for 'drain' after a write the kernel could not take whole
   sock.setNoDelay(true);
@@ -44,7 +48,7 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
       off += 2 + len;
       let out: StreamAnswer = null;
       try {
-        out = handleStreamQuery(msg, true, ctx, sock.remoteAddress ?? '');
+        out = handleStreamQuery(msg, true, ctx, sock.remoteAddress ?? '', conn.draining ? 0 : keepalive);
       } catch (err) {
         log.error({ err }, 'query handler failed');
       }

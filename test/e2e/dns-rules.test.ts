@@ -179,6 +179,36 @@ test('TCP: several queries in one write are all answered; a query split across w
   sock.destroy();
 });
 
+/** The OPT RDATA options of a response, as [code, data] pairs (the OPT is the last record here). */
+function optOptions(raw: Buffer): Array<[number, Buffer]> {
+  // Find the OPT: root owner (0), type 41, at the end of the message; its RDLENGTH is 8 octets in.
+  for (let i = raw.length - 11; i >= 12; i--) {
+    if (raw[i] === 0 && raw.readUInt16BE(i + 1) === 41 && i + 11 + raw.readUInt16BE(i + 9) === raw.length) {
+      const out: Array<[number, Buffer]> = [];
+      for (let p = i + 11; p + 4 <= raw.length; p += 4 + raw.readUInt16BE(p + 2)) out.push([raw.readUInt16BE(p), raw.subarray(p + 4, p + 4 + raw.readUInt16BE(p + 2))]);
+      return out;
+    }
+  }
+  throw new Error('no OPT in the response');
+}
+
+test('edns-tcp-keepalive (RFC 7828): on TCP the answer announces the idle timeout; never on UDP, never unasked', async () => {
+  const withKeepalive = () => {
+    const q = buildQuery('ns1.rules.example.', 'A');
+    const out = Buffer.concat([q, Buffer.from([0, 11, 0, 0])]); // option 11, empty: "tell me"
+    out.writeUInt16BE(4, out.length - 6); // the OPT's RDLENGTH
+    return out;
+  };
+  const tcp = await exchange(port(), withKeepalive(), { transport: 'tcp' });
+  assert.equal(parseResponse(tcp).rcode, 'NOERROR');
+  assert.deepEqual(optOptions(tcp).map(([c, d]) => [c, d.readUInt16BE(0)]), [[11, 3]], 'tcpIdleMs 300 = 3 units of 100 ms');
+  const udp = await exchange(port(), withKeepalive());
+  assert.equal(parseResponse(udp).answer.length, 1);
+  assert.deepEqual(optOptions(udp), [], 'RFC 7828 3.2.1: never over UDP');
+  const plain = await exchange(port(), buildQuery('ns1.rules.example.', 'A'), { transport: 'tcp' });
+  assert.deepEqual(optOptions(plain), [], 'not to a client that did not ask');
+});
+
 test('TCP: an idle connection is closed after the idle timeout', async () => {
   const sock = net.connect(port(), '127.0.0.1');
   const t0 = Date.now();

@@ -72,12 +72,12 @@ async function waitAnswering(): Promise<void> {
   throw new Error(`server never answered:\n${serverLog}`);
 }
 
-interface Tally { sent: number; answered: number; unanswered: number; connections: number; retried: number; resets: number }
+interface Tally { sent: number; answered: number; unanswered: number; connections: number; retried: number; resets: number; closedOnSignal: number }
 
 /** A stub resolver over a stream: one query at a time, a moment after the last answer; it does not
  *  send on a connection the server has closed (FIN seen). A query whose connection closes under it
  *  is sent again, once, on the next connection; if that one fails too, it is unanswered. */
-async function streamClient(connect: () => net.Socket, running: () => boolean, t: Tally): Promise<void> {
+async function streamClient(connect: () => net.Socket, running: () => boolean, t: Tally, keepalive = false): Promise<void> {
   let id = 0;
   let retry = false;
   while (running() || retry) {
@@ -92,7 +92,11 @@ async function streamClient(connect: () => net.Socket, running: () => boolean, t
         if (finSeen) return; // 'close' follows and the loop reconnects
         if (!running() && !retry) { sock.end(); return; }
         if (!retry) { id = (id + 1) & 0xffff; t.sent++; }
-        const q = buildQuery('www.restart.example', 'A', { id });
+        let q = buildQuery('www.restart.example', 'A', { id });
+        if (keepalive) {
+          q = Buffer.concat([q, Buffer.from([0, 11, 0, 0])]); // edns-tcp-keepalive, empty (RFC 7828 3.2.1)
+          q.writeUInt16BE(4, q.length - 6);
+        }
         const len = Buffer.alloc(2);
         len.writeUInt16BE(q.length);
         outstanding = true;
@@ -104,7 +108,16 @@ async function streamClient(connect: () => net.Socket, running: () => boolean, t
         while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
           const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
           buf = buf.subarray(2 + msg.length);
-          if (msg.readUInt16BE(0) === id && outstanding) { outstanding = false; retry = false; t.answered++; setTimeout(next, 2); }
+          if (msg.readUInt16BE(0) === id && outstanding) {
+            outstanding = false; retry = false; t.answered++;
+            // RFC 7828: a TIMEOUT of 0 (the last 2 octets: option 11, length 2) asks us to close.
+            if (keepalive && msg.length >= 6 && msg.readUInt16BE(msg.length - 6) === 11 && msg.readUInt16BE(msg.length - 2) === 0) {
+              t.closedOnSignal++;
+              sock.end();
+              return;
+            }
+            setTimeout(next, 2);
+          }
         }
       });
       sock.on('error', (err: Error & { code?: string }) => { if (err.code === 'ECONNRESET') t.resets++; });
@@ -146,14 +159,14 @@ test('a rolling restart under load: no TCP or TLS query unanswered, UDP loss wit
   await waitAnswering();
   let running = true;
   const live = () => running;
-  const tally = (): Tally => ({ sent: 0, answered: 0, unanswered: 0, connections: 0, retried: 0, resets: 0 });
+  const tally = (): Tally => ({ sent: 0, answered: 0, unanswered: 0, connections: 0, retried: 0, resets: 0, closedOnSignal: 0 });
   const udp = tally();
   const tcp = tally();
   const dot = tally();
   const clients = [
     udpClient(live, udp),
     ...Array.from({ length: 3 }, () => streamClient(() => net.connect(port, '127.0.0.1'), live, tcp)),
-    ...Array.from({ length: 2 }, () => streamClient(() => tls.connect({ host: '127.0.0.1', port: dotPort, rejectUnauthorized: false, ALPNProtocols: ['dot'] }), live, dot)),
+    ...Array.from({ length: 2 }, () => streamClient(() => tls.connect({ host: '127.0.0.1', port: dotPort, rejectUnauthorized: false, ALPNProtocols: ['dot'] }), live, dot, true)),
   ];
   await new Promise((r) => setTimeout(r, 500));
   const r1 = await glidepath(['restart']);
@@ -168,13 +181,17 @@ test('a rolling restart under load: no TCP or TLS query unanswered, UDP loss wit
   const loss = udp.unanswered / udp.sent;
   t.diagnostic(`UDP: ${udp.sent} sent, ${udp.answered} answered, ${udp.unanswered} lost (${(loss * 100).toFixed(3)} %; bound ${UDP_LOSS_BOUND * 100} %)`);
   t.diagnostic(`TCP: ${tcp.sent} queries on ${tcp.connections} connections, ${tcp.unanswered} unanswered, ${tcp.retried} retried after crossing a FIN, ${tcp.resets} resets`);
-  t.diagnostic(`TLS: ${dot.sent} queries on ${dot.connections} connections, ${dot.unanswered} unanswered, ${dot.retried} retried after crossing a FIN, ${dot.resets} resets`);
+  t.diagnostic(`TLS: ${dot.sent} queries on ${dot.connections} connections, ${dot.unanswered} unanswered, ${dot.retried} retried after crossing a FIN, ${dot.resets} resets, ${dot.closedOnSignal} closed by the client on keepalive 0`);
   assert.ok(udp.sent > 1000 && tcp.sent > 100 && dot.sent > 50, 'the load really ran');
   assert.ok(tcp.connections > 3 && dot.connections > 2, 'the drain closed connections, so clients reconnected');
   assert.equal(tcp.answered, tcp.sent, 'every TCP query got its answer');
   assert.equal(dot.answered, dot.sent, 'every TLS query got its answer');
   assert.equal(tcp.resets + dot.resets, 0, 'no connection was reset: drained, not cut');
   assert.equal(tcp.unanswered, 0, 'a TCP query was left unanswered');
+  // Clients that speak RFC 7828 hear "close" (TIMEOUT 0) with their answer and close themselves:
+  // none of their queries can cross the server's FIN.
+  assert.ok(dot.closedOnSignal > 0, 'the draining worker announced keepalive 0');
+  assert.equal(dot.retried, 0, 'a keepalive-aware client never had to resend');
   assert.equal(dot.unanswered, 0, 'a TLS query was left unanswered');
   assert.ok(loss <= UDP_LOSS_BOUND, `UDP loss ${loss} above ${UDP_LOSS_BOUND}`);
 });
