@@ -155,6 +155,10 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
     out.memReady = await memoryOf(proc.pid);
     log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.rssMiB.toFixed(0)} MiB; max load for ${o.seconds} s`);
     out.max = await load({ port, queryFile: data.queryFile, seconds: o.seconds, perQuery: false });
+    if (o.edits > 0) {
+      log(`scale: ${o.edits} edits`);
+      out.edits = await editToVisible(ctx, port, o.edits);
+    }
     out.memAfter = await memoryOf(proc.pid);
   } catch (err) {
     out.error = (err as Error).message;
