@@ -1,9 +1,11 @@
 // Memory and time of the in-memory snapshot alone, without PostgreSQL or a server process: the bench
 // data set's zones as the rows the store would return, built into a Snapshot, then the heap after a
 // full GC (source rows released). Also times applyDelta of one changed zone (the journal catch-up).
-//   npm run -s build && node --expose-gc dist/bench/snapshot-mem.js [--domains N] [--heap-snapshot FILE]
+//   npm run -s build && node --expose-gc dist/bench/snapshot-mem.js [--domains N] [--unique] [--heap-snapshot FILE]
+// --unique: no two zones share any rdata (names absolute, addresses and text per zone), the worst
+// case for the interning in snapshot/zone.ts; the default is the bench data as stored.
 import { writeHeapSnapshot } from 'node:v8';
-import { zones, customerZone, relativeData, TYPE_CODES, SOA_SERIAL } from './dataset.js';
+import { zones, customerZone, relativeData, TYPE_CODES, SOA_SERIAL, type Rec } from './dataset.js';
 import { buildSnapshot, applyDelta, type ZoneSource } from '../src/snapshot/build.js';
 import type { DomainRow } from '../src/snapshot/domain.js';
 import type { StoredRecord } from '../src/store/records.js';
@@ -19,7 +21,16 @@ const heap = () => { gc(); gc(); return process.memoryUsage(); };
 const mib = (n: number) => (n / 2 ** 20).toFixed(1);
 
 const domains = Number(arg('--domains') ?? 20000);
+const unique = process.argv.includes('--unique');
 const opts = { domains, delegations: 5000, queries: 0, seed: 1 };
+
+/** Rdata no other zone has: absolute names, an address and a text of this zone's own. */
+function uniqueData(r: Rec, zone: number, k: number): string {
+  const n = zone * 16 + k;
+  if (r.type === 'A') return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  if (r.type === 'TXT') return `"v=spf1 include:z${n}.example -all"`;
+  return r.fields.map((f) => (typeof f === 'string' ? f : f.name)).join(' ').replace('glidepath.test.', `provider${zone}.example.`);
+}
 
 function rows(): { domains: DomainRow[]; sources: Map<number, ZoneSource>; records: number } {
   const out: DomainRow[] = [];
@@ -28,7 +39,7 @@ function rows(): { domains: DomainRow[]; sources: Map<number, ZoneSource>; recor
   let records = 0;
   for (const z of zones(opts)) {
     id++;
-    const recs: StoredRecord[] = z.records.map((r) => ({ owner: r.owner, type: TYPE_CODES[r.type], ttl: r.ttl, rdata: relativeData(r, z.apex) }));
+    const recs: StoredRecord[] = z.records.map((r, k) => ({ owner: r.owner, type: TYPE_CODES[r.type], ttl: r.ttl, rdata: unique ? uniqueData(r, id, k) : relativeData(r, z.apex) }));
     records += recs.length;
     sources.set(id, { records: recs, schedules: [] });
     out.push({ id, name: z.apex, zone_id: id, delegation_only: z.delegationOnly, serial: SOA_SERIAL, pzc_zone_id: null, pzc_at: null });
@@ -41,8 +52,12 @@ let built = rows();
 const records = built.records;
 const withRows = heap();
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 let snap = buildSnapshot(built.domains, built.sources);
 const buildMs = performance.now() - t0;
+const c1 = process.cpuUsage(c0);
+// CPU time (user + system, every thread: GC helpers count) is steadier than wall time on a shared machine.
+const buildCpuMs = (c1.user + c1.system) / 1000;
 const peak = heap();
 built = undefined as unknown as typeof built;
 const after = heap();
@@ -64,7 +79,7 @@ for (let i = 0; i < 20; i++) {
 times.sort((a, b) => a - b);
 
 console.log(JSON.stringify({
-  domains, records, buildMs: Math.round(buildMs),
+  domains, records, unique, buildMs: Math.round(buildMs), buildCpuMs: Math.round(buildCpuMs),
   rowsHeapMiB: mib(withRows.heapUsed - base.heapUsed),
   peakHeapMiB: mib(peak.heapUsed - base.heapUsed),
   snapshotHeapMiB: mib(snapHeap),

@@ -3,7 +3,7 @@
 import type { StoredRecord } from '../store/records.js';
 import { Snapshot } from './snapshot.js';
 import { buildDomain, type Domain, type DomainRow } from './domain.js';
-import { compileZone, type CompiledZone, type ScheduledRRset } from './zone.js';
+import { compileZone, CompileCache, type CompiledZone, type ScheduledRRset } from './zone.js';
 
 export interface ZoneSource { records: readonly StoredRecord[]; schedules: readonly ScheduledRRset[] }
 
@@ -21,7 +21,8 @@ function addDomains(rows: readonly DomainRow[], zones: ReadonlyMap<number, Compi
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
   onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
   const zones = new Map<number, CompiledZone>();
-  for (const [id, z] of sources) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e)));
+  const cache = new CompileCache(); // shared by every zone of this build, dropped with it
+  for (const [id, z] of sources) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache));
   const byName = new Map<string, Domain>();
   addDomains(domains, zones, byName);
   return new Snapshot(byName, zones, now);
@@ -37,7 +38,8 @@ export interface SnapshotDelta {
 export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
   const zones = new Map(old.zones);
   for (const id of delta.changedZones) zones.delete(id);
-  for (const [id, z] of delta.zones) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e)));
+  const cache = new CompileCache();
+  for (const [id, z] of delta.zones) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache));
   const domains = new Map(old.domains);
   for (const name of delta.goneDomains) domains.delete(name);
   addDomains(delta.domains, zones, domains);
