@@ -72,7 +72,7 @@ export interface Delta {
 }
 
 /** What changed after `since`, and the current data of everything it touched. */
-export async function loadDelta(pool: Pool, since: number, knownZones: ReadonlySet<number>, limit = 5000): Promise<Delta | undefined> {
+export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000): Promise<Delta | undefined> {
   return readOnly(pool, async (c) => {
     const entries = (await c.query<JournalEntry>(
       'SELECT seq, entity, action, zone_id, domain_name, details FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2',
@@ -88,9 +88,13 @@ export async function loadDelta(pool: Pool, since: number, knownZones: ReadonlyS
       }
     }
     const changedZones = [...zoneIds];
+    // A UNION of three index scans: with OR, PostgreSQL read every domain row (47 ms at 100,000
+    // domains, per catch-up). pzc_zone_id has no index of its own, but it is set exactly when
+    // pzc_at is (a CHECK), and domains_pzc indexes the few rows with pzc_at.
     const domains = (await c.query<DomainRow>(
-      `SELECT ${DOMAIN_COLUMNS} FROM domains
-        WHERE name = ANY($1::text[]) OR zone_id = ANY($2::bigint[]) OR pzc_zone_id = ANY($2::bigint[])`,
+      `SELECT ${DOMAIN_COLUMNS} FROM domains WHERE name = ANY($1::text[])
+       UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE zone_id = ANY($2::bigint[])
+       UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE pzc_at IS NOT NULL AND pzc_zone_id = ANY($2::bigint[])`,
       [[...names], changedZones])).rows;
     const present = new Set(domains.map((d) => d.name));
     const need = referencedZones(domains).filter((id) => zoneIds.has(id) || !knownZones.has(id));
