@@ -10,20 +10,37 @@ export interface ZoneSource { records: readonly StoredRecord[]; schedules: reado
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
 
+/** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones
+ *  are kept, their rows can go. */
+export class SnapshotBuilder {
+  private readonly zones = new Map<number, CompiledZone>();
+  private readonly cache = new CompileCache(); // shared by every zone of this build, dropped with it
+
+  constructor(private readonly onBad: BadRecordHandler = () => undefined) {}
+
+  addZones(sources: ReadonlyMap<number, ZoneSource>): void {
+    for (const [id, z] of sources) this.zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => this.onBad(id, r, e), this.cache));
+  }
+
+  finish(domains: readonly DomainRow[], now = Date.now()): Snapshot {
+    const zones = this.zones;
+    const byName = new Map<string, Domain>();
+    const refs = new Map<number, number>();
+    for (const row of domains) {
+      const d = domainOf(row, (id) => zones.get(id));
+      if (!d) continue;
+      byName.set(row.name, d);
+      for (const id of zonesOf(d)) refs.set(id, (refs.get(id) ?? 0) + 1);
+    }
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), now, LayeredMap.of(refs));
+  }
+}
+
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
   onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
-  const zones = new Map<number, CompiledZone>();
-  const cache = new CompileCache(); // shared by every zone of this build, dropped with it
-  for (const [id, z] of sources) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache));
-  const byName = new Map<string, Domain>();
-  const refs = new Map<number, number>();
-  for (const row of domains) {
-    const d = domainOf(row, (id) => zones.get(id));
-    if (!d) continue;
-    byName.set(row.name, d);
-    for (const id of zonesOf(d)) refs.set(id, (refs.get(id) ?? 0) + 1);
-  }
-  return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), now, LayeredMap.of(refs));
+  const b = new SnapshotBuilder(onBad);
+  b.addZones(sources);
+  return b.finish(domains, now);
 }
 
 /** The domain of a row, or undefined when its zone is missing (cannot happen with a consistent
