@@ -104,16 +104,19 @@ export interface ScaleResult {
   memReady?: Memory;
   max?: LoadResult;
   memAfter?: Memory;
+  /** Edit -> visible at this size (each catch-up used to copy every domain and zone map). */
+  edits?: EditResult;
 }
 
 export function scaleTable(s: ScaleResult): string {
   const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS ready (MiB)', 'Max QPS', 'Loss at max',
-    'RSS after load (MiB)', 'Peak RSS, VmHWM (MiB)'];
+    'RSS after load (MiB)', 'Peak RSS, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
   const load = s.loadMs === undefined ? '–' : (s.loadMs / 1000).toFixed(1) + (s.snapshotMs !== undefined ? ` (snapshot ${(s.snapshotMs / 1000).toFixed(1)})` : '');
   const cells = s.error
-    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '']
+    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '']
     : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.rssMiB),
-      int(s.max?.qps), lossPct(s.max), f(s.memAfter?.rssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB)];
+      int(s.max?.qps), lossPct(s.max), f(s.memAfter?.rssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB),
+      s.edits ? editCell(s.edits) : 'n/a'];
   return [row(head), row(head.map(() => '---')), row(cells)].join('\n');
 }
 

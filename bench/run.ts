@@ -154,7 +154,14 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
     out.snapshotMs = glidepathLog.snapshotMs;
     out.memReady = await memoryOf(proc.pid);
     log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.rssMiB.toFixed(0)} MiB; max load for ${o.seconds} s`);
+    // The same warm-up as the main runs (JIT, response cache): without it the one max run measured
+    // a cold server.
+    if (o.warmup > 0) await load({ port, queryFile: data.queryFile, seconds: o.warmup, perQuery: false });
     out.max = await load({ port, queryFile: data.queryFile, seconds: o.seconds, perQuery: false });
+    if (o.edits > 0) {
+      log(`scale: ${o.edits} edits`);
+      out.edits = await editToVisible(ctx, port, o.edits);
+    }
     out.memAfter = await memoryOf(proc.pid);
   } catch (err) {
     out.error = (err as Error).message;

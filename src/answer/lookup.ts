@@ -1,7 +1,7 @@
 // RFC 1034 4.3.2 step 3 inside one zone, for one name: a result union the resolver composes into
 // sections. Pure; reads only the compiled zone.
 import { TYPE } from '../dns/constants.js';
-import type { CompiledZone, RRset, ZoneNode } from '../snapshot/zone.js';
+import { nameExists, type CompiledZone, type RRset, type ZoneNode } from '../snapshot/zone.js';
 
 export type Lookup =
   /** The name (or the wildcard that covers it, RFC 4592) has the RRset asked for. */
@@ -33,7 +33,7 @@ export function lookup(zone: CompiledZone, keys: readonly string[], qtype: numbe
   let closest = '';
   for (let i = n - 1; i >= 1; i--) {
     suffix = i === n - 1 ? keys[i] : keys[i] + '.' + suffix;
-    if (!zone.exists.has(suffix)) return wildcard(zone, closest, qtype, delegationOnly);
+    if (!nameExists(zone, suffix)) return wildcard(zone, closest, qtype, delegationOnly);
     closest = suffix;
     const node = zone.nodes.get(suffix);
     if (node) {
@@ -43,7 +43,7 @@ export function lookup(zone: CompiledZone, keys: readonly string[], qtype: numbe
     }
   }
   const full = n === 0 ? '' : n === 1 ? keys[0] : keys[0] + '.' + suffix;
-  if (!zone.exists.has(full)) return wildcard(zone, closest, qtype, delegationOnly);
+  if (!nameExists(zone, full)) return wildcard(zone, closest, qtype, delegationOnly);
   const node = zone.nodes.get(full);
   if (!node) return NODATA; // empty non-terminal (RFC 4592 2.2.2)
   // DS belongs to the parent side of a cut (RFC 4035 3.1.4.1): answer it here, not with a referral.

@@ -69,7 +69,7 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
   let keys: readonly string[] = q.keys.slice(0, q.keys.length - domain.keys.length);
   let labels: readonly string[] = q.labels.slice(0, keys.length);
   let owner: Owner = QNAME;
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined; // names already followed: only CNAME/DNAME chains need it
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
     const r = lookup(zone, keys, q.qtype, domain.delegationOnly);
     switch (r.kind) {
@@ -97,7 +97,7 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
         ans.answer.push(capped({ owner, set: r.set }, cap));
         const target = r.set.rrs[0].parts[0] as CompiledName;
         const next = inDomain(target, domain);
-        seen.add(keys.join('.'));
+        (seen ??= new Set()).add(keys.join('.'));
         if (!next || seen.has(next.join('.'))) return ans; // out of the domain, or a loop: stop here
         keys = next;
         labels = target.labels.slice(0, next.length);
@@ -116,8 +116,8 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
         const cname: RRset = { type: TYPE.CNAME, compress: true, rrs: [{ ttl: r.set.rrs[0].ttl, parts: [synth], maxLength: 255 + 10 + 255 }] };
         ans.answer.push({ owner, set: cname });
         const next = inDomain(synth, domain);
-        if (!next || seen.has(next.join('.'))) return ans;
-        seen.add(keys.join('.'));
+        if (!next || seen?.has(next.join('.'))) return ans;
+        (seen ??= new Set()).add(keys.join('.'));
         keys = next;
         labels = synth.labels.slice(0, next.length);
         owner = synth;

@@ -70,8 +70,7 @@ export function decodeQuery(msg: Uint8Array): Decoded {
     if (p + 1 + len > msg.length) return fail(RCODE.FORMERR);
     wire += len + 1;
     if (wire > 255) return fail(RCODE.FORMERR); // RFC 1035 2.3.4
-    let label = '';
-    for (let i = p + 1; i <= p + len; i++) label += String.fromCharCode(msg[i]);
+    const label = latin1(msg, p + 1, p + 1 + len);
     labels.push(label);
     keys.push(asciiLower(labelToText(label)));
     p += 1 + len;
@@ -119,6 +118,14 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   if (opcode === OPCODE.NOTIFY) return fail(RCODE.REFUSED, query, edns);
   if (opcode !== OPCODE.QUERY) return fail(RCODE.NOTIMP, query, edns);
   return { kind: 'query', query };
+}
+
+/** Octets as a "binary string" (one char per octet): one string, not one per octet appended. */
+function latin1(msg: Uint8Array, start: number, end: number): string {
+  if (Buffer.isBuffer(msg)) return msg.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(msg[i]);
+  return s;
 }
 
 /** Returns the offset after a (possibly compressed) name, or -1 when it is malformed. */

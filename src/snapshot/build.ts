@@ -3,28 +3,57 @@
 import type { StoredRecord } from '../store/records.js';
 import { Snapshot } from './snapshot.js';
 import { buildDomain, type Domain, type DomainRow } from './domain.js';
-import { compileZone, type CompiledZone, type ScheduledRRset } from './zone.js';
+import { LayeredMap } from './layered-map.js';
+import { compileZone, CompileCache, type CompiledZone, type ScheduledRRset } from './zone.js';
 
 export interface ZoneSource { records: readonly StoredRecord[]; schedules: readonly ScheduledRRset[] }
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
 
-function addDomains(rows: readonly DomainRow[], zones: ReadonlyMap<number, CompiledZone>, into: Map<string, Domain>): void {
-  for (const row of rows) {
-    const zone = zones.get(row.zone_id);
-    if (!zone) continue; // cannot happen with a consistent read; never serve half a domain
-    const pzc = row.pzc_zone_id !== null ? zones.get(row.pzc_zone_id) : undefined;
-    into.set(row.name, buildDomain(row, zone, pzc));
+/** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones
+ *  are kept, their rows can go. */
+export class SnapshotBuilder {
+  private readonly zones = new Map<number, CompiledZone>();
+  private readonly cache = new CompileCache(); // shared by every zone of this build, dropped with it
+
+  constructor(private readonly onBad: BadRecordHandler = () => undefined) {}
+
+  addZones(sources: ReadonlyMap<number, ZoneSource>): void {
+    for (const [id, z] of sources) this.zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => this.onBad(id, r, e), this.cache));
+  }
+
+  finish(domains: readonly DomainRow[], now = Date.now()): Snapshot {
+    const zones = this.zones;
+    const byName = new Map<string, Domain>();
+    const refs = new Map<number, number>();
+    for (const row of domains) {
+      const d = domainOf(row, (id) => zones.get(id));
+      if (!d) continue;
+      byName.set(row.name, d);
+      for (const id of zonesOf(d)) refs.set(id, (refs.get(id) ?? 0) + 1);
+    }
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), now, LayeredMap.of(refs));
   }
 }
 
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
   onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
-  const zones = new Map<number, CompiledZone>();
-  for (const [id, z] of sources) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e)));
-  const byName = new Map<string, Domain>();
-  addDomains(domains, zones, byName);
-  return new Snapshot(byName, zones, now);
+  const b = new SnapshotBuilder(onBad);
+  b.addZones(sources);
+  return b.finish(domains, now);
+}
+
+/** The domain of a row, or undefined when its zone is missing (cannot happen with a consistent
+ *  read; never serve half a domain). */
+function domainOf(row: DomainRow, zoneOf: (id: number) => CompiledZone | undefined): Domain | undefined {
+  const zone = zoneOf(row.zone_id);
+  if (!zone) return undefined;
+  const pzc = row.pzc_zone_id !== null ? zoneOf(row.pzc_zone_id) : undefined;
+  return buildDomain(row, zone, pzc);
+}
+
+function zonesOf(d: Domain): number[] {
+  return d.pzc && d.pzc.zoneId !== d.zoneId ? [d.zoneId, d.pzc.zoneId] : [d.zoneId];
 }
 
 export interface SnapshotDelta {
@@ -34,19 +63,37 @@ export interface SnapshotDelta {
   changedZones: readonly number[];
 }
 
+/** The previous snapshot with a delta applied. Costs what the delta touches (plus an occasional
+ *  fold of the maps' change layers), not the size of the snapshot; `old` is left as it was. */
 export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
-  const zones = new Map(old.zones);
-  for (const id of delta.changedZones) zones.delete(id);
-  for (const [id, z] of delta.zones) zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e)));
-  const domains = new Map(old.domains);
-  for (const name of delta.goneDomains) domains.delete(name);
-  addDomains(delta.domains, zones, domains);
-  // Forget zones no domain uses any more.
-  const used = new Set<number>();
-  for (const d of domains.values()) {
-    used.add(d.zoneId);
-    if (d.pzc) used.add(d.pzc.zoneId);
+  const cache = new CompileCache();
+  const zoneChanges = new Map<number, CompiledZone | undefined>();
+  for (const id of delta.changedZones) zoneChanges.set(id, undefined);
+  for (const [id, z] of delta.zones) zoneChanges.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache));
+  // Zones as they are after the change, for binding domains.
+  const zoneOf = (id: number) => (zoneChanges.has(id) ? zoneChanges.get(id) : old.zones.get(id));
+
+  const domainChanges = new Map<string, Domain | undefined>();
+  const refDelta = new Map<number, number>();
+  const ref = (d: Domain | undefined, by: number) => {
+    if (d) for (const id of zonesOf(d)) refDelta.set(id, (refDelta.get(id) ?? 0) + by);
+  };
+  let maxLabels = old.maxLabels;
+  const replace = (name: string, d: Domain | undefined) => {
+    ref(domainChanges.has(name) ? domainChanges.get(name) : old.domains.get(name), -1);
+    ref(d, +1);
+    domainChanges.set(name, d);
+    if (d && d.labels.length > maxLabels) maxLabels = d.labels.length;
+  };
+  for (const name of delta.goneDomains) replace(name, undefined);
+  for (const row of delta.domains) {
+    const d = domainOf(row, zoneOf);
+    if (d) replace(row.name, d);
   }
-  for (const id of zones.keys()) if (!used.has(id)) zones.delete(id);
-  return new Snapshot(domains, zones, now);
+  // Forget zones no domain uses any more (the old code walked every domain for this).
+  const refsAfter = (id: number) => (old.zoneRefs.get(id) ?? 0) + (refDelta.get(id) ?? 0);
+  const refChanges: Array<[number, number | undefined]> = [];
+  for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
+  for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
+  return new Snapshot(old.domains.with(domainChanges), old.zones.with(zoneChanges), now, old.zoneRefs.with(refChanges), maxLabels);
 }

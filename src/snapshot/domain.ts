@@ -53,6 +53,8 @@ export function soaWithSerial(zone: CompiledZone, serial: number): RRset | undef
   const soa = zone.nodes.get('')?.rrsets.get(TYPE.SOA);
   if (!soa || soa.rrs.length === 0) return undefined;
   const rr = soa.rrs[0];
+  // Already the right serial (a domain whose serial follows its zone's SOA): share the zone's.
+  if (zoneSoaSerial(zone) === serial >>> 0) return soa;
   const parts = rr.parts.map((p) => {
     if (p instanceof Uint8Array && p.length === 20) {
       const copy = new Uint8Array(p);
@@ -72,8 +74,14 @@ export function zoneSoaSerial(zone: CompiledZone): number | undefined {
   return fixed ? new DataView(fixed.buffer, fixed.byteOffset, 20).getUint32(0) : undefined;
 }
 
+/** Key forms of apex labels; the labels array itself when they are their own keys (the usual case). */
+function keysOf(labels: readonly string[]): readonly string[] {
+  const keys = labels.map((l) => asciiLower(labelToText(l)));
+  return keys.every((k, i) => k === labels[i]) ? labels : keys;
+}
+
 export function buildDomain(row: DomainRow, zone: CompiledZone, pzcZone: CompiledZone | undefined): Domain {
-  const labels = splitName(row.name).labels;
+  const labels = splitName(row.name).labels.slice(); // exact length: splitName's array has room to spare
   let pzc: PendingSwitch | undefined;
   if (row.pzc_at && pzcZone) {
     const serial = nextSerial(row.serial, zoneSoaSerial(pzcZone));
@@ -83,7 +91,7 @@ export function buildDomain(row: DomainRow, zone: CompiledZone, pzcZone: Compile
     id: row.id,
     name: row.name,
     labels,
-    keys: labels.map((l) => asciiLower(labelToText(l))),
+    keys: keysOf(labels),
     zoneId: row.zone_id,
     zone,
     delegationOnly: row.delegation_only,

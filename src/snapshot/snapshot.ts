@@ -1,25 +1,32 @@
 // The immutable in-memory model the query path reads: domains by name and the zones they use.
-// A change builds a new Snapshot (copying the maps, sharing every unchanged Domain and zone) and
-// the holder swaps the reference, so a query sees the old state or the new one, never a mix.
+// A change builds a new Snapshot (sharing every unchanged Domain and zone, and the bulk of the maps:
+// see layered-map.ts) and the holder swaps the reference, so a query sees the old state or the new
+// one, never a mix.
 import type { Domain } from './domain.js';
 import type { CompiledZone } from './zone.js';
+import { LayeredMap } from './layered-map.js';
 
 export class Snapshot {
-  /** Length in labels of the longest domain name: bounds the suffix walk. */
+  /** Length in labels of the longest domain name: bounds the suffix walk. After deletions it may
+   *  exceed the longest left (a bound, never too small). */
   readonly maxLabels: number;
 
   constructor(
-    readonly domains: ReadonlyMap<string, Domain>,
-    readonly zones: ReadonlyMap<number, CompiledZone>,
+    readonly domains: LayeredMap<string, Domain>,
+    readonly zones: LayeredMap<number, CompiledZone>,
     readonly builtAt: number,
+    /** How many domains use each zone (as their zone or their PZC target): a zone is dropped when
+     *  this falls to zero, without a walk over every domain. */
+    readonly zoneRefs: LayeredMap<number, number>,
+    maxLabels?: number,
   ) {
-    let m = 0;
-    for (const d of domains.values()) if (d.labels.length > m) m = d.labels.length;
+    let m = maxLabels ?? 0;
+    if (maxLabels === undefined) for (const d of domains.values()) if (d.labels.length > m) m = d.labels.length;
     this.maxLabels = m;
   }
 
   static empty(): Snapshot {
-    return new Snapshot(new Map(), new Map(), Date.now());
+    return new Snapshot(LayeredMap.of(new Map()), LayeredMap.of(new Map()), Date.now(), LayeredMap.of(new Map()), 0);
   }
 
   /** The most specific served domain at or above the name (lower-case key labels, leftmost first). */

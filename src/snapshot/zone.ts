@@ -4,7 +4,7 @@
 // here and get the domain's apex appended by the encoder.
 import { asciiLower, labelToText } from '../dns/name.js';
 import { TYPE } from '../dns/constants.js';
-import { parseRdata, isCompressibleType, type RdataPart } from '../dns/rdata.js';
+import { parseRdata, isCompressibleType } from '../dns/rdata.js';
 import { resolveZoneName, type StoredRecord } from '../store/records.js';
 
 /** A name inside zone data, ready for the encoder: wire labels (original case), their lower-case
@@ -43,8 +43,9 @@ export interface ZoneNode {
 export interface CompiledZone {
   readonly id: number;
   readonly nodes: ReadonlyMap<string, ZoneNode>;
-  /** Every name that exists: nodes and the empty non-terminals above them (RFC 4592 2.2.2). */
-  readonly exists: ReadonlySet<string>;
+  /** Empty non-terminals (RFC 4592 2.2.2): names that exist without a node ("" when the apex has
+   *  no data). A name exists when it is a node or in here; see nameExists(). */
+  readonly ents: ReadonlySet<string>;
   readonly hasWildcard: boolean;
   readonly hasDname: boolean;
   /** The largest TTL in the zone (for PZC warnings). */
@@ -54,8 +55,15 @@ export interface CompiledZone {
   /** What the zone was compiled from, kept only when changes are pending (to derive the zone as
    *  it is after each switch time). */
   readonly source: { records: readonly StoredRecord[]; schedules: readonly ScheduledRRset[] } | undefined;
-  /** Zones derived after the first N pending changes took effect (a cache, filled on demand). */
-  readonly derived: Map<number, CompiledZone>;
+  /** Zones derived after the first N pending changes took effect (a cache, filled on demand);
+   *  undefined when nothing is pending. */
+  readonly derived: Map<number, CompiledZone> | undefined;
+}
+
+/** RFC 1034 4.3.2 / RFC 4592 2.2.2: the name (relative key) exists in the zone, as a node or an
+ *  empty non-terminal. */
+export function nameExists(zone: CompiledZone, key: string): boolean {
+  return zone.nodes.has(key) || zone.ents.has(key);
 }
 
 /** An RRset change scheduled for a time (empty rdatas: the RRset goes away). */
@@ -69,8 +77,13 @@ export function compileName(labels: readonly string[], relative: boolean): Compi
   return { labels, keys: labels.map((l) => asciiLower(labelToText(l))), relative };
 }
 
-function compileParts(parts: readonly RdataPart[]): WirePart[] {
-  return parts.map((p) => (p instanceof Uint8Array ? p : compileName(p.labels, p.relative)));
+/** compileName for data kept in the snapshot: arrays of exactly their length (an array grown by
+ *  push() keeps room for 16 more, 128 bytes), and one array for both when the labels are already
+ *  their own keys (lower case, nothing to escape: nearly every name). */
+function compactName(labels: readonly string[], relative: boolean): CompiledName {
+  const own = labels.slice();
+  const keys = own.map((l) => asciiLower(labelToText(l)));
+  return { labels: own, keys: keys.every((k, i) => k === own[i]) ? own : keys, relative };
 }
 
 function maxLength(parts: readonly WirePart[]): number {
@@ -79,61 +92,196 @@ function maxLength(parts: readonly WirePart[]): number {
   return n;
 }
 
+/** The RRsets of one node. A node holds a handful of types, so a linear scan over an array is as
+ *  fast as a hash lookup and costs one small array instead of a Map (a Map's table is several
+ *  hundred bytes, and a 1.3 M-record snapshot has hundreds of thousands of nodes). Immutable. */
+export class RRsetMap implements ReadonlyMap<number, RRset> {
+  constructor(private readonly sets: readonly RRset[]) {}
+  get(type: number): RRset | undefined {
+    const a = this.sets;
+    for (let i = 0; i < a.length; i++) if (a[i].type === type) return a[i];
+    return undefined;
+  }
+  has(type: number): boolean { return this.get(type) !== undefined; }
+  get size(): number { return this.sets.length; }
+  *entries(): MapIterator<[number, RRset]> { for (const s of this.sets) yield [s.type, s]; }
+  *keys(): MapIterator<number> { for (const s of this.sets) yield s.type; }
+  *values(): MapIterator<RRset> { for (const s of this.sets) yield s; }
+  [Symbol.iterator](): MapIterator<[number, RRset]> { return this.entries(); }
+  forEach(fn: (value: RRset, key: number, map: ReadonlyMap<number, RRset>) => void): void {
+    for (const s of this.sets) fn(s, s.type, this);
+  }
+}
+
+const NO_PENDING: ReadonlyMap<string, ReadonlyMap<number, number>> = new Map();
+const NO_ENTS: ReadonlySet<string> = new Set();
+/** Entries a CompileCache map may hold before it starts over (bounds its memory on huge loads). */
+const CACHE_LIMIT = 16_384;
+const SLAB = 64 * 1024;
+
+/** Interning while compiling many zones (a snapshot build or one journal delta): equal rdata,
+ *  RRs, RRsets, names, nodes and empty non-terminal sets become one shared immutable object, and
+ *  rdata octets are packed into shared slabs instead of one ArrayBuffer per record (about 200
+ *  bytes each in V8). Hosted zones repeat themselves a lot (the same NS, MX, SPF TXT, "www CNAME
+ *  @", a template's records), and names inside a zone are stored relative to its apex, so most
+ *  nodes are shared by many zones. Everything interned is immutable and owes nothing to the zone
+ *  it was first compiled for. Drop the cache once the build is done: it holds keys for everything. */
+export class CompileCache {
+  private readonly parts = new Map<string, readonly WirePart[]>();
+  private readonly rrs = new Map<string, RR>();
+  private readonly sets = new Map<string, RRset>();
+  private readonly nodes = new Map<string, ZoneNode>();
+  private readonly names = new Map<string, CompiledName>();
+  private readonly entSets = new Map<string, ReadonlySet<string>>();
+  private slab = new Uint8Array(0);
+  private slabPos = 0;
+
+  private static put<V>(m: Map<string, V>, k: string, v: V): V {
+    if (m.size >= CACHE_LIMIT) m.clear();
+    m.set(k, v);
+    return v;
+  }
+
+  /** A copy of `b` in a shared slab (immutable: nothing writes to zone data). */
+  bytes(b: Uint8Array): Uint8Array {
+    if (b.length > 512) return new Uint8Array(b);
+    if (this.slabPos + b.length > this.slab.length) { this.slab = new Uint8Array(SLAB); this.slabPos = 0; }
+    const out = this.slab.subarray(this.slabPos, this.slabPos + b.length);
+    out.set(b);
+    this.slabPos += b.length;
+    return out;
+  }
+
+  name(labels: readonly string[], relative: boolean): CompiledName {
+    let k = relative ? 'r' : 'a';
+    for (const l of labels) k += l.length + ':' + l;
+    return this.names.get(k) ?? CompileCache.put(this.names, k, compactName(labels, relative));
+  }
+
+  /** Parsed rdata: throws (RdataError, NameError) when it does not parse. */
+  rdata(type: number, text: string): readonly WirePart[] {
+    const k = type + ' ' + text;
+    const hit = this.parts.get(k);
+    if (hit) return hit;
+    const parts = parseRdata(type, text, resolveZoneName).map((p) => (p instanceof Uint8Array ? this.bytes(p) : this.name(p.labels, p.relative)));
+    return CompileCache.put(this.parts, k, parts);
+  }
+
+  rr(type: number, ttl: number, text: string): RR {
+    const k = ttl + ' ' + type + ' ' + text;
+    const hit = this.rrs.get(k);
+    if (hit) return hit;
+    const parts = this.rdata(type, text);
+    return CompileCache.put(this.rrs, k, { ttl, parts, maxLength: maxLength(parts) });
+  }
+
+  rrset(type: number, rrs: readonly RR[], key: string): RRset {
+    return this.sets.get(key) ?? CompileCache.put(this.sets, key, { type, rrs, compress: isCompressibleType(type) });
+  }
+
+  /** The node compiled earlier from the same owner and records, if any. */
+  node(key: string): ZoneNode | undefined { return this.nodes.get(key); }
+  addNode(key: string, node: ZoneNode): void { CompileCache.put(this.nodes, key, node); }
+
+  ents(keys: string[]): ReadonlySet<string> {
+    if (keys.length === 0) return NO_ENTS;
+    keys.sort();
+    const k = keys.join('\u0000');
+    return this.entSets.get(k) ?? CompileCache.put(this.entSets, k, new Set(keys));
+  }
+}
+
+/** One node from its records. Undefined when a record does not parse (after telling onBadRecord),
+ *  unless `skipBad`: then the records that parse, or undefined when none does. */
+function compileNode(key: string, recs: readonly StoredRecord[], cache: CompileCache,
+  onBadRecord: (r: StoredRecord, err: Error) => void, skipBad = false): ZoneNode | undefined {
+  const sets = new Map<number, { rrs: RR[]; key: string }>();
+  let bad = false;
+  for (const r of recs) {
+    let rr: RR;
+    try {
+      rr = cache.rr(r.type, r.ttl, r.rdata);
+    } catch (err) {
+      onBadRecord(r, err as Error);
+      bad = true;
+      continue;
+    }
+    const s = sets.get(r.type);
+    const k = '\u0000' + r.ttl + ' ' + r.rdata;
+    if (s) { s.rrs.push(rr); s.key += k; } else sets.set(r.type, { rrs: [rr], key: r.type + k });
+  }
+  if ((bad && !skipBad) || sets.size === 0) return undefined;
+  const rrsets: RRset[] = [];
+  for (const [type, { rrs, key: setKey }] of sets) {
+    // RFC 2181 5.2: all TTLs of an RRset are equal; serve the lowest if the data disagrees.
+    let ttl = rrs[0].ttl;
+    let same = true;
+    for (const x of rrs) { if (x.ttl !== ttl) same = false; if (x.ttl < ttl) ttl = x.ttl; }
+    rrsets.push(same ? cache.rrset(type, rrs.length > 1 ? rrs.slice() : rrs, setKey) // slice: no spare room
+      : { type, rrs: rrs.map((x) => ({ ...x, ttl })), compress: isCompressibleType(type) });
+  }
+  const owner = resolveZoneName(key === '' ? '@' : key);
+  return { key, name: cache.name(owner.labels, true), rrsets: new RRsetMap(rrsets.slice()), cut: key !== '' && sets.has(TYPE.NS) };
+}
+
 /** Compiles stored records (already validated when written) into a lookup structure. A record
  *  that no longer parses is skipped rather than taking the whole zone down; `onBadRecord` hears of it. */
 export function compileZone(id: number, records: readonly StoredRecord[], schedules: readonly ScheduledRRset[] = [],
-  onBadRecord: (r: StoredRecord, err: Error) => void = () => undefined): CompiledZone {
-  const building = new Map<string, { name: CompiledName; sets: Map<number, RR[]> }>();
+  onBadRecord: (r: StoredRecord, err: Error) => void = () => undefined, cache = new CompileCache()): CompiledZone {
+  // Records by owner, in the order read (the order of records in an RRset is the order served).
+  const byOwner = new Map<string, StoredRecord[]>();
   let maxTtl = 0;
   for (const r of records) {
-    let parts: WirePart[];
-    try {
-      parts = compileParts(parseRdata(r.type, r.rdata, resolveZoneName));
-    } catch (err) {
-      onBadRecord(r, err as Error);
-      continue;
-    }
     const key = r.owner === '@' ? '' : r.owner;
-    let node = building.get(key);
-    if (!node) {
-      const owner = resolveZoneName(r.owner === '@' ? '@' : r.owner);
-      building.set(key, (node = { name: compileName(owner.labels, true), sets: new Map() }));
-    }
-    let list = node.sets.get(r.type);
-    if (!list) node.sets.set(r.type, (list = []));
-    list.push({ ttl: r.ttl, parts, maxLength: maxLength(parts) });
+    const list = byOwner.get(key);
+    if (list) list.push(r); else byOwner.set(key, [r]);
     if (r.ttl > maxTtl) maxTtl = r.ttl;
   }
   const nodes = new Map<string, ZoneNode>();
   const exists = new Set<string>(['']);
   let hasWildcard = false;
   let hasDname = false;
-  for (const [key, b] of building) {
-    const rrsets = new Map<number, RRset>();
-    for (const [type, rrs] of b.sets) {
-      // RFC 2181 5.2: all TTLs of an RRset are equal; serve the lowest if the data disagrees.
-      const ttl = Math.min(...rrs.map((x) => x.ttl));
-      const same = rrs.every((x) => x.ttl === ttl) ? rrs : rrs.map((x) => ({ ...x, ttl }));
-      rrsets.set(type, { type, rrs: same, compress: isCompressibleType(type) });
-      if (type === TYPE.DNAME) hasDname = true;
+  for (const [key, recs] of byOwner) {
+    // Everything the node is made of, as text: equal content in any zone gives an equal node.
+    let content = key + '\u0000';
+    for (const r of recs) content += r.type + ' ' + r.ttl + ' ' + r.rdata + '\u0000';
+    let node = cache.node(content);
+    if (!node) {
+      node = compileNode(key, recs, cache, onBadRecord);
+      // A node with a record that does not parse is not shared: every zone holding it must report it.
+      if (node) cache.addNode(content, node);
+      else node = compileNode(key, recs, cache, () => undefined, true);
     }
-    nodes.set(key, { key, name: b.name, rrsets, cut: key !== '' && rrsets.has(TYPE.NS) });
-    if (b.name.keys[0] === '*') hasWildcard = true;
+    if (!node) continue;
+    nodes.set(key, node);
+    if (node.name.keys[0] === '*') hasWildcard = true;
+    if (node.rrsets.has(TYPE.DNAME)) hasDname = true;
     // Every ancestor between the node and the apex exists, as an empty non-terminal at least.
-    for (let i = 0; i < b.name.keys.length; i++) exists.add(b.name.keys.slice(i).join('.'));
+    const keys = node.name.keys;
+    let suffix = '';
+    for (let i = keys.length - 1; i >= 1; i--) {
+      suffix = i === keys.length - 1 ? keys[i] : keys[i] + '.' + suffix;
+      exists.add(suffix);
+    }
   }
+  const ents: string[] = [];
+  for (const k of exists) if (!nodes.has(k)) ents.push(k);
   const sorted = [...schedules].sort((a, b) => a.at.getTime() - b.at.getTime());
-  const pending = new Map<string, Map<number, number>>();
-  for (const c of sorted) {
-    const key = c.owner === '@' ? '' : c.owner;
-    let m = pending.get(key);
-    if (!m) pending.set(key, (m = new Map()));
-    if (!m.has(c.type)) m.set(c.type, Math.floor(c.at.getTime() / 1000));
+  let pending = NO_PENDING;
+  if (sorted.length) {
+    const m = new Map<string, Map<number, number>>();
+    for (const c of sorted) {
+      const key = c.owner === '@' ? '' : c.owner;
+      let byType = m.get(key);
+      if (!byType) m.set(key, (byType = new Map()));
+      if (!byType.has(c.type)) byType.set(c.type, Math.floor(c.at.getTime() / 1000));
+    }
+    pending = m;
   }
   return {
-    id, nodes, exists, hasWildcard, hasDname, maxTtl, pending,
+    id, nodes, ents: cache.ents(ents), hasWildcard, hasDname, maxTtl, pending,
     source: sorted.length ? { records, schedules: sorted } : undefined,
-    derived: new Map(),
+    derived: sorted.length ? new Map() : undefined,
   };
 }
 
@@ -145,7 +293,7 @@ export function zoneAt(zone: CompiledZone, nowMs: number): CompiledZone {
   let due = 0;
   while (due < src.schedules.length && src.schedules[due].at.getTime() <= nowMs) due++;
   if (due === 0) return zone;
-  let z = zone.derived.get(due);
+  let z = zone.derived?.get(due);
   if (!z) {
     const applied = src.schedules.slice(0, due);
     const replaced = new Set(applied.map((c) => `${c.owner}\u0000${c.type}`));
@@ -156,7 +304,7 @@ export function zoneAt(zone: CompiledZone, nowMs: number): CompiledZone {
       for (const rdata of c.rdatas) records.push({ owner: c.owner, type: c.type, ttl: c.ttl, rdata });
     }
     z = compileZone(zone.id, records, src.schedules.slice(due));
-    zone.derived.set(due, z);
+    zone.derived?.set(due, z);
   }
   return z;
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Pool } from './db.js';
 import { loadAll, loadDelta, type JournalEntry } from './load.js';
-import { buildSnapshot, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
+import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 
 export const CHANNEL = 'glidepath_journal';
@@ -42,12 +42,14 @@ export class ChangeFeed {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
     await this.connect();
     const t0 = Date.now();
-    const all = await loadAll(this.pool);
-    this.snap = buildSnapshot(all.domains, all.zones, this.onBad);
+    const builder = new SnapshotBuilder(this.onBad);
+    let zones = 0;
+    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
+    this.snap = builder.finish(all.domains);
     this.seq = all.seq;
     this.loaded = true;
     this.caughtUpAt = Date.now();
-    this.log.info({ domains: all.domains.length, zones: all.zones.size, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
+    this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
     this.pollTimer = setInterval(() => this.kick(), this.pollMs);
     this.pollTimer.unref();
     this.kick();
@@ -107,7 +109,7 @@ export class ChangeFeed {
 
   private async catchUp(): Promise<void> {
     for (;;) {
-      const delta = await loadDelta(this.pool, this.seq, new Set(this.snap.zones.keys()));
+      const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
       if (!delta) break;
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;

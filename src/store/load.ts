@@ -32,12 +32,14 @@ const readOnly = <T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> =>
 async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneData>> {
   const zones = new Map<number, ZoneData>(ids.map((id) => [id, { records: [], schedules: [] }]));
   if (ids.length === 0) return zones;
+  // The rows themselves serve as StoredRecords (an extra zone_id field does no harm): one object
+  // per record fewer to make and collect on a 1.3 M-record load.
   const { rows } = await c.query<StoredRecord & { zone_id: number }>(
     'SELECT zone_id, owner, type, ttl, rdata FROM records WHERE zone_id = ANY($1::bigint[])', [ids]);
-  for (const r of rows) zones.get(r.zone_id)!.records.push({ owner: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata });
+  for (const r of rows) zones.get(r.zone_id)!.records.push(r);
   const sched = await c.query<ScheduledRRset & { zone_id: number }>(
     'SELECT zone_id, owner, type, ttl, rdatas, at FROM scheduled_rrsets WHERE zone_id = ANY($1::bigint[]) AND failed IS NULL', [ids]);
-  for (const r of sched.rows) zones.get(r.zone_id)!.schedules.push({ owner: r.owner, type: r.type, ttl: r.ttl, rdatas: r.rdatas, at: r.at });
+  for (const r of sched.rows) zones.get(r.zone_id)!.schedules.push(r);
   return zones;
 }
 
@@ -50,12 +52,26 @@ function referencedZones(domains: DomainRow[]): number[] {
   return [...ids];
 }
 
-/** Everything served, for the first snapshot. */
-export async function loadAll(pool: Pool): Promise<Loaded> {
+/** Zones read per query by loadAll when streaming: about 25,000 records for hosted zones. */
+const ZONE_BATCH = 2000;
+
+/** Everything served, for the first snapshot. With `onZones`, zone data is handed over batch by
+ *  batch as it is read (and `zones` comes back empty), so the rows of a large database never all
+ *  sit in memory beside the snapshot being built from them. The next batch is already asked for
+ *  while `onZones` works on the current one. */
+export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void): Promise<Loaded> {
   return readOnly(pool, async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const domains = (await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains`)).rows;
-    return { seq, domains, zones: await zoneRecords(c, referencedZones(domains)) };
+    const ids = referencedZones(domains);
+    if (!onZones) return { seq, domains, zones: await zoneRecords(c, ids) };
+    let next = zoneRecords(c, ids.slice(0, ZONE_BATCH));
+    for (let i = 0; i < ids.length; i += ZONE_BATCH) {
+      const batch = await next;
+      if (i + ZONE_BATCH < ids.length) next = zoneRecords(c, ids.slice(i + ZONE_BATCH, i + 2 * ZONE_BATCH));
+      onZones(batch);
+    }
+    return { seq, domains, zones: new Map() };
   });
 }
 
@@ -72,7 +88,7 @@ export interface Delta {
 }
 
 /** What changed after `since`, and the current data of everything it touched. */
-export async function loadDelta(pool: Pool, since: number, knownZones: ReadonlySet<number>, limit = 5000): Promise<Delta | undefined> {
+export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000): Promise<Delta | undefined> {
   return readOnly(pool, async (c) => {
     const entries = (await c.query<JournalEntry>(
       'SELECT seq, entity, action, zone_id, domain_name, details FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2',
@@ -88,9 +104,13 @@ export async function loadDelta(pool: Pool, since: number, knownZones: ReadonlyS
       }
     }
     const changedZones = [...zoneIds];
+    // A UNION of three index scans: with OR, PostgreSQL read every domain row (47 ms at 100,000
+    // domains, per catch-up). pzc_zone_id has no index of its own, but it is set exactly when
+    // pzc_at is (a CHECK), and domains_pzc indexes the few rows with pzc_at.
     const domains = (await c.query<DomainRow>(
-      `SELECT ${DOMAIN_COLUMNS} FROM domains
-        WHERE name = ANY($1::text[]) OR zone_id = ANY($2::bigint[]) OR pzc_zone_id = ANY($2::bigint[])`,
+      `SELECT ${DOMAIN_COLUMNS} FROM domains WHERE name = ANY($1::text[])
+       UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE zone_id = ANY($2::bigint[])
+       UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE pzc_at IS NOT NULL AND pzc_zone_id = ANY($2::bigint[])`,
       [[...names], changedZones])).rows;
     const present = new Set(domains.map((d) => d.name));
     const need = referencedZones(domains).filter((id) => zoneIds.has(id) || !knownZones.has(id));
