@@ -49,8 +49,8 @@ function lossPct(r: LoadResult | undefined): string {
 }
 
 export function mainTable(results: ServerResult[]): string {
-  const head = ['Server', 'Max QPS: median (range)', 'Loss at max', 'Latency at 50 % of max: p50 / p90 / p99 (ms)', 'RSS ready / after load (MiB)',
-    'Peak RSS, VmHWM (MiB)', 'Load time (s)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
+  const head = ['Server', 'Max QPS: median (range)', 'Loss at max', 'Latency at 50 % of max: p50 / p90 / p99 (ms)', 'RSS of all processes ready / after load (MiB)',
+    'Peak RSS of the main process, VmHWM (MiB)', 'Load time (s)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
   const lines = [row(head), row(head.map(() => '---'))];
   for (const r of results) {
     if (r.error) { lines.push(row([r.name, `failed: ${r.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', ''])); continue; }
@@ -58,7 +58,7 @@ export function mainTable(results: ServerResult[]): string {
     const edit = r.edits ? editCell(r.edits) : 'n/a';
     const load = r.loadMs === undefined ? '–' : (r.loadMs / 1000).toFixed(2) + (r.snapshotMs !== undefined ? ` (snapshot ${(r.snapshotMs / 1000).toFixed(2)})` : '');
     const range = r.maxRuns && r.maxRuns.length > 1 ? ` (${int(r.maxRuns[0].qps)}–${int(r.maxRuns[r.maxRuns.length - 1].qps)})` : '';
-    lines.push(row([r.name, int(r.max?.qps) + range, lossPct(r.max), lat, `${f(r.memReady?.rssMiB)} / ${f(r.memAfter?.rssMiB)}`,
+    lines.push(row([r.name, int(r.max?.qps) + range, lossPct(r.max), lat, `${f(r.memReady?.treeRssMiB)} / ${f(r.memAfter?.treeRssMiB)}`,
       f(r.memAfter?.hwmMiB ?? r.memReady?.hwmMiB), load, edit]));
   }
   return lines.join('\n');
@@ -109,13 +109,13 @@ export interface ScaleResult {
 }
 
 export function scaleTable(s: ScaleResult): string {
-  const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS ready (MiB)', 'Max QPS', 'Loss at max',
-    'RSS after load (MiB)', 'Peak RSS, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
+  const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS of all processes ready (MiB)', 'Max QPS', 'Loss at max',
+    'RSS of all processes after load (MiB)', 'Peak RSS of the main process, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
   const load = s.loadMs === undefined ? '–' : (s.loadMs / 1000).toFixed(1) + (s.snapshotMs !== undefined ? ` (snapshot ${(s.snapshotMs / 1000).toFixed(1)})` : '');
   const cells = s.error
     ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '']
-    : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.rssMiB),
-      int(s.max?.qps), lossPct(s.max), f(s.memAfter?.rssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB),
+    : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.treeRssMiB),
+      int(s.max?.qps), lossPct(s.max), f(s.memAfter?.treeRssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB),
       s.edits ? editCell(s.edits) : 'n/a'];
   return [row(head), row(head.map(() => '---')), row(cells)].join('\n');
 }

@@ -153,7 +153,7 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
     out.loadMs = await waitReady(proc, port, probeApexes(opts), 900_000);
     out.snapshotMs = glidepathLog.snapshotMs;
     out.memReady = await memoryOf(proc.pid);
-    log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.rssMiB.toFixed(0)} MiB; max load for ${o.seconds} s`);
+    log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.treeRssMiB.toFixed(0)} MiB (all processes); max load for ${o.seconds} s`);
     // The same warm-up as the main runs (JIT, response cache): without it the one max run measured
     // a cold server.
     if (o.warmup > 0) await load({ port, queryFile: data.queryFile, seconds: o.warmup, perQuery: false });
@@ -223,7 +223,7 @@ async function main(): Promise<number> {
       missing,
       notes: [
         'Load time: from process start to every probe domain (32 customer apexes and the registry) answering its SOA authoritatively; for Glidepath also the snapshot build time it logs.',
-        'RSS: VmRSS of the main server process when ready and after the load runs (after the edits for Glidepath); VmHWM: its peak RSS. NSD forks; the PSS of all its processes is in the Servers table.',
+        'RSS: VmRSS summed over the server\'s processes (main process and its children: Glidepath\'s primary and workers, NSD\'s forks) when ready and after the load runs (after the edits for Glidepath); shared pages count once per process, so the PSS sum is in the Servers table. VmHWM: the main process\'s peak RSS.',
         'Edit → visible: an UPDATE committed over SQL, then UDP queries back to back until Glidepath answers the new TXT.',
         'PowerDNS answers from PostgreSQL through its packet and query caches; NSD and Knot from memory.',
       ],

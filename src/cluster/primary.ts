@@ -37,7 +37,8 @@ export class Primary {
     this.server = await startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
       adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
-      ready: () => this.readyCount() === this.count,
+      // During a rolling restart there is briefly one worker more than asked for.
+      ready: () => this.readyCount() >= this.count,
       metrics: () => this.metrics(),
     });
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
@@ -144,7 +145,8 @@ export class Primary {
   /** A worker that dies unasked is replaced (with a backoff, so a crash loop does not spin). */
   private exited(w: Worker, code: number | null, signal: string | null): void {
     const s = this.slots.get(w.id);
-    if (!s || s.retiring) return;
+    if (!s) return;
+    if (s.retiring) { this.slots.delete(w.id); return; } // retired, or killed because it failed to start
     this.slots.delete(w.id);
     if (!s.ready || this.stopping) return; // a start failure is the spawner's to report
     this.log.error({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting another');

@@ -56,12 +56,16 @@ export async function deleteTransfer(c: Client, domainId: number): Promise<boole
 
 /** Everything the DNS side needs to authorise transfers and send NOTIFY, and the journal position
  *  it reflects (one consistent read). */
-export async function loadTransferSettings(pool: Pool): Promise<{ seq: number; keys: KeySecretRow[]; domains: TransferRow[] }> {
+/** A transfer row with its domain's name, for the DNS side (which finds domains by name). */
+export type NamedTransferRow = TransferRow & { name: string };
+
+export async function loadTransferSettings(pool: Pool): Promise<{ seq: number; keys: KeySecretRow[]; domains: NamedTransferRow[] }> {
   return transaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const keys = (await c.query<KeySecretRow>('SELECT name, algorithm, secret FROM tsig_keys')).rows;
-    const domains = (await c.query<TransferRow>(
-      'SELECT domain_id, allow::text[] AS allow, tsig_key, notify, updated_at FROM domain_transfer')).rows;
+    const domains = (await c.query<NamedTransferRow>(
+      `SELECT t.domain_id, d.name, t.allow::text[] AS allow, t.tsig_key, t.notify, t.updated_at
+         FROM domain_transfer t JOIN domains d ON d.id = t.domain_id`)).rows;
     return { seq, keys, domains };
   });
 }

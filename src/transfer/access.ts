@@ -6,6 +6,8 @@ import { parseHostPort, type HostPort } from '../config.js';
 import type { TsigKey } from '../dns/tsig.js';
 
 export interface DomainTransfer {
+  /** The domain's name: NOTIFY and re-announcement look up only configured domains in the snapshot. */
+  readonly name: string;
   readonly allow: readonly string[];
   readonly allowList: BlockList;
   /** Name of the key transfers must be signed with; null: address check alone. */
@@ -49,7 +51,7 @@ export function parseNotifyTarget(text: string): HostPort {
   return hp;
 }
 
-export function buildDomainTransfer(row: { allow: readonly string[]; tsig_key: string | null; notify: readonly string[] }): DomainTransfer {
+export function buildDomainTransfer(row: { name: string; allow: readonly string[]; tsig_key: string | null; notify: readonly string[] }): DomainTransfer {
   const list = new BlockList();
   for (const a of row.allow) {
     const c = parseCidr(a);
@@ -59,7 +61,7 @@ export function buildDomainTransfer(row: { allow: readonly string[]; tsig_key: s
   for (const n of row.notify) {
     try { notify.push(parseNotifyTarget(n)); } catch { /* validated when written; skip if not */ }
   }
-  return { allow: row.allow, allowList: list, key: row.tsig_key, notify };
+  return { name: row.name, allow: row.allow, allowList: list, key: row.tsig_key, notify };
 }
 
 /** Unmaps IPv4-mapped IPv6 addresses (dual-stack sockets report "::ffff:192.0.2.1"). */

@@ -79,20 +79,30 @@ export class Notifier {
 
   /** Remembers the serials of a first snapshot without notifying (secondaries poll on start). */
   prime(snap: Snapshot): void {
-    for (const d of snap.domains.values()) this.serials.set(d.id, d.serial);
+    for (const d of this.configured(snap)) this.serials.set(d.id, d.serial);
   }
 
-  /** Notifies the secondaries of every domain whose serial changed since the last call. */
+  /** Notifies the secondaries of every domain whose serial changed since the last call. Only
+   *  domains with transfer settings are looked at: a change costs the number of configured
+   *  domains, not of all domains (100,000 at the bench's scale). */
   changed(snap: Snapshot): void {
     const seen = new Set<number>();
-    for (const d of snap.domains.values()) {
+    for (const d of this.configured(snap)) {
       seen.add(d.id);
       const before = this.serials.get(d.id);
       if (before === d.serial) continue;
       this.serials.set(d.id, d.serial);
-      this.notifyDomain(d, undefined);
+      this.notifyDomain(d, undefined); // also when newly configured: a duplicate NOTIFY is harmless
     }
     for (const id of this.serials.keys()) if (!seen.has(id)) this.serials.delete(id);
+  }
+
+  /** The snapshot's domains that have transfer settings (matched by id: a name may be reused). */
+  private *configured(snap: Snapshot): Iterable<Domain> {
+    for (const [id, t] of this.settings().domains) {
+      const d = snap.domains.get(t.name);
+      if (d && d.id === id) yield d;
+    }
   }
 
   /** New NOTIFY targets (settings changed) hear of the current serial at once. */
@@ -101,7 +111,8 @@ export class Notifier {
       const old = new Set((before.domains.get(id)?.notify ?? []).map(key));
       const fresh = t.notify.filter((n) => !old.has(key(n)));
       if (fresh.length === 0) continue;
-      for (const d of snap.domains.values()) if (d.id === id) this.notifyDomain(d, fresh);
+      const d = snap.domains.get(t.name);
+      if (d && d.id === id) this.notifyDomain(d, fresh);
     }
   }
 

@@ -62,8 +62,12 @@ export class Reannouncer {
     this.running = (async () => {
       const nowMs = this.now();
       const settings = this.settings();
-      for (const d of this.snapshot().domains.values()) {
-        if (!settings.domains.has(d.id)) { this.seen.delete(d.id); continue; } // nobody transfers it
+      const snap = this.snapshot();
+      // Only domains somebody transfers: a tick costs the configured domains, not all of them.
+      for (const id of this.seen.keys()) if (!settings.domains.has(id)) this.seen.delete(id);
+      for (const [id, t] of settings.domains) {
+        const d = snap.domains.get(t.name);
+        if (!d || d.id !== id) continue;
         const s = this.seen.get(d.id);
         if (!s || s.serial !== d.serial) { this.seen.set(d.id, { serial: d.serial, at: nowMs }); continue; }
         const at = nextChangeAt(d, nowMs);

@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 import { buildDomainTransfer, NO_SETTINGS, type DomainTransfer, type TransferSettings } from './access.js';
 import type { TsigKey } from '../dns/tsig.js';
-import type { KeySecretRow, TransferRow } from '../store/transfer.js';
+import type { KeySecretRow, NamedTransferRow } from '../store/transfer.js';
 
-export type SettingsLoader = () => Promise<{ seq: number; keys: KeySecretRow[]; domains: TransferRow[] }>;
+export type SettingsLoader = () => Promise<{ seq: number; keys: KeySecretRow[]; domains: NamedTransferRow[] }>;
 
 export class TransferSettingsHolder {
   private current: TransferSettings = NO_SETTINGS;
