@@ -131,8 +131,16 @@ async function main(argv: string[]): Promise<number> {
       process.on('SIGHUP', () => {
         let next: Readonly<Config>;
         try { next = configFrom(); } catch (err) { log.error({ err: (err as Error).message }, 'reload refused: bad settings; nothing changed'); return; }
+        // What is fixed at start must not look reloaded: an operator who turns on require, adds
+        // client CAs or rotates the admin token must hear that only a restart does it.
+        const fixed = fixedAtStart(serveCfg, next);
+        if (fixed.length) { log.error({ settings: fixed }, 'reload refused: these settings need a restart; nothing changed'); return; }
         apply(next);
       });
+      // SIGUSR2 before the workers are up would otherwise kill the primary (its default action).
+      let restartNow: (() => void) | undefined;
+      let restartAsked = false;
+      process.on('SIGUSR2', () => { if (restartNow) restartNow(); else restartAsked = true; });
       if (workers === 0) {
         const server = await startServer({
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
@@ -140,7 +148,8 @@ async function main(argv: string[]): Promise<number> {
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
         });
         reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls }));
-        process.on('SIGUSR2', () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2'));
+        restartNow = () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2');
+        if (restartAsked) restartNow();
         log.info({ signal: await stopSignal }, 'shutting down');
         await server.stop();
         log.info('stopped');
@@ -150,9 +159,10 @@ async function main(argv: string[]): Promise<number> {
       await primary.start();
       reloadWith((c) => primary.reload(c));
       const restart = () => primary.restart();
-      process.on('SIGUSR2', () => {
+      restartNow = () => {
         restart().catch((err: Error) => log.error({ err: err.message }, 'rolling restart failed; the remaining old workers keep serving'));
-      });
+      };
+      if (restartAsked) restartNow();
       const control = await listenControl(serveCfg.controlSocket, { restart, status: () => primary.status() });
       log.info({ signal: await stopSignal }, 'shutting down');
       await control.close();
@@ -222,6 +232,25 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${verb}" (try "glidepath --help")`);
   }
+}
+
+/** Settings SIGHUP cannot change (listeners, database, auth that is decided per connection). */
+function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  const out: string[] = [];
+  if (a.databaseUrl !== b.databaseUrl) out.push('DATABASE_URL');
+  if (a.dataDir !== b.dataDir) out.push('GLIDEPATH_DATA_DIR');
+  if (!same(a.dns, b.dns)) out.push('GLIDEPATH_DNS');
+  if (!same(a.api, b.api)) out.push('GLIDEPATH_API');
+  if (!same(a.dot, b.dot)) out.push('GLIDEPATH_DOT');
+  if (a.adminToken !== b.adminToken) out.push('GLIDEPATH_ADMIN_TOKEN');
+  if (!a.tls !== !b.tls) out.push('GLIDEPATH_TLS_CERT/_KEY (on or off)');
+  if (!a.apiTls !== !b.apiTls) out.push('GLIDEPATH_API_TLS_CERT/_KEY (on or off)');
+  if (a.apiTls && b.apiTls && a.apiTls.clientCert !== b.apiTls.clientCert) out.push('GLIDEPATH_API_CLIENT_CERT (or client CAs on or off)');
+  if (a.udpMaxPayload !== b.udpMaxPayload || a.tcpIdleMs !== b.tcpIdleMs || a.tcpMaxConnections !== b.tcpMaxConnections
+    || a.responseCache !== b.responseCache) out.push('GLIDEPATH_UDP_MAX_PAYLOAD/TCP_IDLE_MS/TCP_MAX_CONNECTIONS/RESPONSE_CACHE');
+  if (a.controlSocket !== b.controlSocket) out.push('GLIDEPATH_CONTROL_SOCKET');
+  return out;
 }
 
 /** NAME=value lines (the dotenv format Node reads with --env-file). */

@@ -9,15 +9,30 @@ import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 const send = (m: FromWorker) => { process.send?.(m); };
 
 export async function runWorker(log: Logger): Promise<number> {
-  const start = await new Promise<WorkerStart>((resolve) => {
+  // Signals sent to the whole process group (a terminal's ^C, `systemctl kill`, `kill -HUP -PGID`)
+  // are the primary's to act on; their default action would kill this worker, loading or not.
+  // SIGTERM sent to a worker alone stops it (the primary starts another).
+  for (const sig of ['SIGINT', 'SIGHUP', 'SIGUSR2'] as const) process.on(sig, () => undefined);
+  // A retire can come at any time, even before the snapshot is loaded (the primary stopping
+  // while this worker starts): remember it and honour it as soon as there is something to stop.
+  let retireAsked = false;
+  let onRetire: () => void = () => { retireAsked = true; };
+  let onTerm: () => void = () => { retireAsked = true; };
+  process.on('SIGTERM', () => onTerm());
+  process.on('message', (m: ToWorker) => { if (m.t === 'retire') onRetire(); });
+  const start = await new Promise<WorkerStart | undefined>((resolve) => {
     const onMessage = (m: ToWorker) => {
       if (m.t !== 'start') return;
       process.off('message', onMessage);
       resolve(m.start);
     };
     process.on('message', onMessage);
+    onRetire = () => { retireAsked = true; resolve(undefined); };
+    onTerm = onRetire;
+    process.once('disconnect', () => resolve(undefined));
     send({ t: 'hello' });
   });
+  if (!start || retireAsked) return 0;
   const wlog = log.child({ worker: cluster.worker?.id });
   wlog.level = start.logLevel;
   let server: RunningServer;
@@ -27,7 +42,6 @@ export async function runWorker(log: Logger): Promise<number> {
     send({ t: 'failed', error: (err as Error).message });
     return 1;
   }
-  send({ t: 'ready' });
   return new Promise<number>((resolve) => {
     let stopping: Promise<void> | undefined;
     const stop = (why: string) => (stopping ??= (async () => {
@@ -35,17 +49,15 @@ export async function runWorker(log: Logger): Promise<number> {
       await server.stop();
       resolve(0);
     })());
+    onRetire = () => { void stop('retired by the primary'); };
+    onTerm = () => { void stop('SIGTERM'); };
+    if (retireAsked) { void stop('retired by the primary while starting'); return; }
+    send({ t: 'ready' });
     process.on('message', (m: ToWorker) => {
       if (m.t === 'reload') server.reload(m.o).catch((err: Error) => wlog.error({ err: err.message }, 'reload failed; keeping the old certificate'));
       else if (m.t === 'stats') send({ t: 'stats', id: m.id, stats: server.stats.state(), feed: feedState(server.feed!) });
-      else if (m.t === 'retire') void stop('retired by the primary');
     });
     // The primary is gone (crashed or killed): nobody will retire us, so stop on our own.
     process.on('disconnect', () => { void stop('primary gone'); });
-    // SIGINT (a terminal's ^C reaches the whole process group) and SIGHUP are the primary's to
-    // handle; SIGTERM sent to a worker alone stops it, and the primary starts a new one.
-    process.on('SIGINT', () => undefined);
-    process.on('SIGHUP', () => undefined);
-    process.on('SIGTERM', () => { void stop('SIGTERM'); });
   });
 }

@@ -31,7 +31,13 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
   let waiting = false; // for 'drain' after a write the kernel could not take whole
   sock.setNoDelay(true);
   // Idle (RFC 7766 6.2.3): cut. Draining: close with a FIN after what is owed has been written.
-  sock.setTimeout(conn.draining ? DRAIN_QUIET_MS : opts.idleMs, () => (conn.draining ? sock.end() : sock.destroy()));
+  sock.setTimeout(conn.draining ? DRAIN_QUIET_MS : opts.idleMs, () => {
+    if (!conn.draining) { sock.destroy(); return; }
+    // A transfer that is waiting (on the database, or on a slow reader) is not idle: it finishes,
+    // and drain() ends the connection after it; the drain deadline still bounds the wait.
+    if (busy) { sock.setTimeout(DRAIN_QUIET_MS); return; }
+    sock.end();
+  });
   sock.on('error', () => undefined); // resets and the like: the 'close' that follows cleans up
   const send = (out: Buffer): boolean => {
     const framed = Buffer.allocUnsafe(out.length + 2);

@@ -147,7 +147,10 @@ export class Notifier {
       s = dgram.createSocket(family);
       s.on('message', (msg, rinfo) => this.response(msg, rinfo));
       s.on('error', (err) => this.log.warn({ err: err.message }, 'notify socket error'));
-      s.bind(0);
+      // exclusive: under serve --workers node:cluster would otherwise share one socket among the
+      // workers (bound in the primary), and a secondary's reply could reach a worker that did not
+      // send the NOTIFY and drop it.
+      s.bind({ port: 0, exclusive: true });
       s.unref();
       this.sockets.set(family, s);
     }

@@ -485,6 +485,13 @@ test('serve answers from what import stored, takes a new log level from --env-fi
   const changed = () => out.split('\n').filter((l) => l.includes('"log level changed"') && l.includes('"logLevel":"debug"')).length;
   for (let i = 0; i < 50 && changed() < 3; i++) await new Promise((res) => setTimeout(res, 100));
   assert.equal(changed(), 3, `primary and two workers at debug after SIGHUP:\n${out}`);
+  // A setting fixed at start (here the admin token) is refused loudly, and nothing changes.
+  write('serve.env', 'GLIDEPATH_LOG_LEVEL=warn\nGLIDEPATH_ADMIN_TOKEN=rotated\n');
+  child.kill('SIGHUP');
+  const refused = () => out.split('\n').some((l) => l.includes('reload refused: these settings need a restart') && l.includes('GLIDEPATH_ADMIN_TOKEN'));
+  for (let i = 0; i < 50 && !refused(); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(refused(), `the refusal names the setting:\n${out}`);
+  assert.ok(!out.includes('"logLevel":"warn"'), 'nothing of the refused file was applied');
   assert.equal(child.exitCode, null, `SIGHUP stopped the server: ${err}`);
   assert.equal((await query(port, 'shop.example.', 'SOA', { timeoutMs: 2000 })).rcode, 'NOERROR');
   child.kill('SIGTERM');
