@@ -53,7 +53,7 @@ function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: num
 }
 
 /** Copies the question and makes its name a compression target. */
-function question(w: MessageWriter, msg: Uint8Array, q: Query): void {
+export function question(w: MessageWriter, msg: Uint8Array, q: Query): void {
   const start = w.pos;
   w.bytes(msg, 12, q.questionEnd);
   const offsets: number[] = [];
@@ -75,13 +75,7 @@ function rrset(w: MessageWriter, e: Entry, domain: Domain | undefined, cap: numb
     w.u16(CLASS_IN);
     const ttl = e.ttl ?? rr.ttl;
     w.u32(ttl < cap ? ttl : cap);
-    const lenAt = w.pos;
-    w.u16(0);
-    for (const p of rr.parts) {
-      if (p instanceof Uint8Array) w.bytes(p);
-      else w.name(p, domain, set.compress);
-    }
-    w.setU16(lenAt, w.pos - lenAt - 2);
+    w.rdata(rr.parts, domain, set.compress);
   }
   if (w.pos > limit) { w.rollback(mark); return false; }
   return true;

@@ -129,7 +129,7 @@ function latin1(msg: Uint8Array, start: number, end: number): string {
 }
 
 /** Returns the offset after a (possibly compressed) name, or -1 when it is malformed. */
-function skipName(msg: Uint8Array, p: number): number {
+export function skipName(msg: Uint8Array, p: number): number {
   for (let guard = 0; guard < 128; guard++) {
     if (p >= msg.length) return -1;
     const len = msg[p];

@@ -4,6 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { asciiLower, nameKey, splitName } from './name.js';
 import { readWireName } from './rdata.js';
+import { skipName } from './query.js';
 
 export const TYPE_TSIG = 250;
 const CLASS_ANY = 255;
@@ -54,18 +55,6 @@ export function canonicalName(text: string): Buffer {
   }
   out.push(0);
   return Buffer.from(out);
-}
-
-function skipName(msg: Uint8Array, p: number): number {
-  for (let guard = 0; guard < 128; guard++) {
-    if (p >= msg.length) return -1;
-    const len = msg[p];
-    if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) return p + 2 <= msg.length ? p + 2 : -1;
-    if (len > 63) return -1;
-    p += 1 + len;
-  }
-  return -1;
 }
 
 /** The TSIG record of a message: undefined when there is none; 'formerr' when it is malformed or

@@ -65,6 +65,18 @@ export class MessageWriter {
 
   /** Writes `name` followed by `apex` when it is relative. With `compress`, reuses and records
    *  suffixes; without (rdata of types outside RFC 3597 4), writes every label in full. */
+  /** RDLENGTH and RDATA of one record from its compiled parts: octets as they are, names
+   *  compressed only where the type allows it (RFC 3597 4). Shared by answers and transfers. */
+  rdata(parts: ReadonlyArray<Uint8Array | WireName>, apex: WireApex | undefined, compress: boolean): void {
+    const lenAt = this.pos;
+    this.u16(0);
+    for (const p of parts) {
+      if (p instanceof Uint8Array) this.bytes(p);
+      else this.name(p, apex, compress);
+    }
+    this.setU16(lenAt, this.pos - lenAt - 2);
+  }
+
   name(name: WireName, apex: WireApex | undefined, compress: boolean): void {
     const own = name.labels.length;
     const tail = name.relative && apex ? apex.labels.length : 0;

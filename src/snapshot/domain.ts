@@ -2,7 +2,7 @@
 // Immutable; a change builds a new Domain and the snapshot swaps it in whole.
 import { TYPE } from '../dns/constants.js';
 import { splitName, asciiLower, labelToText } from '../dns/name.js';
-import type { CompiledZone, RRset, RR } from './zone.js';
+import type { CompiledZone, RRset, RR, WirePart } from './zone.js';
 
 export interface PendingSwitch {
   /** Switch time, Unix seconds (PZC times are whole seconds). */
@@ -49,13 +49,10 @@ export function nextSerial(cur: number, soa: number | undefined): number {
 }
 
 /** The zone SOA with `serial` patched in: the fixed 20 octets after MNAME and RNAME start with it. */
-export function soaWithSerial(zone: CompiledZone, serial: number): RRset | undefined {
-  const soa = zone.nodes.get('')?.rrsets.get(TYPE.SOA);
-  if (!soa || soa.rrs.length === 0) return undefined;
-  const rr = soa.rrs[0];
-  // Already the right serial (a domain whose serial follows its zone's SOA): share the zone's.
-  if (zoneSoaSerial(zone) === serial >>> 0) return soa;
-  const parts = rr.parts.map((p) => {
+/** SOA RDATA parts with SERIAL replaced: the 20 fixed octets after MNAME and RNAME (RFC 1035
+ *  3.3.13) begin with it. Copies; the zone's parts are shared and never written. */
+export function soaPartsWithSerial(parts: readonly WirePart[], serial: number): WirePart[] {
+  return parts.map((p) => {
     if (p instanceof Uint8Array && p.length === 20) {
       const copy = new Uint8Array(p);
       new DataView(copy.buffer).setUint32(0, serial >>> 0);
@@ -63,6 +60,15 @@ export function soaWithSerial(zone: CompiledZone, serial: number): RRset | undef
     }
     return p;
   });
+}
+
+export function soaWithSerial(zone: CompiledZone, serial: number): RRset | undefined {
+  const soa = zone.nodes.get('')?.rrsets.get(TYPE.SOA);
+  if (!soa || soa.rrs.length === 0) return undefined;
+  const rr = soa.rrs[0];
+  // Already the right serial (a domain whose serial follows its zone's SOA): share the zone's.
+  if (zoneSoaSerial(zone) === serial >>> 0) return soa;
+  const parts = soaPartsWithSerial(rr.parts, serial);
   const patched: RR = { ttl: rr.ttl, parts, maxLength: rr.maxLength };
   return { type: soa.type, rrs: [patched], compress: soa.compress };
 }

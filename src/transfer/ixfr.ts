@@ -4,8 +4,9 @@
 // SOA. Falls back to AXFR (RFC 1995 4: "the server may... send the entire zone") whenever the
 // history cannot tell the exact difference. Pure.
 import { TYPE } from '../dns/constants.js';
-import type { Domain } from '../snapshot/domain.js';
+import { soaPartsWithSerial, type Domain } from '../snapshot/domain.js';
 import { parseRdata } from '../dns/rdata.js';
+import { skipName } from '../dns/query.js';
 import { resolveZoneName } from '../store/records.js';
 import { compileName, type WirePart } from '../snapshot/zone.js';
 import { isCompressibleType as compressible } from '../dns/rdata.js';
@@ -63,14 +64,7 @@ function toTransfer(r: JournalRecord): TransferRR | undefined {
 function soaFrom(r: JournalRecord, serial: number): TransferRR | undefined {
   const t = toTransfer(r);
   if (!t) return undefined;
-  const parts = t.parts.map((p) => {
-    if (p instanceof Uint8Array && p.length === 20) {
-      const copy = new Uint8Array(p);
-      new DataView(copy.buffer).setUint32(0, serial >>> 0);
-      return copy;
-    }
-    return p;
-  });
+  const parts = soaPartsWithSerial(t.parts, serial);
   return { ...t, parts, compress: compressible(TYPE.SOA) };
 }
 
@@ -132,18 +126,6 @@ export function planIxfr(domain: Domain, clientSerial: number, steps: readonly I
   }
   records.push(currentSoa);
   return { kind: 'ixfr', records };
-}
-
-function skipName(msg: Uint8Array, p: number): number {
-  for (let guard = 0; guard < 128; guard++) {
-    if (p >= msg.length) return -1;
-    const len = msg[p];
-    if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) return p + 2 <= msg.length ? p + 2 : -1;
-    if (len > 63) return -1;
-    p += 1 + len;
-  }
-  return -1;
 }
 
 /** RFC 1995 3: the serial of the SOA the client put in the authority section of its IXFR query;

@@ -5,6 +5,7 @@ import { MessageWriter, type WireApex } from '../dns/writer.js';
 import { CLASS_IN } from '../dns/constants.js';
 import type { CompiledName, WirePart } from '../snapshot/zone.js';
 import type { Query } from '../dns/query.js';
+import { question } from '../answer/encode.js';
 
 /** One record of a transfer; the owner (and rdata names) relative to the domain apex when marked. */
 export interface TransferRR {
@@ -40,12 +41,7 @@ export function* packTransfer(msg: Uint8Array, q: Query, apex: WireApex, records
     w.reset();
     header(w, q.id, q.rd);
     if (first) {
-      const at = w.pos;
-      w.bytes(msg, 12, q.questionEnd);
-      const offsets: number[] = [];
-      let p = at;
-      for (const l of q.labels) { offsets.push(p); p += l.length + 1; }
-      w.registerName(q.keys, offsets);
+      question(w, msg, q);
       w.setU16(4, 1);
     }
     first = false;
@@ -60,13 +56,7 @@ export function* packTransfer(msg: Uint8Array, q: Query, apex: WireApex, records
       w.u16(rr.type);
       w.u16(CLASS_IN);
       w.u32(rr.ttl);
-      const lenAt = w.pos;
-      w.u16(0);
-      for (const p of rr.parts) {
-        if (p instanceof Uint8Array) w.bytes(p);
-        else w.name(p, apex, rr.compress);
-      }
-      w.setU16(lenAt, w.pos - lenAt - 2);
+      w.rdata(rr.parts, apex, rr.compress);
       // Over the target with records already in the message: close it and write this one again in
       // a fresh message (a record alone always fits: it is under 65535 octets).
       if (w.pos > target && count > 0 && attempt === 0) {
