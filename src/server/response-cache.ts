@@ -18,6 +18,9 @@ interface Entry {
   readonly snapshot: Snapshot | undefined;
   readonly qtype: number;
   readonly rcode: number;
+  /** The last snapshot this entry was found current in. Snapshots change only on edits, so most
+   *  hits answer with one pointer comparison instead of a lookup of the domain by name. */
+  validIn: Snapshot | undefined;
 }
 
 /** What the cheap pre-parse of a query found: enough to key the cache. */
@@ -87,7 +90,7 @@ export class ResponseCache {
   /** The cached response for this query, patched for it; undefined on a miss. */
   get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot): { bytes: Buffer; rcode: number } | undefined {
     const e = this.map.get(probe.key);
-    if (!e || (e.domain ? snap.domains.get(e.domain.name) !== e.domain : e.snapshot !== snap)) {
+    if (!e || (e.validIn !== snap && !this.current(e, snap))) {
       this.misses++;
       return undefined;
     }
@@ -102,6 +105,12 @@ export class ResponseCache {
     return { bytes: out, rcode: e.rcode };
   }
 
+  private current(e: Entry, snap: Snapshot): boolean {
+    if (e.domain ? snap.domains.get(e.domain.name) !== e.domain : e.snapshot !== snap) return false;
+    e.validIn = snap;
+    return true;
+  }
+
   set(probe: CacheProbe, bytes: Buffer, domain: Domain | undefined, snap: Snapshot, rcode: number): void {
     if (domain && (domain.pzc || domain.zone.pending.size > 0)) return; // TTLs change every second
     if (this.map.size >= this.maxEntries) {
@@ -113,7 +122,7 @@ export class ResponseCache {
       if (!next || next.done) next = (this.evictor = this.map.keys()).next();
       if (!next.done) this.map.delete(next.value);
     }
-    this.map.set(probe.key, { bytes, domain, snapshot: domain ? undefined : snap, qtype: probe.qtype, rcode });
+    this.map.set(probe.key, { bytes, domain, snapshot: domain ? undefined : snap, qtype: probe.qtype, rcode, validIn: snap });
   }
 
   get size(): number { return this.map.size; }
