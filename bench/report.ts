@@ -9,6 +9,8 @@ export interface ServerResult {
   name: string;
   version: string;
   setup: string;
+  /** The Node UDP floor, not a DNS server (bench/floor/server.ts). */
+  floor?: boolean;
   error?: string;
   prepareMs?: number;
   loadMs?: number;
@@ -85,7 +87,7 @@ function rcodeTable(results: ServerResult[]): string {
   if (!codes.length) return '';
   const lines = [row(['Server', ...codes, 'Sample answers differing from Glidepath']), row(['---', ...codes.map(() => '---'), '---'])];
   for (const r of results) {
-    if (!r.max) continue;
+    if (!r.max || r.floor) continue;
     const total = Object.values(r.max.rcodes).reduce((a, b) => a + b, 0) || 1;
     const diff = r.mismatches ? `${r.mismatches.differ.length} of ${r.mismatches.checked}` : r.name === 'Glidepath' ? '(reference)' : '–';
     lines.push(row([r.name, ...codes.map((c) => `${((100 * (r.max!.rcodes[c] ?? 0)) / total).toFixed(1)}%`), diff]));

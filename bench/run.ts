@@ -2,7 +2,7 @@
 // other: load, readiness, memory, max QPS, latency at 50 % of that, and (Glidepath) edit-to-visible.
 // Prints the table and writes bench/RESULTS.md. Options (npm run bench -- --domains 500 ...):
 //   --domains N (2000)   --delegations N (5000)   --queries N (200000)   --seconds S (10)
-//   --peers glidepath,pdns,nsd,knot (all)         --threads N (2: workers per peer where configurable)
+//   --peers glidepath,floor,pdns,nsd,knot (all)        --threads N (2: workers per peer where configurable)
 //   --scale [N]          adds the Glidepath load/memory check at N domains (100000 if N is left out)
 //   --edits N (100)      --warmup S (3: unthrottled load before measuring, not reported)
 //   --repeat N (3: max-load runs per server; the median is reported, with the range)
@@ -17,15 +17,16 @@ import os from 'node:os';
 import { writeDataset, probeApexes, type DatasetOptions } from './dataset.js';
 import { startPostgres, type BenchPostgres } from './pg.js';
 import { load, dnsperf, setDnsperfArgs, DNSPERF_ARGS, DNSPERF_PACED_ARGS, type LoadResult } from './load.js';
-import { freePort, memoryOf, waitReady, stopAll, onCleanup, query, run, withCpu, type Proc, type DnsAnswer, type CpuUse } from './util.js';
+import { freePort, memoryOf, waitReady, waitAnswering, stopAll, onCleanup, query, run, withCpu, type Proc, type DnsAnswer, type CpuUse } from './util.js';
 import { render, mainTable, ratios, missingLine, scaleTable, type ServerResult, type RunInfo, type ScaleResult } from './report.js';
 import type { Peer, BenchContext } from './peers/types.js';
 import { glidepath, glidepathLog, editToVisible } from './peers/glidepath.js';
 import { pdns } from './peers/pdns.js';
 import { nsd } from './peers/nsd.js';
 import { knot } from './peers/knot.js';
+import { floor } from './peers/floor.js';
 
-const PEERS: Record<string, Peer> = { glidepath, pdns, nsd, knot };
+const PEERS: Record<string, Peer> = { glidepath, floor, pdns, nsd, knot };
 const DEFAULT_SCALE = 100_000;
 
 interface Options {
@@ -35,14 +36,14 @@ interface Options {
 
 function options(argv: string[]): Options {
   const o: Options = {
-    domains: 2000, delegations: 5000, queries: 200_000, seconds: 10, peers: 'glidepath,pdns,nsd,knot', threads: 2,
+    domains: 2000, delegations: 5000, queries: 200_000, seconds: 10, peers: 'glidepath,floor,pdns,nsd,knot', threads: 2,
     scale: 0, edits: 100, warmup: 3, repeat: 3, dnsperf: DNSPERF_ARGS.join(' '), dnsperfPaced: DNSPERF_PACED_ARGS.join(' '), out: 'bench/out', results: 'bench/RESULTS.md',
   };
   const rec = o as unknown as Record<string, unknown>;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
-      console.log('npm run bench -- [--domains N] [--delegations N] [--queries N] [--seconds S] [--peers glidepath,pdns,nsd,knot]\n' +
+      console.log('npm run bench -- [--domains N] [--delegations N] [--queries N] [--seconds S] [--peers glidepath,floor,pdns,nsd,knot]\n' +
         '                   [--threads N] [--scale [N]] [--edits N] [--warmup S] [--repeat N] [--dnsperf "ARGS"] [--dnsperf-paced "ARGS"] [--out DIR] [--results FILE]   (see bench/README.md)');
       process.exit(0);
     }
@@ -95,11 +96,12 @@ async function measure(peer: Peer, ctx: BenchContext, o: Options, probes: Array<
     result.prepareMs = performance.now() - t0;
     const port = await freePort();
     proc = await peer.start(ctx, port);
-    result.loadMs = await waitReady(proc, port, probeApexes(ctx.opts), 300_000);
+    result.loadMs = peer.floor ? await waitAnswering(proc, port, 30_000) : await waitReady(proc, port, probeApexes(ctx.opts), 300_000);
     if (peer === glidepath) result.snapshotMs = glidepathLog.snapshotMs;
     result.memReady = await memoryOf(proc.pid);
-    const answers = await sample(port, probes);
-    if (reference) {
+    const answers = peer.floor ? undefined : await sample(port, probes);
+    result.floor = peer.floor;
+    if (reference && answers) {
       const differ: string[] = [];
       answers.forEach((a, i) => { if (norm(a) !== norm(reference[i])) differ.push(`${probes[i].join(' ')}: ${norm(a)} vs ${norm(reference[i])}`); });
       result.mismatches = { checked: probes.length, differ };
@@ -194,7 +196,7 @@ async function main(): Promise<number> {
   try {
     for (const name of o.peers.split(',').map((s) => s.trim()).filter(Boolean)) {
       const peer = PEERS[name];
-      if (!peer) throw new Error(`unknown peer "${name}" (glidepath, pdns, nsd, knot)`);
+      if (!peer) throw new Error(`unknown peer "${name}" (${Object.keys(PEERS).join(', ')})`);
       const d = await peer.detect();
       if (!d.ok) { missing.push(`${peer.name}: ${d.why}`); log(`${peer.name}: not run (${d.why})`); continue; }
       const { result, answers } = await measure(peer, ctx, o, probes, reference);

@@ -245,6 +245,17 @@ export async function waitReady(proc: Proc, port: number, apexes: string[], dead
   return performance.now() - proc.startedAt;
 }
 
+/** Until the process answers a query at all (a server that is not authoritative for anything). */
+export async function waitAnswering(proc: Proc, port: number, deadlineMs: number): Promise<number> {
+  const end = proc.startedAt + deadlineMs;
+  while (!(await query(port, 'floor.test', 'A', 200))) {
+    if (proc.exited()) throw new Error(`${proc.name} exited before answering:\n${proc.tail()}`);
+    if (performance.now() > end) throw new Error(`${proc.name} did not answer within ${deadlineMs / 1000} s:\n${proc.tail()}`);
+    await sleep(10);
+  }
+  return performance.now() - proc.startedAt;
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -20,6 +20,9 @@ export type Detected = { ok: true; version: string } | { ok: false; why: string 
 
 export interface Peer {
   name: string;
+  /** Not a DNS server but a reference (the Node UDP floor): ready when it answers anything, and
+   *  left out of the answer comparison. */
+  floor?: boolean;
   /** How it was configured (threads, caches), for the report. */
   setup(ctx: BenchContext): string;
   detect(): Promise<Detected>;
