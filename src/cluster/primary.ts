@@ -106,12 +106,19 @@ export class Primary {
   }
 
   private send(w: Worker, m: ToWorker): void {
-    if (w.isConnected()) w.send(m);
+    // A worker killed a moment ago can still look connected; the write then fails with EPIPE. With
+    // a callback that failure is handed here instead of thrown as an unhandled 'error' event, which
+    // would take the primary down (seen when a worker fails to start and is killed at once).
+    if (w.isConnected()) w.send(m, undefined, undefined, (err: Error | null) => {
+      if (err) this.log.debug({ worker: w.id, err: err.message }, 'message to a worker lost');
+    });
   }
 
   private spawn(): Promise<Worker> {
     const w = cluster.fork();
     const slot: Slot = { worker: w, ready: false, retiring: false };
+    // Whatever else a worker's channel reports must not take the primary (and the API) down.
+    w.on('error', (err: Error) => this.log.warn({ worker: w.id, err: err.message }, 'worker channel error'));
     this.slots.set(w.id, slot);
     return new Promise<Worker>((resolve, reject) => {
       const timer = setTimeout(() => fail(new WorkerStartError(`worker ${w.id} not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
