@@ -4,8 +4,9 @@
 //
 // Correctness: an entry remembers the Domain object it was answered from; a change to the domain
 // or its zone builds a new Domain, so the entry no longer matches and is answered afresh (per-domain
-// invalidation without bookkeeping). Names no domain encloses remember the snapshot instead. Domains
-// with a pending PZC or RRset change are never cached, so no cached TTL can exceed a cap.
+// invalidation without bookkeeping). Names no domain encloses remember the snapshot's generation
+// instead. Domains with a pending PZC or RRset change are never cached, so no cached TTL can exceed
+// a cap.
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 
@@ -15,12 +16,14 @@ const KEY = Buffer.alloc(512);
 interface Entry {
   readonly bytes: Buffer;
   readonly domain: Domain | undefined;
-  readonly snapshot: Snapshot | undefined;
+  /** For a name no domain encloses: the generation of the snapshot it was answered from. */
+  readonly madeIn: number;
   readonly qtype: number;
   readonly rcode: number;
-  /** The last snapshot this entry was found current in. Snapshots change only on edits, so most
-   *  hits answer with one pointer comparison instead of a lookup of the domain by name. */
-  validIn: Snapshot | undefined;
+  /** The generation of the last snapshot this entry was found current in. Snapshots change only
+   *  on edits, so most hits answer with one comparison instead of a lookup of the domain by name.
+   *  Generations, not snapshots: an idle entry must not keep an old snapshot alive. */
+  validIn: number;
 }
 
 /** What the cheap pre-parse of a query found: enough to key the cache. */
@@ -90,7 +93,7 @@ export class ResponseCache {
   /** The cached response for this query, patched for it; undefined on a miss. */
   get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot): { bytes: Buffer; rcode: number } | undefined {
     const e = this.map.get(probe.key);
-    if (!e || (e.validIn !== snap && !this.current(e, snap))) {
+    if (!e || (e.validIn !== snap.generation && !this.current(e, snap))) {
       this.misses++;
       return undefined;
     }
@@ -106,8 +109,8 @@ export class ResponseCache {
   }
 
   private current(e: Entry, snap: Snapshot): boolean {
-    if (e.domain ? snap.domains.get(e.domain.name) !== e.domain : e.snapshot !== snap) return false;
-    e.validIn = snap;
+    if (e.domain ? snap.domains.get(e.domain.name) !== e.domain : e.madeIn !== snap.generation) return false;
+    e.validIn = snap.generation;
     return true;
   }
 
@@ -122,7 +125,7 @@ export class ResponseCache {
       if (!next || next.done) next = (this.evictor = this.map.keys()).next();
       if (!next.done) this.map.delete(next.value);
     }
-    this.map.set(probe.key, { bytes, domain, snapshot: domain ? undefined : snap, qtype: probe.qtype, rcode, validIn: snap });
+    this.map.set(probe.key, { bytes, domain, madeIn: snap.generation, qtype: probe.qtype, rcode, validIn: snap.generation });
   }
 
   get size(): number { return this.map.size; }

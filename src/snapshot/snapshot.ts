@@ -6,7 +6,13 @@ import type { Domain } from './domain.js';
 import type { CompiledZone } from './zone.js';
 import { LayeredMap } from './layered-map.js';
 
+/** Generations handed out so far in this process. */
+let generations = 0;
+
 export class Snapshot {
+  /** Unique in this process, rising: lets a cache remember which snapshot it saw without holding
+   *  the snapshot (and every domain it had) alive. */
+  readonly generation = ++generations;
   /** Length in labels of the longest domain name: bounds the suffix walk. After deletions it may
    *  exceed the longest left (a bound, never too small). */
   readonly maxLabels: number;

@@ -47,6 +47,20 @@ test('the serial in the SOA follows every edit', async () => {
   assert.deepEqual(a.answer, ['new.rt.example. A 60 192.0.2.9']);
 });
 
+test('a cached answer for a name no domain served is dropped once a domain serves it', async () => {
+  // Asked twice: the second answer comes from the response cache (src/server/response-cache.ts).
+  for (let i = 0; i < 2; i++) assert.equal((await query(s.dnsPort(), 'www.later.example.', 'A')).rcode, 'REFUSED');
+  await importText(s, `$ORIGIN later.example.
+$TTL 300
+@ SOA ns1.rt.example. host 1 3600 600 86400 60
+@ NS ns1.rt.example.
+www A 192.0.2.80
+`);
+  const r = await query(s.dnsPort(), 'www.later.example.', 'A');
+  assert.equal(r.rcode, 'NOERROR');
+  assert.deepEqual(r.answer, ['www.later.example. A 300 192.0.2.80']);
+});
+
 test('after the journal connection is killed, answers continue and changes made meanwhile arrive', async () => {
   // Kill the server's LISTEN connection from the database side.
   await s.db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
