@@ -94,12 +94,16 @@ export function parseTtl(tok: string): number | undefined {
   return total;
 }
 
-/** The `$ORIGIN` a file opens with (before any record), if it names one: an upload without a
- *  stated origin is read relative to it, as `named-checkzone` reads a file against its origin. */
+/** The `$ORIGIN` a file opens with (before any record), if it names an absolute one: an upload
+ *  without a stated origin is read relative to it, as `named-checkzone` reads a file against its
+ *  origin. A relative one has nothing to complete it here; it is read against the default origin. */
 export function leadingOrigin(text: string): string | undefined {
   for (const l of logicalLines(text)) {
     const first = nextToken(l.text, 0)!;
-    if (first.tok.toUpperCase() === '$ORIGIN') return nextToken(l.text, first.end)?.tok;
+    if (first.tok.toUpperCase() === '$ORIGIN') {
+      const name = nextToken(l.text, first.end)?.tok;
+      return name?.endsWith('.') ? name : undefined;
+    }
     if (!first.tok.startsWith('$')) return undefined;
   }
   return undefined;
@@ -135,7 +139,8 @@ export function parseZoneFile(text: string, opts: ParseOptions): ZoneFileRecord[
       const arg = nextToken(l.text, first.end);
       if (dir === '$ORIGIN') {
         if (!arg) throw new ZoneFileError(line, '$ORIGIN needs a name');
-        if (!arg.tok.endsWith('.')) throw new ZoneFileError(line, `$ORIGIN ${arg.tok} must be absolute (end in a dot)`);
+        // A relative name is relative to the current origin (RFC 1035 5.1: a relative name is
+        // completed with the origin), as BIND, NSD and Knot read `$ORIGIN sub`.
         origin = absolute(arg.tok, line);
       } else if (dir === '$TTL') {
         const ttl = arg ? parseTtl(arg.tok) : undefined;

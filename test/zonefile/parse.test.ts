@@ -5,7 +5,7 @@
 // the problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseZoneFile, ZoneFileError, type ZoneFileRecord } from '../../src/zonefile/parse.js';
+import { parseZoneFile, leadingOrigin, ZoneFileError, type ZoneFileRecord } from '../../src/zonefile/parse.js';
 import { writeZoneFile } from '../../src/zonefile/write.js';
 import { toStored, zoneText } from '../../src/store/zone-file-io.js';
 import { parseAbsoluteName } from '../../src/dns/name.js';
@@ -70,6 +70,24 @@ test('$ORIGIN and @: @ is the current origin; names after a later $ORIGIN are re
     ['mx.sub', 15, 300, '10 mail.sub'],
     ['back', 1, 300, '192.0.2.4'],
   ]);
+});
+
+test('a relative $ORIGIN is completed with the current origin (RFC 1035 5.1), as BIND and NSD read it', () => {
+  assert.deepEqual(parse([
+    '$TTL 300',
+    '$ORIGIN sub',
+    'www A 192.0.2.1',
+    '$ORIGIN deeper',
+    '@ A 192.0.2.2',
+    '$ORIGIN t.example.',
+    'top A 192.0.2.3',
+  ].join('\n')), [
+    ['www.sub', 1, 300, '192.0.2.1'],
+    ['deeper.sub', 1, 300, '192.0.2.2'],
+    ['top', 1, 300, '192.0.2.3'],
+  ]);
+  assert.equal(leadingOrigin('$ORIGIN sub\nwww A 192.0.2.1\n'), undefined, 'a leading relative $ORIGIN names no origin of its own');
+  assert.equal(leadingOrigin('$TTL 60\n$ORIGIN t.example.\n'), 't.example.');
 });
 
 test('$TTL applies to records without a TTL, from where it stands; units like 1h30m are seconds', () => {
@@ -389,7 +407,7 @@ test('errors carry the line of the record they are in and say what is wrong', ()
     ['x TLSA 3 1 1 ABC\n', 9, /hex/],
     ['$INCLUDE other.zone\n', 9, /\$INCLUDE is not supported/],
     ['$TTL forever\n', 9, /\$TTL needs a TTL/],
-    ['$ORIGIN relative\n', 9, /must be absolute/],
+    ['$ORIGIN\n', 9, /\$ORIGIN needs a name/],
     ['$GENERATE 1-2 x A 192.0.2.$\n', 9, /unknown directive \$GENERATE/],
   ];
   for (const [tail, line, re] of cases) {
