@@ -56,8 +56,8 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   if (probe) {
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
-      ctx.stats?.count(probe.qtype, hit.rcode);
-      return hit.bytes;
+      ctx.stats?.count(probe.qtype, ctx.cache!.hitRcode);
+      return hit;
     }
   }
   const d = decodeQuery(msg);
