@@ -4,9 +4,10 @@
 //
 // Correctness: an entry remembers the Domain object it was answered from; a change to the domain
 // or its zone builds a new Domain, so the entry no longer matches and is answered afresh (per-domain
-// invalidation without bookkeeping). Names no domain encloses remember the snapshot's generation
-// instead. Domains with a pending PZC or RRset change are never cached, so no cached TTL can exceed
-// a cap.
+// invalidation without bookkeeping). A domain added below it (sub.example. under example.) leaves
+// that Domain as it was, so entries also remember the snapshot's namesEpoch, which changes when a
+// domain name is added. Names no domain encloses remember the snapshot's generation instead.
+// Domains with a pending PZC or RRset change are never cached, so no cached TTL can exceed a cap.
 //
 // Layout: typed arrays, not a Map of objects. With the bench's 60,000 distinct questions a hit in a
 // Map<string, object> walked about eight cache lines (bucket, table entry, key string, entry object,
@@ -14,11 +15,16 @@
 // machine. Here a hit reads the slot (hash and id), the entry's row of numbers, and the key and
 // response, which lie together in one slab: an open-addressed table (linear probing, backward-shift
 // deletion) over a log-structured slab, evicted oldest first.
+import { randomBytes } from 'node:crypto';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 
 /** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count. */
 const KEY = Buffer.alloc(512);
+
+/** A secret per process, so that nobody can pick names that share a probe run (hash flooding: every
+ *  question is cached, REFUSED ones too, and the names are the client's choice). */
+const SEED = randomBytes(4).readInt32LE(0);
 
 // One row of numbers per entry.
 const OFF = 0; // where the key starts in the slab; the response follows it
@@ -28,6 +34,7 @@ const HASH = 3;
 const VALID_IN = 4; // generation of the last snapshot the entry was found current in
 const MADE_IN = 5; // generation it was answered in (names no domain encloses)
 const RCODE = 6;
+const NAMES_EPOCH = 7; // the snapshot's namesEpoch when answered: a new domain may enclose the name
 const ROW = 8;
 
 /** Largest response kept (TCP answers may be bigger; those are answered afresh each time). */
@@ -64,6 +71,7 @@ export class ResponseCache {
   hitRcode = 0;
 
   constructor(private readonly maxEntries = 200_000, private readonly maxUdp = 1232, slabBytes = maxEntries * 160) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, not ${maxEntries}`);
     let slotCount = 1;
     while (slotCount < maxEntries * 2) slotCount <<= 1; // load factor at most 1/2
     this.slots = new Int32Array(slotCount * 2);
@@ -85,9 +93,9 @@ export class ResponseCache {
     const ar = msg[11];
     if (ar > 1) return undefined;
     // The key: the name in wire form lower-cased, then type, size limit and OPT count, written into
-    // a scratch buffer and hashed (FNV-1a) as it is written.
+    // a scratch buffer and hashed (FNV-1a from a secret start, then mixed) as it is written.
     const k = KEY;
-    let h = 0x811c9dc5 | 0;
+    let h = SEED ^ 0x811c9dc5;
     let p = 12;
     let kl = 0;
     for (;;) {
@@ -103,7 +111,7 @@ export class ResponseCache {
         h = Math.imul(h ^ c, 0x01000193);
       }
       p += len + 1;
-      if (p > 12 + 255) return undefined;
+      if (p - 12 + 1 > 255) return undefined; // a name is at most 255 octets with its root label
     }
     p++;
     if (p + 4 > n) return undefined;
@@ -128,6 +136,10 @@ export class ResponseCache {
     k[kl++] = limit >> 8; k[kl++] = limit & 0xff;
     k[kl++] = ar;
     for (let i = tail; i < kl; i++) h = Math.imul(h ^ k[i], 0x01000193);
+    // MurmurHash3's finalizer: every input bit reaches the low bits that pick the slot.
+    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
     return { hash: h, keyLen: kl, qtype, questionEnd };
   }
 
@@ -163,6 +175,7 @@ export class ResponseCache {
   private current(id: number, snap: Snapshot): boolean {
     const r = id * ROW;
     const d = this.domains[id];
+    if (this.rows[r + NAMES_EPOCH] !== snap.namesEpoch) return false;
     if (d ? snap.domains.get(d.name) !== d : this.rows[r + MADE_IN] !== snap.generation) return false;
     this.rows[r + VALID_IN] = snap.generation;
     return true;
@@ -187,6 +200,7 @@ export class ResponseCache {
     rows[r + VALID_IN] = snap.generation;
     rows[r + MADE_IN] = snap.generation;
     rows[r + RCODE] = rcode;
+    rows[r + NAMES_EPOCH] = snap.namesEpoch;
     this.domains[id] = domain;
     this.order[(this.first + this.count) % this.maxEntries] = id;
     this.count++;
@@ -256,6 +270,7 @@ export class ResponseCache {
   private forget(id: number): void {
     this.unlink(id);
     this.rows[id * ROW + LEN] = -1; // dead: eviction reaches it in order and frees the id then
+    this.domains[id] = undefined; // an old Domain (and its zone) need not live until then
   }
 
   private release(id: number): void {

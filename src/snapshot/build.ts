@@ -79,11 +79,13 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
     if (d) for (const id of zonesOf(d)) refDelta.set(id, (refDelta.get(id) ?? 0) + by);
   };
   let maxLabels = old.maxLabels;
+  let namesAdded = false;
   const replace = (name: string, d: Domain | undefined) => {
     ref(domainChanges.has(name) ? domainChanges.get(name) : old.domains.get(name), -1);
     ref(d, +1);
     domainChanges.set(name, d);
     if (d && d.labels.length > maxLabels) maxLabels = d.labels.length;
+    if (d && !old.domains.has(name)) namesAdded = true;
   };
   for (const name of delta.goneDomains) replace(name, undefined);
   for (const row of delta.domains) {
@@ -95,5 +97,6 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
   for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
-  return new Snapshot(old.domains.with(domainChanges), old.zones.with(zoneChanges), now, old.zoneRefs.with(refChanges), maxLabels);
+  return new Snapshot(old.domains.with(domainChanges), old.zones.with(zoneChanges), now, old.zoneRefs.with(refChanges), maxLabels,
+    namesAdded ? undefined : old.namesEpoch);
 }

@@ -16,6 +16,9 @@ export class Snapshot {
   /** Length in labels of the longest domain name: bounds the suffix walk. After deletions it may
    *  exceed the longest left (a bound, never too small). */
   readonly maxLabels: number;
+  /** Changes whenever a domain name is added: a name answered from `example.` may now belong to a
+   *  new `sub.example.`, although the `example.` Domain object is unchanged (response cache). */
+  readonly namesEpoch: number;
 
   constructor(
     readonly domains: LayeredMap<string, Domain>,
@@ -25,7 +28,10 @@ export class Snapshot {
      *  this falls to zero, without a walk over every domain. */
     readonly zoneRefs: LayeredMap<number, number>,
     maxLabels?: number,
+    /** The previous snapshot's, when no domain name was added; otherwise a new one. */
+    namesEpoch?: number,
   ) {
+    this.namesEpoch = namesEpoch ?? this.generation;
     let m = maxLabels ?? 0;
     if (maxLabels === undefined) for (const d of domains.values()) if (d.labels.length > m) m = d.labels.length;
     this.maxLabels = m;

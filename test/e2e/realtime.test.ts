@@ -61,6 +61,21 @@ www A 192.0.2.80
   assert.deepEqual(r.answer, ['www.later.example. A 300 192.0.2.80']);
 });
 
+test('a cached answer from a domain is dropped once a new domain below it serves the name', async () => {
+  // Answered from rt.example. (NXDOMAIN), twice: the second from the response cache. Adding
+  // sub.rt.example. leaves rt.example.'s own data as it was.
+  for (let i = 0; i < 2; i++) assert.equal((await query(s.dnsPort(), 'www.sub.rt.example.', 'A')).rcode, 'NXDOMAIN');
+  await importText(s, `$ORIGIN sub.rt.example.
+$TTL 300
+@ SOA ns1.rt.example. host 1 3600 600 86400 60
+@ NS ns1.rt.example.
+www A 192.0.2.81
+`);
+  const r = await query(s.dnsPort(), 'www.sub.rt.example.', 'A');
+  assert.equal(r.rcode, 'NOERROR');
+  assert.deepEqual(r.answer, ['www.sub.rt.example. A 300 192.0.2.81']);
+});
+
 test('after the journal connection is killed, answers continue and changes made meanwhile arrive', async () => {
   // Kill the server's LISTEN connection from the database side.
   await s.db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
