@@ -47,33 +47,25 @@ test('the serial in the SOA follows every edit', async () => {
   assert.deepEqual(a.answer, ['new.rt.example. A 60 192.0.2.9']);
 });
 
-test('a cached answer for a name no domain served is dropped once a domain serves it', async () => {
-  // Asked twice: the second answer comes from the response cache (src/server/response-cache.ts).
-  for (let i = 0; i < 2; i++) assert.equal((await query(s.dnsPort(), 'www.later.example.', 'A')).rcode, 'REFUSED');
-  await importText(s, `$ORIGIN later.example.
-$TTL 300
-@ SOA ns1.rt.example. host 1 3600 600 86400 60
-@ NS ns1.rt.example.
-www A 192.0.2.80
-`);
-  const r = await query(s.dnsPort(), 'www.later.example.', 'A');
+/** Asks `www.<apex>` A twice (the second answer comes from the response cache,
+ *  src/server/response-cache.ts), expecting `before`; then adds the domain `apex` and expects the
+ *  new domain's answer at once. */
+async function cachedThenServed(apex: string, before: string, address: string): Promise<void> {
+  const name = `www.${apex}`;
+  for (let i = 0; i < 2; i++) assert.equal((await query(s.dnsPort(), name, 'A')).rcode, before);
+  await importText(s, `$ORIGIN ${apex}\n$TTL 300\n@ SOA ns1.rt.example. host 1 3600 600 86400 60\n@ NS ns1.rt.example.\nwww A ${address}\n`);
+  const r = await query(s.dnsPort(), name, 'A');
   assert.equal(r.rcode, 'NOERROR');
-  assert.deepEqual(r.answer, ['www.later.example. A 300 192.0.2.80']);
+  assert.deepEqual(r.answer, [`${name} A 300 ${address}`]);
+}
+
+test('a cached answer for a name no domain served is dropped once a domain serves it', async () => {
+  await cachedThenServed('later.example.', 'REFUSED', '192.0.2.80');
 });
 
 test('a cached answer from a domain is dropped once a new domain below it serves the name', async () => {
-  // Answered from rt.example. (NXDOMAIN), twice: the second from the response cache. Adding
-  // sub.rt.example. leaves rt.example.'s own data as it was.
-  for (let i = 0; i < 2; i++) assert.equal((await query(s.dnsPort(), 'www.sub.rt.example.', 'A')).rcode, 'NXDOMAIN');
-  await importText(s, `$ORIGIN sub.rt.example.
-$TTL 300
-@ SOA ns1.rt.example. host 1 3600 600 86400 60
-@ NS ns1.rt.example.
-www A 192.0.2.81
-`);
-  const r = await query(s.dnsPort(), 'www.sub.rt.example.', 'A');
-  assert.equal(r.rcode, 'NOERROR');
-  assert.deepEqual(r.answer, ['www.sub.rt.example. A 300 192.0.2.81']);
+  // Answered from rt.example. (NXDOMAIN); adding sub.rt.example. leaves rt.example.'s Domain as it was.
+  await cachedThenServed('sub.rt.example.', 'NXDOMAIN', '192.0.2.81');
 });
 
 test('after the journal connection is killed, answers continue and changes made meanwhile arrive', async () => {
