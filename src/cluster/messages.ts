@@ -30,4 +30,7 @@ export type FromWorker =
   /** Snapshot loaded and every listener bound: the worker answers. */
   | { t: 'ready' }
   | { t: 'failed'; error: string }
-  | { t: 'stats'; id: number; stats: QueryStatsState; feed: FeedState };
+  | { t: 'stats'; id: number; stats: QueryStatsState; feed: FeedState }
+  /** The worker's counters as it stops (after its last answer): the primary keeps them, so that
+   *  the sums in /metrics never go down when a worker is replaced. */
+  | { t: 'final'; stats: QueryStatsState };

@@ -15,7 +15,13 @@ import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 /** A worker could not start (its message is one line for the operator, e.g. a port in use). */
 export class WorkerStartError extends Error {}
 
-interface Slot { worker: Worker; ready: boolean; retiring: boolean }
+interface Slot {
+  worker: Worker; ready: boolean; retiring: boolean;
+  /** Counters as the last scrape found them; kept if the worker dies without a final report. */
+  last?: QueryStatsState;
+  /** Its final counters were added to `Primary.gone`: scrapes leave it out. */
+  final: boolean;
+}
 
 /** A new worker must be ready within this (a million records take about 20 s to load). */
 const READY_TIMEOUT_MS = 10 * 60_000;
@@ -28,6 +34,9 @@ export class Primary {
   private stopping = false;
   private respawnDelay = 1000;
   private statsId = 0;
+  /** Counters of workers that have stopped: /metrics adds them to the live ones, so a replaced
+   *  worker does not take its counts with it (Prometheus would read the drop as a reset). */
+  private readonly gone = new QueryStats();
 
   constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger) {}
 
@@ -116,9 +125,21 @@ export class Primary {
 
   private spawn(): Promise<Worker> {
     const w = cluster.fork();
-    const slot: Slot = { worker: w, ready: false, retiring: false };
+    const slot: Slot = { worker: w, ready: false, retiring: false, final: false };
     // Whatever else a worker's channel reports must not take the primary (and the API) down.
     w.on('error', (err: Error) => this.log.warn({ worker: w.id, err: err.message }, 'worker channel error'));
+    w.on('message', (m: FromWorker) => {
+      if (m.t !== 'final' || slot.final) return;
+      slot.final = true;
+      this.gone.add(m.stats);
+    });
+    // A worker that died without its final report: keep what the last scrape saw of it. On
+    // 'disconnect', not 'exit': the channel closes after the messages in it have been read.
+    w.on('disconnect', () => {
+      if (slot.final) return;
+      slot.final = true;
+      if (slot.last) this.gone.add(slot.last);
+    });
     this.slots.set(w.id, slot);
     return new Promise<Worker>((resolve, reject) => {
       const timer = setTimeout(() => fail(new WorkerStartError(`worker ${w.id} not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
@@ -165,11 +186,14 @@ export class Primary {
     }, delay).unref();
   }
 
-  /** /metrics in the primary: every worker's counters summed; for the snapshot, the worst worker. */
+  /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
+   *  snapshot, the worst answering worker. */
   private async metrics(): Promise<string> {
     const id = ++this.statsId;
-    const live = [...this.slots.values()].filter((s) => s.ready && !s.retiring);
-    const replies = await Promise.all(live.map((s) => new Promise<{ stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
+    // Retiring workers still answer (draining) and still count until their final report.
+    const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
+    const live = asked.filter((s) => !s.retiring);
+    const replies = await Promise.all(asked.map((s) => new Promise<{ stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
       const timer = setTimeout(() => { s.worker.off('message', on); resolve(undefined); }, STATS_TIMEOUT_MS);
       const on = (m: FromWorker) => {
         if (m.t !== 'stats' || m.id !== id) return;
@@ -183,16 +207,24 @@ export class Primary {
     const total = new QueryStats();
     const feed: FeedState = { ageSeconds: -1, seq: Infinity, lag: 0, domains: 0 };
     let answered = 0;
-    for (const r of replies) {
-      if (!r) continue;
+    for (const [i, r] of replies.entries()) {
+      const s = asked[i];
+      if (!r) {
+        // No answer in time (busy, or stopping): its last counts, so the sum does not dip.
+        if (!s.final && s.last) total.add(s.last);
+        continue;
+      }
+      // A worker whose final report came while we asked is counted in `gone`, once.
+      if (!s.final) { s.last = r.stats; total.add(r.stats); }
+      if (s.retiring) continue;
       answered++;
-      total.add(r.stats);
       feed.ageSeconds = Math.max(feed.ageSeconds, r.feed.ageSeconds);
       feed.seq = Math.min(feed.seq, r.feed.seq);
       feed.lag = Math.max(feed.lag, r.feed.lag);
       feed.domains = Math.max(feed.domains, r.feed.domains);
     }
     if (!answered) feed.seq = 0;
+    total.add(this.gone.state());
     return total.render() + renderFeedState(feed) + [
       '# HELP glidepath_workers Workers answering DNS (serve --workers), and how many answered this scrape.',
       '# TYPE glidepath_workers gauge',

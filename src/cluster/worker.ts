@@ -47,6 +47,10 @@ export async function runWorker(log: Logger): Promise<number> {
     const stop = (why: string) => (stopping ??= (async () => {
       wlog.info({ why }, 'worker stopping: draining connections');
       await server.stop();
+      // Wait for the channel to take the message: the process exits right after.
+      if (process.connected) {
+        await new Promise<void>((done) => process.send!({ t: 'final', stats: server.stats.state() } satisfies FromWorker, undefined, undefined, () => done()));
+      }
       resolve(0);
     })());
     onRetire = () => { void stop('retired by the primary'); };

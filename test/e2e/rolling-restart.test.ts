@@ -42,10 +42,11 @@ www 300 A 192.0.2.80
 
 const port = await freeTcpPort();
 const dotPort = await freeTcpPort();
+const apiPort = await freeTcpPort();
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k.startsWith('GLIDEPATH_')) env[k] = v;
 Object.assign(env, {
-  DATABASE_URL: db.url, GLIDEPATH_DNS: `127.0.0.1:${port}`, GLIDEPATH_API: 'off', GLIDEPATH_LOG_LEVEL: 'warn',
+  DATABASE_URL: db.url, GLIDEPATH_DNS: `127.0.0.1:${port}`, GLIDEPATH_API: `127.0.0.1:${apiPort}`, GLIDEPATH_LOG_LEVEL: 'warn',
   GLIDEPATH_DOT: `127.0.0.1:${dotPort}`, GLIDEPATH_TLS_CERT: join(dir, 'cert.pem'), GLIDEPATH_TLS_KEY: join(dir, 'key.pem'),
   GLIDEPATH_DATA_DIR: join(dir, 'data'), GLIDEPATH_CONTROL_SOCKET: join(dir, 'control.sock'), GLIDEPATH_TCP_IDLE_MS: '3000',
 });
@@ -194,6 +195,15 @@ test('a rolling restart under load: no TCP or TLS query unanswered, UDP loss wit
   assert.equal(dot.retried, 0, 'a keepalive-aware client never had to resend');
   assert.equal(dot.unanswered, 0, 'a TLS query was left unanswered');
   assert.ok(loss <= UDP_LOSS_BOUND, `UDP loss ${loss} above ${UDP_LOSS_BOUND}`);
+
+  // /metrics still counts what the replaced workers answered (a drop would read as a counter reset),
+  // and counts it once.
+  const metrics = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  const counted = Number(/^glidepath_dns_queries_total\{qtype="A",rcode="NOERROR"\} (\d+)$/m.exec(metrics)?.[1]);
+  const answered = udp.answered + tcp.answered + dot.answered;
+  const sent = udp.sent + tcp.sent + tcp.retried + dot.sent + dot.retried + 300; // + waitAnswering's at most
+  t.diagnostic(`/metrics: ${counted} A NOERROR counted; ${answered} answered to the clients`);
+  assert.ok(counted >= answered && counted <= sent, `${counted} counted, ${answered} answered, at most ${sent} asked`);
 });
 
 test('SIGTERM stops the primary and its workers cleanly; then restart says no server runs and fails', async () => {
