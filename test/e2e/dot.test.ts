@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, importText } from '../helpers/server.js';
 import { buildQuery, parseResponse, type Response } from '../helpers/dig.js';
+import { xfr, xfrQuery, complete, type XfrResult } from '../helpers/xfr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-dot-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,3 +97,22 @@ test('a reloaded certificate is used by the next handshake; an open connection k
     assert.deepEqual(r.answer, ['www.dot.example. A 300 192.0.2.80']);
   } finally { old.destroy(); }
 });
+
+test('a zone transfer over TLS (XoT, RFC 9103) carries the zone as over TCP; refused where TCP is', async () => {
+  const t = { rejectUnauthorized: false, ALPNProtocols: ['dot'] };
+  const records = (r: XfrResult) => r.records.map((x) => `${x.owner} ${x.type} ${x.rdata}`).sort();
+  const refused = await xfr(s.dotPort(), xfrQuery('dot.example.', 'AXFR'), { tls: t });
+  assert.equal(refused.rcode, 'REFUSED', 'no transfer settings yet: refused over TLS as over TCP');
+  await s.db.pool.query(`INSERT INTO domain_transfer (domain_id, allow) SELECT id, '{127.0.0.0/8}'::cidr[] FROM domains WHERE name = 'dot.example.'`);
+  await waitForSettings();
+  const overTls = await xfr(s.dotPort(), xfrQuery('dot.example.', 'AXFR'), { tls: t });
+  const overTcp = await xfr(s.dnsPort(), xfrQuery('dot.example.', 'AXFR'));
+  assert.equal(overTls.rcode, 'NOERROR');
+  assert.ok(complete(overTls.records), 'the TLS transfer ends with the closing SOA');
+  assert.deepEqual(records(overTls), records(overTcp));
+  assert.ok(overTls.records.some((x) => x.owner.startsWith('www.dot.example') && x.type === 'A'), JSON.stringify(records(overTls)));
+});
+
+async function waitForSettings(): Promise<void> {
+  for (let i = 0; i < 100 && s.transfer!.settings.get().domains.size === 0; i++) await new Promise((r) => setTimeout(r, 50));
+}

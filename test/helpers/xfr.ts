@@ -1,6 +1,7 @@
 // A transfer client for tests: AXFR/IXFR queries (optionally TSIG-signed), read over TCP until the
 // transfer is complete by RFC 5936 / RFC 1995 rules, each message parsed by test/helpers/dig.ts.
 import net from 'node:net';
+import tls from 'node:tls';
 import { buildQuery, parseResponse, type Response } from './dig.js';
 import { sign, type TsigKey } from '../../src/dns/tsig.js';
 
@@ -46,10 +47,12 @@ export function complete(records: Response['records']): boolean {
   }
 }
 
-/** Sends `packet` over TCP and reads until the transfer is complete, an error RCODE arrives, or the
- *  server sends a lone SOA (IXFR: up to date / retry over TCP). */
-export async function xfr(port: number, packet: Buffer, o: { host?: string; timeoutMs?: number } = {}): Promise<XfrResult> {
-  const conn = net.connect(port, o.host ?? '127.0.0.1');
+/** Sends `packet` over TCP (or TLS, with `tls` options: XoT, RFC 9103) and reads until the
+ *  transfer is complete, an error RCODE arrives, or the server sends a lone SOA (IXFR: up to date /
+ *  retry over TCP). */
+export async function xfr(port: number, packet: Buffer, o: { host?: string; timeoutMs?: number; tls?: tls.ConnectionOptions } = {}): Promise<XfrResult> {
+  const host = o.host ?? '127.0.0.1';
+  const conn = o.tls ? tls.connect({ host, port, ...o.tls }) : net.connect(port, host);
   const messages: Response[] = [];
   const raw: Buffer[] = [];
   const records: Response['records'] = [];
