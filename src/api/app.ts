@@ -102,7 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const route = req.routeOptions.url ?? 'unmatched';
     ctx.metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     req.log.info({
-      reqId: req.id, method: req.method, route, status: reply.statusCode,
+      method: req.method, route, status: reply.statusCode, // reqId: req.log carries it already
       tenant: req.tenantName ?? req.caller?.tenantName ?? undefined,
       actor: req.caller?.actor, ms: Math.round(reply.elapsedTime * 10) / 10,
     }, 'request');

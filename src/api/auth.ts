@@ -42,7 +42,7 @@ export function bearer(req: FastifyRequest): string | undefined {
 
 /** Rejects with a 401 whose message says why, and a log line with the same reason. */
 function refuse(req: FastifyRequest, reason: string, cert?: { subject: string; fingerprint: string }): never {
-  req.log.warn({ reqId: req.id, from: req.ip, reason, subject: cert?.subject, fingerprint: cert?.fingerprint }, 'client certificate refused');
+  req.log.warn({ from: req.ip, reason, subject: cert?.subject, fingerprint: cert?.fingerprint }, 'client certificate refused');
   throw new ApiError(401, reason);
 }
 

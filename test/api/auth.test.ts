@@ -122,6 +122,8 @@ test('requests are logged with id, tenant, route and status, and never with a to
   assert.equal(line.status, 200);
   assert.equal(line.tenant, 'logged');
   assert.equal(typeof line.ms, 'number');
+  const raw = api.logs.find((l) => l.includes('"req-42"') && l.includes('"route"'))!;
+  assert.equal(raw.match(/"reqId"/g)?.length, 1, `one reqId key in the line: ${raw}`);
   const all = api.logs.join('\n');
   for (const secret of [tok, ADMIN, 'wrong-secret-value']) assert.ok(!all.includes(secret), 'no secret in the log');
 });
