@@ -2,17 +2,16 @@
 // domain from Glidepath with TSIG. Shows the initial AXFR, an API edit reaching the secondary by
 // NOTIFY and IXFR within seconds, the same answers from both servers, and an unsigned transfer
 // refused. CI installs Knot (.ci/run); without knotd the suite is skipped, saying so.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { query } from '../helpers/dig.js';
 import { xfr, xfrQuery } from '../helpers/xfr.js';
-import { startPrimary, editZone, assertSameAnswers, freePort, waitFor, soaSerial, ZONE, KEY_NAME } from '../helpers/secondary.js';
+import { startPrimary, editZone, assertSameAnswers, freePort, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
 
 const KNOTD = ['/usr/sbin/knotd', '/usr/bin/knotd', '/usr/local/sbin/knotd'].find((p) => existsSync(p));
 
@@ -24,7 +23,6 @@ if (!KNOTD) {
   const s = p.s;
   const secret = p.secret;
   const dir = await mkdtemp(join(tmpdir(), 'glidepath-knot-'));
-  const knotLog: string[] = [];
 
   await mkdir(join(dir, 'storage'));
   await mkdir(join(dir, 'run'));
@@ -63,15 +61,7 @@ zone:
     master: glidepath
     acl: notify-from-glidepath
 `);
-  const knot: ChildProcess = spawn(KNOTD, ['-c', join(dir, 'knot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  after(async () => {
-    if (knot.exitCode === null) {
-      knot.kill('SIGTERM');
-      await new Promise((r) => knot.once('exit', r));
-    }
-    await rm(dir, { recursive: true, force: true });
-  });
-  for (const stream of [knot.stdout!, knot.stderr!]) stream.on('data', (d: Buffer) => knotLog.push(...d.toString().split('\n').filter(Boolean)));
+  const knotLog = runSecondary(KNOTD, ['-c', join(dir, 'knot.conf')], dir);
 
   test('the secondary bootstraps with a signed AXFR', async () => {
     await waitFor(async () => (await query(knotPort, ZONE, 'SOA').catch(() => undefined))?.rcode === 'NOERROR', 15_000, 'Knot serves the zone');

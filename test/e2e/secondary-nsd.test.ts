@@ -2,15 +2,14 @@
 // domain from Glidepath with TSIG. Shows the initial AXFR, an API edit reaching NSD by NOTIFY and
 // IXFR within seconds, and the same answers from both servers. CI installs NSD (.ci/run); without
 // nsd the suite is skipped, saying so.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { query } from '../helpers/dig.js';
-import { startPrimary, editZone, assertSameAnswers, freePort, waitFor, soaSerial, ZONE, KEY_NAME } from '../helpers/secondary.js';
+import { startPrimary, editZone, assertSameAnswers, freePort, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
 
 const NSD = ['/usr/sbin/nsd', '/usr/bin/nsd', '/usr/local/sbin/nsd'].find((p) => existsSync(p));
 
@@ -20,7 +19,6 @@ if (!NSD) {
   const nsdPort = await freePort();
   const p = await startPrimary(nsdPort);
   const dir = await mkdtemp(join(tmpdir(), 'glidepath-nsd-'));
-  const nsdLog: string[] = [];
   // database "": no nsd.db, zones kept in memory and written to zonefile (NSD 4 default layout).
   await writeFile(join(dir, 'nsd.conf'), `server:
     ip-address: 127.0.0.1
@@ -49,15 +47,7 @@ zone:
     allow-notify: 127.0.0.1 ${KEY_NAME}
     request-xfr: 127.0.0.1@${p.s.dnsPort()} ${KEY_NAME}
 `);
-  const nsd: ChildProcess = spawn(NSD, ['-d', '-c', join(dir, 'nsd.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  after(async () => {
-    if (nsd.exitCode === null) {
-      nsd.kill('SIGTERM');
-      await new Promise((r) => nsd.once('exit', r));
-    }
-    await rm(dir, { recursive: true, force: true });
-  });
-  for (const stream of [nsd.stdout!, nsd.stderr!]) stream.on('data', (d: Buffer) => nsdLog.push(...d.toString().split('\n').filter(Boolean)));
+  const nsdLog = runSecondary(NSD, ['-d', '-c', join(dir, 'nsd.conf')], dir);
 
   test('NSD bootstraps with a signed AXFR', async () => {
     await waitFor(async () => (await query(nsdPort, ZONE, 'SOA').catch(() => undefined))?.rcode === 'NOERROR', 15_000,

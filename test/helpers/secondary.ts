@@ -1,6 +1,9 @@
 // What the real-secondary suites (Knot, NSD) share: a Glidepath primary serving one domain with a
 // TSIG key and NOTIFY to the secondary's port, the transfers it logs, and the answer comparison.
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -95,6 +98,22 @@ export async function assertSameAnswers(primaryPort: number, secondaryPort: numb
     assert.deepEqual([...k.answer].sort(), [...g.answer].sort(), what);
     if (g.answer.length === 0) assert.deepEqual([...k.authority].sort(), [...g.authority].sort(), what);
   }
+}
+
+/** Runs a secondary's daemon for the rest of the suite: its output lines are collected in the
+ *  returned array; at the end it is stopped (SIGTERM, waited for) and its directory removed. */
+export function runSecondary(bin: string, args: string[], dir: string): string[] {
+  const lines: string[] = [];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+  after(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  return lines;
 }
 
 /** A port free for TCP and for UDP on loopback (a secondary listens on both). */
