@@ -7,8 +7,7 @@ import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
 import { ChangeFeed } from './store/change-feed.js';
-import { listenUdp, type UdpListener } from './server/udp.js';
-import { listenTcp, type TcpListener } from './server/tcp.js';
+import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
 import { ListenError } from './server/listen-error.js';
@@ -252,14 +251,11 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   };
   const dnsLog = child('dns');
   for (const addr of opts.dns) {
-    // UDP first; with port 0 the TCP listener takes the port UDP was given.
-    const udp: UdpListener = await listenUdp(addr, ctx, dnsLog);
-    stops.push(() => udp.close());
-    const tcp: TcpListener = await listenTcp({ host: addr.host, port: udp.port }, ctx, dnsLog,
+    const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
       { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
-    stops.push(() => tcp.close());
-    ports.push(udp.port);
-    dnsLog.info({ address: addr.host, port: udp.port }, 'DNS listening (udp, tcp)');
+    stops.push(() => udp.close(), () => tcp.close());
+    ports.push(port);
+    dnsLog.info({ address: addr.host, port }, 'DNS listening (udp, tcp)');
   }
 
   if (opts.dot?.length) {
