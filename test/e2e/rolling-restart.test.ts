@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { freshDatabase } from '../helpers/db.js';
 import { buildQuery, query } from '../helpers/dig.js';
 import { importZoneFile } from '../../src/store/zone-file-io.js';
-import { freeTcpPort } from '../../src/store/embedded.js';
+import { freePort } from '../helpers/ports.js';
 
 /** The UDP loss we accept during a rolling restart, as a share of the queries sent meanwhile. */
 const UDP_LOSS_BOUND = 0.001;
@@ -40,9 +40,9 @@ ns1 3600 A 192.0.2.1
 www 300 A 192.0.2.80
 `, { file: 'inline', tenant: 'default', delegationOnly: false, actor: 'test' });
 
-const port = await freeTcpPort();
-const dotPort = await freeTcpPort();
-const apiPort = await freeTcpPort();
+const port = await freePort();
+const dotPort = await freePort();
+const apiPort = await freePort();
 const env: NodeJS.ProcessEnv = {};
 for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k.startsWith('GLIDEPATH_')) env[k] = v;
 Object.assign(env, {

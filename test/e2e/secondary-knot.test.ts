@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { query } from '../helpers/dig.js';
 import { xfr, xfrQuery } from '../helpers/xfr.js';
-import { startPrimary, editZone, assertSameAnswers, freePort, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
+import { freePort } from '../helpers/ports.js';
+import { startPrimary, editZone, assertSameAnswers, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
 
 const KNOTD = ['/usr/sbin/knotd', '/usr/bin/knotd', '/usr/local/sbin/knotd'].find((p) => existsSync(p));
 

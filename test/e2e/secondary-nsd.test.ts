@@ -9,7 +9,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { query } from '../helpers/dig.js';
-import { startPrimary, editZone, assertSameAnswers, freePort, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
+import { freePort } from '../helpers/ports.js';
+import { startPrimary, editZone, assertSameAnswers, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
 
 const NSD = ['/usr/sbin/nsd', '/usr/bin/nsd', '/usr/local/sbin/nsd'].find((p) => existsSync(p));
 

@@ -4,13 +4,11 @@ import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { startTestServer, settle, type TestServer } from './server.js';
 import { query, type Response } from './dig.js';
-import { freeTcpPort } from '../../src/store/embedded.js';
 
 export const ADMIN = 'test-admin-token';
 export const ZONE = 'xfr.example.';
@@ -114,20 +112,6 @@ export function runSecondary(bin: string, args: string[], dir: string): string[]
     await rm(dir, { recursive: true, force: true });
   });
   return lines;
-}
-
-/** A port free for TCP and for UDP on loopback (a secondary listens on both). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await freeTcpPort();
-    const sock = dgram.createSocket('udp4');
-    const ok = await new Promise<boolean>((r) => {
-      sock.once('error', () => r(false));
-      sock.bind(port, '127.0.0.1', () => r(true));
-    });
-    await new Promise<void>((r) => sock.close(() => r()));
-    if (ok) return port;
-  }
 }
 
 export async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
