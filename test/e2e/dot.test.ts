@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, importText } from '../helpers/server.js';
+import { startTestServer, importText, waitFor } from '../helpers/server.js';
 import { buildQuery, parseResponse, type Response } from '../helpers/dig.js';
 import { xfr, xfrQuery, complete, type XfrResult } from '../helpers/xfr.js';
 
@@ -104,7 +104,7 @@ test('a zone transfer over TLS (XoT, RFC 9103) carries the zone as over TCP; ref
   const refused = await xfr(s.dotPort(), xfrQuery('dot.example.', 'AXFR'), { tls: t });
   assert.equal(refused.rcode, 'REFUSED', 'no transfer settings yet: refused over TLS as over TCP');
   await s.db.pool.query(`INSERT INTO domain_transfer (domain_id, allow) SELECT id, '{127.0.0.0/8}'::cidr[] FROM domains WHERE name = 'dot.example.'`);
-  await waitForSettings();
+  await waitFor(() => s.transfer!.settings.get().domains.size > 0, 5000, 'transfer settings loaded');
   const overTls = await xfr(s.dotPort(), xfrQuery('dot.example.', 'AXFR'), { tls: t });
   const overTcp = await xfr(s.dnsPort(), xfrQuery('dot.example.', 'AXFR'));
   assert.equal(overTls.rcode, 'NOERROR');
@@ -112,7 +112,3 @@ test('a zone transfer over TLS (XoT, RFC 9103) carries the zone as over TCP; ref
   assert.deepEqual(records(overTls), records(overTcp));
   assert.ok(overTls.records.some((x) => x.owner.startsWith('www.dot.example') && x.type === 'A'), JSON.stringify(records(overTls)));
 });
-
-async function waitForSettings(): Promise<void> {
-  for (let i = 0; i < 100 && s.transfer!.settings.get().domains.size === 0; i++) await new Promise((r) => setTimeout(r, 50));
-}

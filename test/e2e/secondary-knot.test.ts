@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { query } from '../helpers/dig.js';
 import { xfr, xfrQuery } from '../helpers/xfr.js';
 import { freePort } from '../helpers/ports.js';
-import { startPrimary, editZone, assertSameAnswers, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
+import { waitFor } from '../helpers/server.js';
+import { startPrimary, editZone, assertSameAnswers, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
 
 const KNOTD = ['/usr/sbin/knotd', '/usr/bin/knotd', '/usr/local/sbin/knotd'].find((p) => existsSync(p));
 

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { query } from '../helpers/dig.js';
 import { freePort } from '../helpers/ports.js';
-import { startPrimary, editZone, assertSameAnswers, waitFor, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
+import { waitFor } from '../helpers/server.js';
+import { startPrimary, editZone, assertSameAnswers, soaSerial, runSecondary, ZONE, KEY_NAME } from '../helpers/secondary.js';
 
 const NSD = ['/usr/sbin/nsd', '/usr/bin/nsd', '/usr/local/sbin/nsd'].find((p) => existsSync(p));
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { startTestServer, importText, settle } from '../helpers/server.js';
+import { startTestServer, importText, settle, waitFor } from '../helpers/server.js';
 import { query, buildQuery, exchange, parseResponse } from '../helpers/dig.js';
 import { xfr, xfrQuery, signQuery } from '../helpers/xfr.js';
 import { TsigStreamVerifier, findTsig, verify, TSIG_ERROR, type TsigKey } from '../../src/dns/tsig.js';
@@ -225,7 +225,7 @@ test('NOTIFY on a serial change: retried until acknowledged, signed with the dom
     await pool.query("INSERT INTO records (zone_id, owner, type, ttl, rdata) VALUES ($1, 'notified', 16, 60, '\"x\"')", [zone]);
     await settleAll();
     const serial = await serialOf('small.example.');
-    await until(() => seen.length >= 2, 5000, 'a retried NOTIFY');
+    await waitFor(() => seen.length >= 2, 5000, 'a retried NOTIFY');
     const last = seen[seen.length - 1];
     assert.equal((last[2] >> 3) & 0x0f, 4); // opcode NOTIFY
     assert.ok(last[2] & 0x04); // AA
@@ -236,7 +236,7 @@ test('NOTIFY on a serial change: retried until acknowledged, signed with the dom
     assert.ok(t && t !== 'formerr');
     assert.deepEqual(verify(last, t, KEY, { now: Date.now() / 1000 }), { ok: true });
     answer = true;
-    await until(() => s.transfer!.notifier.outstanding() === 0, 5000, 'the NOTIFY acknowledged');
+    await waitFor(() => s.transfer!.notifier.outstanding() === 0, 5000, 'the NOTIFY acknowledged');
     const n = seen.length;
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(seen.length, n, 'no retries after the acknowledgement');
@@ -260,7 +260,7 @@ test('while a PZC switch is pending, transfers carry capped TTLs and the domain 
   const inc = await xfr(port(), xfrQuery('pzc.example.', 'IXFR', s0 - 1));
   assert.notEqual(inc.records[1].type, 'SOA');
   // The re-announcement bumps the serial without any edit, well before T.
-  await until(async () => (await serialOf('pzc.example.')) !== s0, 6000, 'a re-announcement');
+  await waitFor(async () => (await serialOf('pzc.example.')) !== s0, 6000, 'a re-announcement');
   assert.ok(Date.now() < at.getTime());
   const again = await xfr(port(), xfrQuery('pzc.example.', 'AXFR'));
   const left = Math.ceil((at.getTime() - Date.now()) / 1000);
@@ -282,11 +282,4 @@ function questionLength(m: Buffer): number {
   let p = 12;
   while (m[p] !== 0) p += m[p] + 1;
   return p + 1 + 4 - 12;
-}
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

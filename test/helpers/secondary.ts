@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { startTestServer, settle, type TestServer } from './server.js';
+import { startTestServer, settle, waitFor, type TestServer } from './server.js';
 import { query, type Response } from './dig.js';
 
 export const ADMIN = 'test-admin-token';
@@ -112,13 +112,4 @@ export function runSecondary(bin: string, args: string[], dir: string): string[]
     await rm(dir, { recursive: true, force: true });
   });
   return lines;
-}
-
-export async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

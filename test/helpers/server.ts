@@ -47,3 +47,12 @@ export async function settle(s: RunningServer): Promise<void> {
   const seq = (await s.db.pool.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
   if (!(await s.feed!.waitFor(seq))) throw new Error(`snapshot did not reach journal seq ${seq}`);
 }
+
+/** Polls `check` until it holds; past `ms`, fails naming `what`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
