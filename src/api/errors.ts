@@ -24,7 +24,8 @@ export const CODES = {
 export type Status = keyof typeof CODES;
 
 export class ApiError extends Error {
-  constructor(public readonly status: Status, message: string, public readonly details: Detail[] = []) {
+  /** `code` is the stable, machine-readable cause (snake_case); without one, the status's generic code. */
+  constructor(public readonly status: Status, message: string, public readonly details: Detail[] = [], public readonly code?: string) {
     super(message);
   }
 }
@@ -33,8 +34,8 @@ export const notFound = (what: string) => new ApiError(404, `${what} not found`)
 
 export interface ErrorBody { error: string; message: string; details: Detail[] }
 
-function body(status: Status, message: string, details: Detail[] = []): ErrorBody {
-  return { error: CODES[status], message, details };
+function body(status: Status, message: string, details: Detail[] = [], code?: string): ErrorBody {
+  return { error: code ?? CODES[status], message, details };
 }
 
 interface PgError { code: string; constraint?: string; detail?: string; message: string }
@@ -46,7 +47,7 @@ function isPgError(e: unknown): e is PgError {
 
 /** Status and body for anything thrown by a handler or by fastify itself. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof ApiError) return { status: err.status, body: body(err.status, err.message, err.details) };
+  if (err instanceof ApiError) return { status: err.status, body: body(err.status, err.message, err.details, err.code) };
   if (err instanceof ZoneContentError) return { status: 422, body: body(422, 'invalid DNS data', err.details) };
   if (err instanceof ZoneFileError) {
     return { status: 422, body: body(422, `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]) };
@@ -87,7 +88,7 @@ export const errorSchema = {
   type: 'object',
   required: ['error', 'message', 'details'],
   properties: {
-    error: { type: 'string', enum: [...Object.values(CODES), 'client_error'] },
+    error: { type: 'string', description: 'stable machine-readable code of the cause (snake_case)' },
     message: { type: 'string' },
     details: {
       type: 'array',
