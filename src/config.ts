@@ -1,6 +1,7 @@
 // The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
 // (documented in README.md); keep them stable.
 import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 
 export interface HostPort { host: string; port: number }
 
@@ -24,6 +25,17 @@ export interface Config {
   apiTls: ApiTlsFiles | undefined;
   /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
   controlSocket: string;
+  /** GLIDEPATH_ROLE: "primary" (the default: migrations, API, scheduler, LISTEN) or "edge" (an
+   *  answering node on a database that may be a hot standby: reads only, polls the journal). */
+  role: 'primary' | 'edge';
+  /** GLIDEPATH_NODE_ID (default: the host name): NSID, CHAOS id.server, /metrics and log lines. */
+  nodeId: string;
+  /** GLIDEPATH_VERSION: answered to CHAOS version.server/version.bind; unset, those are REFUSED. */
+  version: string | undefined;
+  /** GLIDEPATH_POLL_MS: how often an edge reads the journal for new entries. */
+  pollMs: number;
+  /** GLIDEPATH_MAX_LAG: seconds of lag past which an edge's /readyz says not ready. */
+  maxLagSeconds: number;
 }
 
 export interface ApiTlsFiles {
@@ -98,6 +110,20 @@ function apiTlsFiles(env: NodeJS.ProcessEnv): ApiTlsFiles | undefined {
   };
 }
 
+function role(env: NodeJS.ProcessEnv): Config['role'] {
+  const r = env.GLIDEPATH_ROLE || 'primary';
+  if (r !== 'primary' && r !== 'edge') throw new ConfigError(`GLIDEPATH_ROLE: "${r}" must be primary or edge`);
+  if (r === 'edge' && !env.DATABASE_URL) throw new ConfigError('GLIDEPATH_ROLE=edge needs DATABASE_URL (the primary or a hot standby it reads from)');
+  return r;
+}
+
+/** A node id goes out in NSID and a TXT string: printable ASCII, at most 255 octets. */
+function nodeId(env: NodeJS.ProcessEnv): string {
+  const id = env.GLIDEPATH_NODE_ID || hostname();
+  if (!/^[\x21-\x7e]{1,255}$/.test(id)) throw new ConfigError(`GLIDEPATH_NODE_ID: "${id}" must be 1 to 255 printable ASCII characters without spaces`);
+  return id;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
   const dataDir = resolve(env.GLIDEPATH_DATA_DIR || './.glidepath');
@@ -116,5 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    role: role(env),
+    nodeId: nodeId(env),
+    version: env.GLIDEPATH_VERSION ? env.GLIDEPATH_VERSION.slice(0, 255) : undefined,
+    pollMs: intEnv(env, 'GLIDEPATH_POLL_MS', 100, 10, 60_000),
+    maxLagSeconds: intEnv(env, 'GLIDEPATH_MAX_LAG', 10, 1, 86_400),
   });
 }

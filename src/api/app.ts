@@ -15,6 +15,7 @@ import { errorHandler, ApiError } from './errors.js';
 import { shared } from './schemas.js';
 import { ApiMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
+import type { Readiness } from '../edge/readiness.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { zoneRoutes } from './routes/zones.js';
@@ -34,6 +35,10 @@ export interface AppOptions {
   metrics?: () => string | Promise<string>;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
+  /** An edge node: /readyz reports this (lag, journal position) instead of checking the database. */
+  readiness?: () => Promise<Readiness>;
+  /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */
+  healthOnly?: boolean;
 }
 
 /** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
@@ -128,6 +133,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   await app.register(healthRoutes, { ctx });
+  if (opts.healthOnly) {
+    await app.ready();
+    return app as unknown as FastifyInstance;
+  }
   await app.register(tenantRoutes, { ctx });
   await app.register(tokenRoutes, { ctx });
   await app.register(zoneRoutes, { ctx });

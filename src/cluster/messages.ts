@@ -2,7 +2,7 @@
 // cluster IPC channel. Plain JSON: no functions, no sockets.
 import type { HostPort } from '../config.js';
 import type { QueryStatsState } from '../server/query-stats.js';
-import type { FeedState, ReloadOptions } from '../main.js';
+import type { FeedState, ReloadOptions, EdgeOptions } from '../main.js';
 
 /** Everything a worker needs to answer; the primary resolved the database (embedded or not). */
 export interface WorkerStart {
@@ -15,6 +15,9 @@ export interface WorkerStart {
   tcpMaxConnections: number;
   responseCache: boolean;
   logLevel: string;
+  /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
+  edge?: EdgeOptions;
+  node?: { id: string; version?: string };
 }
 
 export type ToWorker =

@@ -2,6 +2,11 @@
 // the journal from the last sequence it applied, so a lost notification or a lost connection can
 // delay a change but never drop it. While the database is away the server keeps answering from the
 // snapshot it has, reconnects with backoff and jitter, and catches up.
+//
+// Without LISTEN (an edge on a hot standby, which refuses LISTEN: PostgreSQL manual, "Hot Standby")
+// the same catch-up simply runs every `pollMs`: one indexed read of the journal after the last
+// applied sequence. Sequence numbers become visible in commit order on the primary, and a standby
+// replays commits in that same order, so polling by sequence misses and reorders nothing there.
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Pool } from './db.js';
@@ -27,12 +32,14 @@ export class ChangeFeed {
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private backoff = 100;
+  /** The last catch-up failed (the database is away): later failures are logged quietly. */
+  private failing = false;
   private readonly onBad: BadRecordHandler;
   /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
-    private readonly pollMs = 5000) {
+    private readonly pollMs = 5000, private readonly listen = true) {
     this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
   }
 
@@ -40,7 +47,7 @@ export class ChangeFeed {
 
   async start(): Promise<void> {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
-    await this.connect();
+    if (this.listen) await this.connect();
     const t0 = Date.now();
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
@@ -98,9 +105,14 @@ export class ChangeFeed {
   kick(): void {
     if (!this.loaded || this.stopped) return;
     if (this.running) { this.again = true; return; }
-    this.running = this.catchUp().catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
-      if (!this.listener) this.scheduleReconnect();
+    this.running = this.catchUp().then(() => {
+      if (this.failing) this.log.info('journal catch-up works again');
+      this.failing = false;
+    }, (err: Error) => {
+      // Polling every 100 ms while the database is away: one warning, not ten a second.
+      this.log[this.failing ? 'debug' : 'warn']({ err: err.message }, 'journal catch-up failed; answering from the current snapshot, will retry');
+      this.failing = true;
+      if (this.listen && !this.listener) this.scheduleReconnect();
     }).finally(() => {
       this.running = undefined;
       if (this.again) { this.again = false; this.kick(); }
