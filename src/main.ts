@@ -263,6 +263,9 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   const feed = edge ? new ChangeFeed(db.url, db.pool, child('journal'), edge.pollMs, false) : new ChangeFeed(db.url, db.pool, child('journal'));
   stops.push(() => feed.stop());
   await retry(() => feed.start(), 'loading the snapshot');
+  // An edge may have started before the schema reached its standby (the first load then failed,
+  // quietly): the settings are read again now that the snapshot could be.
+  if (edge) await settings.reload();
   // No await between start() and here: the feed's first catch-up cannot have run yet.
   // NOTIFY to secondaries is the primary side's: an edge sends none (the secondaries' ACLs name
   // the primary), and re-announcing writes, which an edge never does.
