@@ -12,45 +12,21 @@
 // issue's figure, works the same: nothing in the edges depends on its length).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { startPgCluster, pgClusterSkip, type PgCluster } from '../helpers/pg-cluster.js';
-import { freePort } from '../helpers/ports.js';
+import { startServe, api, until, ready, type ServeNode } from '../helpers/serve-process.js';
 import { query, dig, DIG_BIN } from '../helpers/dig.js';
 
 const skip = pgClusterSkip() || (DIG_BIN ? false : 'dig is not installed (Debian: bind9-dnsutils)');
 const OUTAGE_S = Number(process.env.GLIDEPATH_TEST_OUTAGE_S ?? 10);
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin/glidepath.js');
-const ADMIN = 'repl-admin';
 const MAX_LAG = 3;
 
-interface Node { name: string; proc: ChildProcess; dns: number; api: string; log: () => string }
-
+type Node = ServeNode;
 const nodes: Node[] = [];
-after(() => { for (const n of nodes) if (n.proc.exitCode === null) n.proc.kill('SIGKILL'); });
-
-async function startNode(name: string, databaseUrl: string, o: { edge?: boolean; workers?: number } = {}): Promise<Node> {
-  const dns = await freePort();
-  const apiPort = await freePort();
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k.startsWith('GLIDEPATH_')) env[k] = v;
-  Object.assign(env, {
-    DATABASE_URL: databaseUrl, GLIDEPATH_DNS: `127.0.0.1:${dns}`, GLIDEPATH_API: `127.0.0.1:${apiPort}`,
-    GLIDEPATH_NODE_ID: name, GLIDEPATH_LOG_LEVEL: 'info', GLIDEPATH_ADMIN_TOKEN: ADMIN,
-    GLIDEPATH_CONTROL_SOCKET: join(tmpdir(), `glidepath-repl-${name}-${process.pid}.sock`),
-    ...(o.edge ? { GLIDEPATH_ROLE: 'edge', GLIDEPATH_MAX_LAG: String(MAX_LAG) } : {}),
-  });
-  let out = '';
-  const proc = spawn(process.execPath, [BIN, 'serve', '--workers', String(o.workers ?? 0)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const n: Node = { name, proc, dns, api: `http://127.0.0.1:${apiPort}`, log: () => out.split('\n').slice(-30).join('\n') };
+const startNode = async (name: string, databaseUrl: string, o: { edge?: boolean; workers?: number } = {}) => {
+  const n = await startServe(name, databaseUrl, { workers: o.workers, env: o.edge ? { GLIDEPATH_ROLE: 'edge', GLIDEPATH_MAX_LAG: String(MAX_LAG) } : {} });
   nodes.push(n);
   return n;
-}
+};
 
 /** The TXT string a node serves for name, or undefined (no answer, or no record). */
 async function txt(n: Node, name: string, timeoutMs = 300): Promise<string | undefined> {
@@ -59,28 +35,6 @@ async function txt(n: Node, name: string, timeoutMs = 300): Promise<string | und
     const a = r.records.find((x) => x.section === 'answer' && x.type === 'TXT');
     return a ? a.rdata.replace(/^"|"$/g, '') : undefined;
   } catch { return undefined; }
-}
-
-async function until(check: () => Promise<boolean>, ms: number, what: string, n?: Node): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}${n ? `\n${n.name}:\n${n.log()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function api(n: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  // Right after the primary comes back, a pooled connection from before may fail once: retry a
-  // few times on 5xx (the API changes nothing when it fails).
-  for (let attempt = 0; ; attempt++) {
-    const res = await fetch(n.api + path, {
-      method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (res.status >= 500 && attempt < 20) { await new Promise((r) => setTimeout(r, 250)); continue; }
-    return { status: res.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
-  }
 }
 
 async function readyz(n: Node): Promise<{ status: number; body: { replication?: Record<string, unknown>; status?: string } }> {
@@ -109,7 +63,7 @@ test('setup: primary + streaming standby, a full node on the primary, two edges 
   // Edges may start before the schema has reached the standby: they wait for it.
   edge1 = await startNode('edge-1', pgc!.standby.url(), { edge: true });
   edge2 = await startNode('edge-2', pgc!.standby.url(), { edge: true, workers: 1 });
-  await until(async () => (await fetch(`${full.api}/readyz`).then((r) => r.status, () => 0)) === 200, 60_000, 'full node ready', full);
+  await ready(full);
   assert.equal((await api(full, 'POST', '/v1/zones', { name: 'shop', rrsets: [...BASE, { owner: 'www', type: 'TXT', ttl: 300, records: ['"v0"'] }] })).status, 201);
   assert.equal((await api(full, 'POST', '/v1/domains', { name: 'shop.example', zone: 'shop' })).status, 201);
   for (const n of [full, edge1, edge2]) await until(async () => (await txt(n, 'www.shop.example')) === 'v0', 60_000, `${n.name} answers`, n);
@@ -270,7 +224,7 @@ test('the standby promoted to primary: its edges carry on and follow edits made 
   await pgc!.standby.promote();
   // The full node moves to the new primary (an operator's failover step).
   const full2 = await startNode('full-2', pgc!.standby.url());
-  await until(async () => (await fetch(`${full2.api}/readyz`).then((r) => r.status, () => 0)) === 200, 60_000, 'full-2 ready', full2);
+  await ready(full2);
   const put = await api(full2, 'PUT', '/v1/zones/shop-new/rrsets/www/TXT', { ttl: 300, records: ['"promoted"'] });
   assert.equal(put.status, 200, JSON.stringify(put.body));
   for (const e of [edge1, edge2, nodes.find((n) => n.name === 'edge-3')!]) {
