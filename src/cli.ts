@@ -5,12 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, edgeOptions, type Config } from './config.js';
 import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
 import { createLogger } from './log.js';
-import { openDatabase, startServer, edgeOptions } from './main.js';
+import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
 import { importZoneFile, exportDomain, ImportError } from './store/zone-file-io.js';
 import { createToken } from './store/tokens.js';
@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
       // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
       // from before it starts (server.stop() also stops an embedded PostgreSQL).
       for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
-      if (cluster.isWorker) return runWorker(log);
+      if (cluster.isWorker) return runWorker(log, startServer);
       const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
       const serveCfg = configFrom();
       log.level = serveCfg.logLevel;
@@ -165,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
         log.info('stopped');
         return 0;
       }
-      const primary = new Primary(serveCfg, workers, log);
+      const primary = new Primary(serveCfg, workers, log, startServer);
       await primary.start();
       started = true;
       reloadWith((c) => primary.reload(c));

@@ -49,6 +49,17 @@ export interface ApiTlsFiles {
   clientCert: 'off' | 'optional' | 'require';
 }
 
+/** What an edge node needs of the configuration (GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG). */
+export interface EdgeOptions { pollMs: number; maxLagSeconds: number }
+
+/** The edge settings of a configuration; undefined for the primary role. */
+export function edgeOptions(cfg: Pick<Config, 'role' | 'pollMs' | 'maxLagSeconds'>): EdgeOptions | undefined {
+  return cfg.role === 'edge' ? { pollMs: cfg.pollMs, maxLagSeconds: cfg.maxLagSeconds } : undefined;
+}
+
+/** A node's name and, when configured, the version it tells (GLIDEPATH_NODE_ID, GLIDEPATH_VERSION). */
+export interface NodeName { id: string; version?: string }
+
 export class ConfigError extends Error {}
 
 /** Parses "host:port", "[v6]:port" or "host" (with a default port). */

@@ -1,12 +1,13 @@
 // Composition root: config -> database (embedded or DATABASE_URL) -> migrate -> snapshot and change
 // feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
 import type { Logger } from 'pino';
-import type { Config, HostPort, ApiTlsFiles } from './config.js';
+import type { Config, HostPort, ApiTlsFiles, EdgeOptions, NodeName } from './config.js';
 import { createPool, checkConnection, type Pool } from './store/db.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
-import { ChangeFeed } from './store/change-feed.js';
+import { ChangeFeed } from './feed/change-feed.js';
+import { feedState, renderFeedState } from './feed/state.js';
 import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
@@ -23,8 +24,8 @@ import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
 import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
-import { edgeReadiness, type SnapshotPosition } from './edge/readiness.js';
-import { untilItWorks } from './edge/retry.js';
+import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
+import { untilItWorks } from './feed/retry.js';
 import type { ServerIdentity } from './answer/chaos.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
@@ -98,22 +99,15 @@ export interface ServerOptions {
    *  unreachable database, and serves only health routes on the API. */
   edge?: EdgeOptions;
   /** GLIDEPATH_NODE_ID and GLIDEPATH_VERSION: NSID and CHAOS TXT answers, /metrics. */
-  node?: { id: string; version?: string };
+  node?: NodeName;
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
-export interface EdgeOptions { pollMs: number; maxLagSeconds: number }
-
-/** The edge settings of a configuration; undefined for the primary role. */
-export function edgeOptions(cfg: Pick<Config, 'role' | 'pollMs' | 'maxLagSeconds'>): EdgeOptions | undefined {
-  return cfg.role === 'edge' ? { pollMs: cfg.pollMs, maxLagSeconds: cfg.maxLagSeconds } : undefined;
-}
-
 /** ServerOptions' node identity as the query path wants it (the NSID octets made once). */
-export function serverIdentity(node: { id: string; version?: string } | undefined): ServerIdentity | undefined {
+export function serverIdentity(node: NodeName | undefined): ServerIdentity | undefined {
   return node ? { nodeId: node.id, nsid: Buffer.from(node.id, 'utf8'), version: node.version } : undefined;
 }
 
@@ -355,44 +349,16 @@ async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
   return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
 }
 
-/** What /metrics says about a snapshot; the primary of `serve --workers` combines its workers'. */
-export interface FeedState { ageSeconds: number; seq: number; lag: number; domains: number }
-
-export function feedState(feed: ChangeFeed): FeedState {
-  return {
-    ageSeconds: feed.caughtUpAt ? (Date.now() - feed.caughtUpAt) / 1000 : -1,
-    seq: feed.seq, lag: Math.max(0, feed.notifiedSeq - feed.seq), domains: feed.snapshot().domains.size,
-  };
-}
-
 const feedMetrics = (feed: ChangeFeed) => renderFeedState(feedState(feed));
 
 /** An info metric naming this node and its role: Prometheus' way to label a target (join on it). */
-export function renderNodeInfo(node: { id: string; version?: string } | undefined, role: 'primary' | 'edge'): string {
+export function renderNodeInfo(node: NodeName | undefined, role: 'primary' | 'edge'): string {
   if (!node) return '';
   const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   return [
     '# HELP glidepath_node_info This node: GLIDEPATH_NODE_ID and GLIDEPATH_ROLE (always 1).',
     '# TYPE glidepath_node_info gauge',
     `glidepath_node_info{node="${esc(node.id)}",role="${role}"} 1`,
-    '',
-  ].join('\n');
-}
-
-export function renderFeedState(f: FeedState): string {
-  return [
-    '# HELP glidepath_snapshot_age_seconds Seconds since the snapshot last caught up with the journal.',
-    '# TYPE glidepath_snapshot_age_seconds gauge',
-    `glidepath_snapshot_age_seconds ${f.ageSeconds}`,
-    '# HELP glidepath_journal_seq Last journal sequence applied to the snapshot.',
-    '# TYPE glidepath_journal_seq gauge',
-    `glidepath_journal_seq ${f.seq}`,
-    '# HELP glidepath_journal_lag Journal entries announced but not yet applied to the snapshot.',
-    '# TYPE glidepath_journal_lag gauge',
-    `glidepath_journal_lag ${f.lag}`,
-    '# HELP glidepath_domains Domains served.',
-    '# TYPE glidepath_domains gauge',
-    `glidepath_domains ${f.domains}`,
     '',
   ].join('\n');
 }

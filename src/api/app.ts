@@ -15,7 +15,6 @@ import { errorHandler, ApiError } from './errors.js';
 import { shared } from './schemas.js';
 import { ApiMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
-import type { Readiness } from '../edge/readiness.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { zoneRoutes } from './routes/zones.js';
@@ -41,6 +40,13 @@ export interface AppOptions {
   healthOnly?: boolean;
 }
 
+/** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes
+ *  it; the fields are the JSON's, see routes/health.ts). */
+export interface Readiness {
+  problems: Array<{ path: string; problem: string }>;
+  replication: Record<string, string | number | boolean | null>;
+}
+
 /** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
 export interface ApiTlsMaterial {
   cert: Buffer;
@@ -64,7 +70,6 @@ export function apiSecureContext(m: ApiTlsMaterial): SecureContextOptions {
 export interface RouteContext { pool: Pool; opts: AppOptions; metrics: ApiMetrics }
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
-export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

@@ -5,7 +5,7 @@ import { obj, str } from '../schemas.js';
 
 const num = { type: 'number' } as const;
 const nullable = (t: string) => ({ type: [t, 'null'] });
-/** An edge's replication report (src/edge/readiness.ts), in /readyz whether ready or not. */
+/** An edge's replication report (src/feed/readiness.ts), in /readyz whether ready or not. */
 const replication = obj({
   role: str(), node: str(), journal_seq: { type: 'integer' }, database_journal_seq: nullable('integer'),
   lag_seconds: num, replay_lag_seconds: nullable('number'), standby: nullable('boolean'), wal_receiver: nullable('string'),

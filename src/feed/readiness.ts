@@ -8,7 +8,7 @@ import type { Queryable } from '../store/tenants.js';
 import { replicationState } from '../store/replication.js';
 
 /** What /readyz reports beside its status. Field names are the API's (snake_case). */
-export interface ReplicationReport {
+export type ReplicationReport = {
   role: 'edge';
   node: string;
   /** Journal sequence the snapshot has applied (the lowest over this node's workers). */
@@ -24,7 +24,7 @@ export interface ReplicationReport {
   /** Why the database could not be asked, when it could not. */
   database_error: string | null;
   max_lag_seconds: number;
-}
+};
 
 export interface Readiness {
   problems: Array<{ path: string; problem: string }>;
