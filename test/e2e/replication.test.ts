@@ -71,12 +71,17 @@ test('setup: primary + streaming standby, a full node on the primary, two edges 
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.replication?.standby, true);
   assert.equal(r.body.replication?.wal_receiver, 'streaming');
+  // An edge with workers: its primary process reports the workers' position.
+  const r2 = await readyz(edge2);
+  assert.equal(r2.status, 200, JSON.stringify(r2.body));
+  assert.ok(Number(r2.body.replication?.journal_seq) > 0);
 });
 
 test('dig +nsid and dig CH TXT id.server name each node', { skip, timeout: 30_000 }, async () => {
   for (const n of [full, edge1, edge2]) {
     assert.match(await dig(n.dns, ['+nsid', 'shop.example', 'SOA']), new RegExp(`NSID: .*\\("${n.name}"\\)`), n.name);
     assert.match(await dig(n.dns, ['CH', 'TXT', 'id.server']), new RegExp(`id\\.server\\.\\s+0\\s+CH\\s+TXT\\s+"${n.name}"`), n.name);
+    assert.match(n.log(), new RegExp(`"node":"${n.name}"`), 'log lines name the node');
   }
 });
 
