@@ -22,7 +22,7 @@ import { TransferSettingsHolder } from './transfer/settings.js';
 import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
-import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
+import { loadTransferSettings, ixfrHistory, reannounce } from './store/transfer.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -246,7 +246,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
-      history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
     }),
   };
   const dnsLog = child('dns');

@@ -79,6 +79,6 @@ export async function deleteZone(c: Client, zoneId: number): Promise<void> {
 /** Domains that serve the zone now (not counting pending PZCs), by name. */
 export async function servingDomains(c: Queryable, zoneId: number): Promise<{ name: string; serial: number }[]> {
   const { rows } = await c.query<{ name: string; serial: number }>(
-    'SELECT name, serial FROM domains WHERE zone_id = $1 ORDER BY name', [zoneId]);
+    'SELECT name, d.serial FROM domains d WHERE zone_id = $1 ORDER BY name', [zoneId]);
   return rows;
 }
