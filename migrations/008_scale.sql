@@ -88,6 +88,12 @@ CREATE TABLE journal_horizon (
 );
 INSERT INTO journal_horizon DEFAULT VALUES;
 
+-- Retention's depth cut looks only at zones/domains with steps newer than its last round's mark.
+CREATE TABLE history_prune_mark (
+  name    text PRIMARY KEY,
+  last_id bigint NOT NULL
+);
+
 -- Appends to the journal with a provisional number; journal_commit_order() numbers the
 -- transaction's rows at COMMIT. No lock here: unrelated writers run in parallel.
 CREATE FUNCTION journal_append(p_entity text, p_action text, p_zone bigint, p_domain text,

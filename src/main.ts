@@ -17,6 +17,8 @@ import type { QueryContext } from './server/handle-query.js';
 import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
+import { HistoryPruner } from './store/retention.js';
+import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
 import { TransferSettingsHolder } from './transfer/settings.js';
 import { TransferService } from './transfer/service.js';
@@ -89,6 +91,8 @@ export interface ServerOptions {
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
+  retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
@@ -150,6 +154,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const scheduler = new PzcScheduler(db.pool, child('pzc'));
       await scheduler.start();
       stops.push(() => scheduler.stop());
+      const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
+      pruner.start();
+      stops.push(() => pruner.stop());
     }
 
     let apiUrl = '';

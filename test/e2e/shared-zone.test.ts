@@ -7,6 +7,7 @@ import { startTestServer, settle } from '../helpers/server.js';
 import { query } from '../helpers/dig.js';
 import { xfr, xfrQuery } from '../helpers/xfr.js';
 import { loadDelta } from '../../src/store/load.js';
+import { pruneHistory } from '../../src/store/retention.js';
 
 const s = await startTestServer({ api: null });
 const pool = s.db.pool;
@@ -91,4 +92,14 @@ test('IXFR per domain: the zone history shifted by each domain\'s own serial cha
   // After it, IXFR again.
   const d3inc = (await xfr(port(), xfrQuery('d3.parked.', 'IXFR', 102))).records;
   assert.deepEqual(d3inc.map((r) => r.type), ['SOA', 'SOA', 'SOA', 'A', 'SOA']);
+});
+
+test('a secondary whose serial fell out of the pruned history gets AXFR; a serial still in it, IXFR', async () => {
+  const p = await pruneHistory(pool, { journalMaxAgeS: 86400, journalMaxDepth: 1_000_000, ixfrMaxAgeS: 86400, ixfrMaxDepth: 1 });
+  assert.ok(p && p.zoneHistory >= 1);
+  const old = (await xfr(port(), xfrQuery('d1.parked.', 'IXFR', 100))).records;
+  assert.notEqual(old[1].type, 'SOA', 'AXFR form (RFC 1995 4)');
+  assert.equal(old.length, 6); // SOA, NS, ns1 A, www A, new A, SOA
+  const recent = (await xfr(port(), xfrQuery('d1.parked.', 'IXFR', 101))).records;
+  assert.deepEqual(recent.map((r) => r.type), ['SOA', 'SOA', 'SOA', 'A', 'SOA']);
 });
