@@ -1,11 +1,10 @@
 // Rows -> Snapshot. The first snapshot from everything; later ones from the previous snapshot and
 // a delta, sharing every domain and zone the delta did not touch. A zone edit is a delta of one
 // zone: the domains served from it are bound to the new zone on lookup (snapshot.ts), not rebuilt.
-import type { StoredRecord } from '../store/records.js';
 import { Snapshot } from './snapshot.js';
 import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
-import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset } from './zone.js';
+import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
 
 export interface ZoneSource {
   records: readonly StoredRecord[];
@@ -34,7 +33,7 @@ export class SnapshotBuilder {
     for (const [id, z] of sources) this.zones.set(id, compile(id, z, this.onBad, this.cache));
   }
 
-  finish(domains: readonly DomainRow[], now = Date.now()): Snapshot {
+  finish(domains: readonly DomainRow[]): Snapshot {
     const zones = this.zones;
     const byName = new Map<string, DomainEntry>();
     const refs = new Map<number, number>();
@@ -44,15 +43,15 @@ export class SnapshotBuilder {
       byName.set(row.name, e);
       for (const id of zonesOf(e)) refs.set(id, (refs.get(id) ?? 0) + 1);
     }
-    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), now, LayeredMap.of(refs));
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs));
   }
 }
 
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
-  onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
+  onBad: BadRecordHandler = () => undefined): Snapshot {
   const b = new SnapshotBuilder(onBad);
   b.addZones(sources);
-  return b.finish(domains, now);
+  return b.finish(domains);
 }
 
 function zonesOf(e: DomainEntry): number[] {
@@ -71,7 +70,7 @@ export interface SnapshotDelta {
 /** The previous snapshot with a delta applied. Costs what the delta touches (plus an occasional
  *  fold of the maps' change layers), not the size of the snapshot nor the number of domains on a
  *  changed zone; `old` is left as it was. */
-export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
+export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined): Snapshot {
   const cache = new CompileCache();
   const zoneChanges = new Map<number, CompiledZone | undefined>();
   for (const id of delta.changedZones) if (old.zones.has(id)) zoneChanges.set(id, undefined);
@@ -99,6 +98,6 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
   for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
-  return new Snapshot(old.entries.with(entryChanges), old.zones.with(zoneChanges), now, old.zoneRefs.with(refChanges), maxLabels,
+  return new Snapshot(old.entries.with(entryChanges), old.zones.with(zoneChanges), old.zoneRefs.with(refChanges), maxLabels,
     namesAdded ? undefined : old.namesEpoch);
 }

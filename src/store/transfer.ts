@@ -3,8 +3,26 @@
 import type { Client, Pool } from './db.js';
 import { transaction, tx } from './db.js';
 import type { Queryable } from './tenants.js';
-import type { IxfrHistory, DomainStep, ZoneStep } from '../transfer/ixfr.js';
 import type { TsigAlgorithm } from '../dns/tsig.js';
+
+/** [owner, type, ttl, rdata] as the journal triggers write them. */
+export type JournalRecord = [string, number, number, string];
+
+/** One serial change of a domain, with the record differences (a link of an IXFR chain). */
+export interface IxfrStep {
+  serial_from: number;
+  serial_to: number;
+  diffable: boolean;
+  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
+}
+
+/** A serial change of the domain itself (ixfr_steps, migrations/008_scale.sql), at zone
+ *  `zone_id`'s serial `zone_serial`. */
+export interface DomainStep { serial_from: number; serial_to: number; diffable: boolean; zone_id: number; zone_serial: number }
+/** A change of the zone's records (zone_history), in zone serials. */
+export interface ZoneStep { serial_from: number; serial_to: number; changes: IxfrStep['changes'] }
+/** A domain's history and its current zone's, each oldest first. */
+export interface IxfrHistory { domain: readonly DomainStep[]; zone: readonly ZoneStep[] }
 
 export const REANNOUNCE_ACTOR = 'pzc-reannounce';
 

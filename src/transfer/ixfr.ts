@@ -9,29 +9,16 @@ import { TYPE } from '../dns/constants.js';
 import { soaPartsWithSerial, type Domain } from '../snapshot/domain.js';
 import { parseRdata } from '../dns/rdata.js';
 import { skipName } from '../dns/query.js';
-import { resolveZoneName } from '../store/records.js';
+import { resolveZoneName } from '../dns/name.js';
 import { compileName, type WirePart } from '../snapshot/zone.js';
 import { isCompressibleType as compressible } from '../dns/rdata.js';
 import { liveView } from '../pzc/policy.js';
 import type { TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
+import type { IxfrStep, JournalRecord, DomainStep, ZoneStep, IxfrHistory } from '../store/transfer.js';
 
-/** [owner, type, ttl, rdata] as the journal triggers write them. */
-export type JournalRecord = [string, number, number, string];
-
-export interface IxfrStep {
-  serial_from: number;
-  serial_to: number;
-  diffable: boolean;
-  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
-}
-
-/** A serial change of the domain itself (ixfr_steps), at zone `zone_id`'s serial `zone_serial`. */
-export interface DomainStep { serial_from: number; serial_to: number; diffable: boolean; zone_id: number; zone_serial: number }
-/** A change of the zone's records (zone_history), in zone serials. */
-export interface ZoneStep { serial_from: number; serial_to: number; changes: IxfrStep['changes'] }
-/** A domain's history and its current zone's, each oldest first. */
-export interface IxfrHistory { domain: readonly DomainStep[]; zone: readonly ZoneStep[] }
+// The history's row shape is the store's; kept importable from here.
+export type { IxfrStep, JournalRecord, DomainStep, ZoneStep, IxfrHistory };
 
 const add32 = (a: number, b: number) => (a + b) % 0x100000000;
 const sub32 = (a: number, b: number) => ((a - b) % 0x100000000 + 0x100000000) % 0x100000000;

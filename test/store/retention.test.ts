@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { freshDatabase } from '../helpers/db.js';
 import { pruneHistory } from '../../src/store/retention.js';
 import { loadDelta } from '../../src/store/load.js';
-import { ChangeFeed } from '../../src/store/change-feed.js';
+import { ChangeFeed } from '../../src/feed/change-feed.js';
 import { createLogger } from '../../src/log.js';
 
 const db = await freshDatabase();
