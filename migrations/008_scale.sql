@@ -277,9 +277,14 @@ BEGIN
 END $$;
 
 -- ---- Indexes for the API and the change feed at a million domains ----
-CREATE INDEX domains_tenant_name ON domains (tenant_id, name);
+-- Listings page by name in bytewise order (COLLATE "C": a prefix is a range, whatever the
+-- database's collation), per tenant, per zone, and among domains with a pending PZC.
+CREATE INDEX domains_tenant_name ON domains (tenant_id, (name COLLATE "C"));
+CREATE INDEX domains_zone_name ON domains (zone_id, (name COLLATE "C"));
+DROP INDEX domains_zone; -- domains_zone_name serves zone_id alone too
+CREATE INDEX domains_tenant_pzc_name ON domains (tenant_id, (name COLLATE "C")) WHERE pzc_at IS NOT NULL;
 CREATE INDEX domains_pzc_zone ON domains (pzc_zone_id) WHERE pzc_zone_id IS NOT NULL;
-CREATE INDEX zones_tenant_id ON zones (tenant_id, id);
+CREATE INDEX zones_tenant_name ON zones (tenant_id, (name COLLATE "C"));
 
 -- A btree entry holds at most about 2.7 kB: a unique key on the rdata itself refused a
 -- 65,535-octet TXT record with an error. The same rule on an MD5 of it (equal text, equal digest;
