@@ -146,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
+          retention: serveCfg.retention,
         });
         reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls }));
         restartNow = () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2');

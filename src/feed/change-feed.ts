@@ -41,18 +41,23 @@ export class ChangeFeed {
   async start(): Promise<void> {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
     await this.connect();
+    await this.loadEverything();
+    this.loaded = true;
+    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
+    this.pollTimer.unref();
+    this.kick();
+  }
+
+  /** A whole new snapshot (at start, and when retention pruned journal rows this feed had not read). */
+  private async loadEverything(): Promise<void> {
     const t0 = Date.now();
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
     const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
     this.snap = builder.finish(all.domains);
     this.seq = all.seq;
-    this.loaded = true;
     this.caughtUpAt = Date.now();
     this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
-    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
-    this.pollTimer.unref();
-    this.kick();
   }
 
   private async connect(): Promise<void> {
@@ -109,6 +114,13 @@ export class ChangeFeed {
     for (;;) {
       const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
       if (!delta) break;
+      if (delta === 'reload') {
+        this.log.warn({ seq: this.seq }, 'journal rows after this snapshot were pruned; reloading everything');
+        await this.loadEverything();
+        // Transfer settings may have changed too: say so, as a journal entry would.
+        this.onApplied(this.seq, [{ seq: this.seq, entity: 'transfer', action: 'reload', zone_id: null, domain_name: null, details: {} }]);
+        continue;
+      }
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;
       this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
