@@ -154,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
+          retention: serveCfg.retention,
           edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });
         started = true;

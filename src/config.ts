@@ -25,6 +25,9 @@ export interface Config {
   apiTls: ApiTlsFiles | undefined;
   /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
   controlSocket: string;
+  /** History limits (GLIDEPATH_JOURNAL_MAX_AGE/_DEPTH, GLIDEPATH_IXFR_MAX_AGE/_DEPTH) and how often
+   *  they are enforced (GLIDEPATH_RETENTION_INTERVAL). */
+  retention: RetentionLimits & { intervalMs: number };
   /** GLIDEPATH_ROLE: "primary" (the default: migrations, API, scheduler, LISTEN) or "edge" (an
    *  answering node on a database that may be a hot standby: reads only, polls the journal). */
   role: 'primary' | 'edge';
@@ -49,6 +52,21 @@ export interface ApiTlsFiles {
   clientCert: 'off' | 'optional' | 'require';
 }
 
+export interface RetentionLimits {
+  /** Journal rows older than this (seconds) go. */
+  journalMaxAgeS: number;
+  /** At most this many journal rows are kept behind the newest. */
+  journalMaxDepth: number;
+  /** IXFR history steps older than this (seconds) go. */
+  ixfrMaxAgeS: number;
+  /** At most this many steps are kept per zone (zone_history) and per domain (ixfr_steps). */
+  ixfrMaxDepth: number;
+}
+
+/** Defaults of the history limits (README, Environment). */
+export const DEFAULT_RETENTION: Readonly<RetentionLimits> = {
+  journalMaxAgeS: 30 * 86400, journalMaxDepth: 1_000_000, ixfrMaxAgeS: 7 * 86400, ixfrMaxDepth: 100,
+};
 /** What an edge node needs of the configuration (GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG). */
 export interface EdgeOptions { pollMs: number; maxLagSeconds: number }
 
@@ -82,6 +100,16 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** Seconds, or a number with a unit: 90s, 15m, 12h, 30d. */
+function durationEnv(env: NodeJS.ProcessEnv, name: string, defSeconds: number, minSeconds: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return defSeconds;
+  const m = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  const n = m ? Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]] : NaN;
+  if (!Number.isSafeInteger(n) || n < minSeconds) throw new ConfigError(`${name}: "${raw}" must be a duration of at least ${minSeconds} s (seconds, or with s, m, h or d)`);
   return n;
 }
 
@@ -153,6 +181,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    retention: Object.freeze({
+      journalMaxAgeS: durationEnv(env, 'GLIDEPATH_JOURNAL_MAX_AGE', DEFAULT_RETENTION.journalMaxAgeS, 60),
+      journalMaxDepth: intEnv(env, 'GLIDEPATH_JOURNAL_MAX_DEPTH', DEFAULT_RETENTION.journalMaxDepth, 1000, Number.MAX_SAFE_INTEGER),
+      ixfrMaxAgeS: durationEnv(env, 'GLIDEPATH_IXFR_MAX_AGE', DEFAULT_RETENTION.ixfrMaxAgeS, 60),
+      ixfrMaxDepth: intEnv(env, 'GLIDEPATH_IXFR_MAX_DEPTH', DEFAULT_RETENTION.ixfrMaxDepth, 1, 1_000_000),
+      intervalMs: 1000 * durationEnv(env, 'GLIDEPATH_RETENTION_INTERVAL', 60, 1),
+    }),
     role: role(env),
     nodeId: nodeId(env),
     version: env.GLIDEPATH_VERSION ? env.GLIDEPATH_VERSION.slice(0, 255) : undefined,

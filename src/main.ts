@@ -18,12 +18,14 @@ import type { QueryContext } from './server/handle-query.js';
 import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
+import { HistoryPruner } from './store/retention.js';
+import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
 import { TransferSettingsHolder } from './transfer/settings.js';
 import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
-import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
+import { loadTransferSettings, ixfrHistory, reannounce } from './store/transfer.js';
 import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
 import { untilItWorks } from './feed/retry.js';
 import type { ServerIdentity } from './answer/chaos.js';
@@ -103,6 +105,8 @@ export interface ServerOptions {
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
+  retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
@@ -170,6 +174,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const scheduler = new PzcScheduler(db.pool, child('pzc'));
       await scheduler.start();
       stops.push(() => scheduler.stop());
+      const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
+      pruner.start();
+      stops.push(() => pruner.stop());
     }
 
     let apiUrl = '';
@@ -280,7 +287,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
-      history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
     }),
     identity: serverIdentity(opts.node),
   };

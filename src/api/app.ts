@@ -11,7 +11,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { authenticate } from './auth.js';
 import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
-import { errorHandler, ApiError } from './errors.js';
+import { errorHandler, ApiError, type ErrorCode } from './errors.js';
 import { shared } from './schemas.js';
 import { ApiMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
@@ -99,7 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
+    void reply.code(404).send({ error: 'route_not_found' satisfies ErrorCode, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
   });
 
   app.addHook('onRequest', async (req, reply) => {

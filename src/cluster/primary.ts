@@ -47,7 +47,7 @@ export class Primary {
   async start(): Promise<void> {
     this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
-      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
+      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, retention: this.cfg.retention,
       // During a rolling restart there is briefly one worker more than asked for.
       ready: () => this.readyCount() >= this.count,
       metrics: () => this.metrics(),

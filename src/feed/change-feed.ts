@@ -27,13 +27,13 @@ export class ChangeFeed {
   notifiedSeq = 0;
   private listener: JournalListener | undefined;
   private running: Promise<void> | undefined;
+  /** The last catch-up failed (the database is away): later failures are logged quietly. */
+  private failing = false;
   private again = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private backoff = 100;
-  /** The last catch-up failed (the database is away): later failures are logged quietly. */
-  private failing = false;
   private readonly onBad: BadRecordHandler;
   /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
@@ -48,18 +48,23 @@ export class ChangeFeed {
   async start(): Promise<void> {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
     if (this.listen) await this.connect();
+    await this.loadEverything();
+    this.loaded = true;
+    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
+    this.pollTimer.unref();
+    this.kick();
+  }
+
+  /** A whole new snapshot (at start, and when retention pruned journal rows this feed had not read). */
+  private async loadEverything(): Promise<void> {
     const t0 = Date.now();
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
     const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
     this.snap = builder.finish(all.domains);
     this.seq = all.seq;
-    this.loaded = true;
     this.caughtUpAt = Date.now();
     this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
-    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
-    this.pollTimer.unref();
-    this.kick();
   }
 
   private async connect(): Promise<void> {
@@ -121,6 +126,13 @@ export class ChangeFeed {
     for (;;) {
       const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
       if (!delta) break;
+      if (delta === 'reload') {
+        this.log.warn({ seq: this.seq }, 'journal rows after this snapshot were pruned; reloading everything');
+        await this.loadEverything();
+        // Transfer settings may have changed too: say so, as a journal entry would.
+        this.onApplied(this.seq, [{ seq: this.seq, entity: 'transfer', action: 'reload', zone_id: null, domain_name: null, details: {} }]);
+        continue;
+      }
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;
       this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
