@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { freePort } from './ports.js';
+import { query } from './dig.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin/glidepath.js');
@@ -63,3 +64,21 @@ export async function until(check: () => Promise<boolean>, ms: number, what: str
 /** Resolves once the node's /readyz says 200. */
 export const ready = (n: ServeNode, ms = 60_000) =>
   until(async () => (await fetch(`${n.api}/readyz`).then((r) => r.status, () => 0)) === 200, ms, `${n.name} ready`, n);
+
+/** The TXT string a node serves for name, or undefined (no answer, or no record). */
+export async function txt(n: ServeNode, name: string, timeoutMs = 300): Promise<string | undefined> {
+  try {
+    const r = await query(n.dns, name, 'TXT', { timeoutMs });
+    const a = r.records.find((x) => x.section === 'answer' && x.type === 'TXT');
+    return a ? a.rdata.replace(/^"|"$/g, '') : undefined;
+  } catch { return undefined; }
+}
+
+export async function readyz(n: ServeNode): Promise<{ status: number; body: { replication?: Record<string, unknown>; status?: string } }> {
+  try {
+    const res = await fetch(`${n.api}/readyz`);
+    return { status: res.status, body: await res.json() as { replication?: Record<string, unknown> } };
+  } catch (err) {
+    throw new Error(`${n.name} /readyz: ${(err as Error).message} (exit ${n.proc.exitCode})\n${n.log()}`);
+  }
+}
