@@ -23,6 +23,8 @@ import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
 import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
+import { UpdateService } from './update/service.js';
+import { runUpdate } from './store/update.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -247,6 +249,12 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+    }),
+    // RFC 2136 UPDATE: written through this process's pool (a worker has its own), answered once
+    // this process's snapshot holds the change.
+    update: new UpdateService({
+      keys: () => settings.get().keys, run: (actor, domain, refused, decide) => runUpdate(db.pool, actor, domain, refused, decide),
+      waitFor: (seq) => feed.waitFor(seq, 2000), now: opts.now ?? Date.now, log: child('update'), maxUdp,
     }),
   };
   const dnsLog = child('dns');

@@ -24,6 +24,7 @@ import { domainRoutes } from './routes/domains.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { pdnsRoutes } from './routes/pdns/index.js';
+import { updatePolicyRoutes } from './routes/update-policy.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -138,6 +139,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
+  await app.register(updatePolicyRoutes, { ctx });
   // PowerDNS-compatible API: its own auth header, error shape and body parsing, within /api only.
   await app.register(pdnsRoutes, { ctx, certMode, prefix: '/api' });
   await app.ready();

@@ -3,7 +3,8 @@
 // Glidepath stores owners and names at or under the apex relative to it. Content round-trips byte
 // for byte when the client sends it in canonical form (lego, octoDNS, external-dns and terraform
 // compare strings).
-import { splitName, nameToText, relativeKey, asciiLower, isAtOrBelow, labelToText, NameError } from '../../../dns/name.js';
+import { splitName, nameToText, relativeKey, asciiLower, isAtOrBelow, NameError } from '../../../dns/name.js';
+import { relativize, absolutize } from '../../../dns/rdata-names.js';
 import { parseRdata, formatRdata, RdataError, type RdataPart } from '../../../dns/rdata.js';
 import { TYPE } from '../../../dns/constants.js';
 import { resolveZoneName } from '../../../store/records.js';
@@ -63,7 +64,6 @@ export function ownerName(owner: string, apexKey: string): string {
  *  format" for a name without its dot); those ending exactly in the apex become relative, as the
  *  importer stores them, so the zone stays consistent for glue and delegation checks. */
 export function contentToStored(type: number, content: string, apex: readonly string[]): string {
-  const apexText = apex.map(labelToText).join('.');
   let parts: RdataPart[];
   try {
     parts = parseRdata(type, content, (text) => {
@@ -75,20 +75,14 @@ export function contentToStored(type: number, content: string, apex: readonly st
     if (e instanceof RdataError || e instanceof NameError) throw new ContentError(`Record content "${content}" is not in expected format: ${e.message}`);
     throw e;
   }
-  const rel = parts.map((p) => {
-    if (p instanceof Uint8Array || p.labels.length < apex.length) return p;
-    const tail = p.labels.slice(p.labels.length - apex.length);
-    // Only a byte-exact apex suffix is made relative: the output then reproduces the input.
-    if (tail.map(labelToText).join('.') !== apexText) return p;
-    return { labels: p.labels.slice(0, p.labels.length - apex.length), relative: true };
-  });
+  // Only a byte-exact apex suffix is made relative: the output then reproduces the input.
+  const rel = relativize(parts, apex, true);
   return formatRdata(type, rel);
 }
 
 /** Stored rdata -> client content, names absolute; the SOA serial replaced by the domain's. */
 export function storedToContent(type: number, rdata: string, apex: readonly string[], serial?: number): string {
-  let parts = parseRdata(type, rdata, resolveZoneName).map((p) =>
-    p instanceof Uint8Array || !p.relative ? p : { labels: [...p.labels, ...apex], relative: false });
+  let parts = absolutize(parseRdata(type, rdata, resolveZoneName), apex);
   if (type === TYPE.SOA && serial !== undefined) {
     parts = parts.map((p) => {
       if (!(p instanceof Uint8Array) || p.length !== 20) return p;
