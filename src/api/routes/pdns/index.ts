@@ -30,6 +30,13 @@ export async function pdnsRoutes(app: FastifyInstance, { ctx, certMode }: { ctx:
     try { done(null, JSON.parse(s) as unknown); } catch { done(new PdnsError(400, 'the body is not valid JSON', 'bad_json'), undefined); }
   });
   app.setErrorHandler(pdnsErrorHandler);
+  // mittwald/go-powerdns (DNSControl) parses an error body only when Content-Type is exactly
+  // application/json; fastify would add "; charset=utf-8" (JSON is UTF-8 anyway, RFC 8259 8.1).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const ct = reply.getHeader('content-type');
+    if (typeof ct === 'string' && ct.startsWith('application/json')) void reply.header('content-type', 'application/json');
+    return payload;
+  });
   app.setNotFoundHandler((_req, reply) => { void reply.code(404).send({ error: 'Not Found', code: 'not_found' }); });
   app.addHook('onRequest', async (req) => {
     const key = req.headers['x-api-key'];
