@@ -33,6 +33,8 @@ export function isMetaType(code: number): boolean {
 }
 
 export const CLASS_IN = 1;
+/** CHAOS: where servers answer questions about themselves (id.server, RFC 4892). */
+export const CLASS_CH = 3;
 export const CLASS_ANY = 255;
 /** RFC 2136 2.4: class NONE marks "RRset does not exist" prerequisites and single-RR deletes. */
 export const CLASS_NONE = 254;

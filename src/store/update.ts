@@ -47,7 +47,7 @@ export async function putPolicy(c: Client, domainId: number, rules: readonly Pol
  *  `refused`: the rcode to answer when the new content breaks a zone rule (delegation-only). */
 export async function runUpdate(pool: Pool, actor: string, name: string, refused: number,
   decide: (t: UpdateTarget) => UpdateDecision): Promise<UpdateResult> {
-  return tx(pool, actor, async (c) => {
+  const out = await tx(pool, actor, async (c): Promise<UpdateResult & { wrote?: boolean }> => {
     const d = (await c.query<{ id: number; zone_id: number; zone: string; delegation_only: boolean }>(
       `SELECT d.id, d.zone_id, z.name AS zone, d.delegation_only FROM domains d JOIN zones z ON z.id = d.zone_id
         WHERE d.name = $1 FOR UPDATE OF d`, [name])).rows[0];
@@ -67,7 +67,11 @@ export async function runUpdate(pool: Pool, actor: string, name: string, refused
       throw e;
     }
     await replaceZoneRecords(c, d.zone_id, decision.records);
-    const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
-    return { found: true, rcode: decision.rcode, why: decision.why, seq };
+    return { found: true, rcode: decision.rcode, why: decision.why, wrote: true };
   });
+  if (!out.wrote) return out;
+  // Journal numbers are given at COMMIT, in commit order: right after ours, the highest visible
+  // number is ours or later.
+  const seq = (await pool.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
+  return { found: out.found, rcode: out.rcode, why: out.why, seq };
 }

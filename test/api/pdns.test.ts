@@ -13,7 +13,7 @@ async function pdns(api: Api, method: string, url: string, key: string | null, b
 }
 
 const serialOf = async (api: Api, name: string) =>
-  (await api.db.pool.query<{ serial: number }>('SELECT serial FROM domains WHERE name = $1', [name])).rows[0]?.serial;
+  (await api.db.pool.query<{ serial: number }>('SELECT d.serial FROM domains d WHERE d.name = $1', [name])).rows[0]?.serial;
 
 test('PowerDNS API', async (t) => {
   const api = await startApi();

@@ -18,7 +18,7 @@ test('update policy routes', async () => {
   assert.deepEqual(put.body, { domain: 'pol.example.', rules: [{ key: 'acme.', names: ['_acme-challenge', '_acme-challenge.*'], types: ['TXT'] }] });
   const unknown = await api.call('PUT', url, { token: a, body: { rules: [{ key: 'nobody.', names: ['*'], types: ['ANY'] }] } });
   assert.equal(unknown.status, 422);
-  assert.equal(errorOf(unknown).error, 'unknown_key');
+  assert.equal(errorOf(unknown).error, 'unknown_tsig_key');
   const bad = await api.call('PUT', url, { token: a, body: { rules: [{ key: 'acme.', names: ['abs.example.'], types: ['NOPE'] }] } });
   assert.equal(bad.status, 422);
   assert.equal(errorOf(bad).error, 'invalid_update_policy');

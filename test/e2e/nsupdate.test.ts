@@ -61,7 +61,7 @@ test('nsupdate with TSIG', { skip: have('nsupdate') ? false : 'nsupdate not inst
   const MD5 = `hmac-md5:md5-key.:${md5}`;
   const ACME = `hmac-sha256:acme-only.:${acme}`;
   const answer = async (name: string, type: string) => (await query(s.dnsPort(), name, type)).answer;
-  const serial = async () => (await s.db.pool.query<{ serial: number }>('SELECT serial FROM domains WHERE name = $1', [ZONE])).rows[0].serial;
+  const serial = async () => (await s.db.pool.query<{ serial: number }>('SELECT d.serial FROM domains d WHERE d.name = $1', [ZONE])).rows[0].serial;
 
   await t.test('add over UDP (hmac-sha256): seen at once, one serial bump, journaled with the key name', async () => {
     const before = await serial();

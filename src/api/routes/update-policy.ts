@@ -11,7 +11,7 @@ import { keyNameKey } from '../../dns/tsig.js';
 import { splitName, NameError } from '../../dns/name.js';
 import { typeCode, isMetaType, typeName } from '../../dns/constants.js';
 import { ApiError } from '../errors.js';
-import { findDomain } from './domains.js';
+import { findDomain } from '../domain-lookup.js';
 import { obj, str, responses, empty, tenantQuery } from '../schemas.js';
 
 type Q = { tenant?: string };
@@ -50,7 +50,7 @@ function checkRules(rules: readonly PolicyRow[]): PolicyRow[] {
   });
   const seen = new Set<string>();
   out.forEach((r, i) => { if (seen.has(r.key)) problems.push({ path: `rules[${i}].key`, problem: `key ${r.key} has two rules; merge them` }); seen.add(r.key); });
-  if (problems.length) throw new ApiError(422, `invalid update policy: ${problems.map((p) => `${p.path}: ${p.problem}`).join('; ')}`, problems, 'invalid_update_policy');
+  if (problems.length) throw new ApiError('invalid_update_policy', `invalid update policy: ${problems.map((p) => `${p.path}: ${p.problem}`).join('; ')}`, problems);
   return out;
 }
 
@@ -67,7 +67,7 @@ export async function updatePolicyRoutes(app: FastifyInstance, { ctx }: { ctx: R
 
   app.put<{ Params: { name: string }; Querystring: Q; Body: { rules: PolicyRow[] } }>('/v1/domains/:name/update-policy', {
     schema: {
-      tags: ['update'], summary: 'Replace the update policy; an unknown key is a 422 (unknown_key)',
+      tags: ['update'], summary: 'Replace the update policy; an unknown key is a 422 (unknown_tsig_key)',
       params: nameParams, querystring: obj(tenantQuery),
       body: obj({ rules: { type: 'array', maxItems: 100, items: rule } }, ['rules']),
       response: responses({ 200: policySchema }, 404, 422),
@@ -78,7 +78,7 @@ export async function updatePolicyRoutes(app: FastifyInstance, { ctx }: { ctx: R
       const d = await findDomain(db, await tenantFor(req, db, false), req.params.name, true);
       for (const [i, r] of rules.entries()) {
         if (!(await keyExists(db, r.key))) {
-          throw new ApiError(422, `rules[${i}].key: no TSIG key "${r.key}" (an admin adds it with POST /v1/tsig-keys)`, [{ path: `rules[${i}].key`, problem: 'unknown key' }], 'unknown_key');
+          throw new ApiError('unknown_tsig_key', `rules[${i}].key: no TSIG key "${r.key}" (an admin adds it with POST /v1/tsig-keys)`, [{ path: `rules[${i}].key`, problem: 'unknown key' }]);
         }
       }
       await putPolicy(db, d.id, rules);
