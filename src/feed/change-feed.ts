@@ -2,6 +2,11 @@
 // the journal from the last sequence it applied, so a lost notification or a lost connection can
 // delay a change but never drop it. While the database is away the server keeps answering from the
 // snapshot it has, reconnects with backoff and jitter, and catches up.
+//
+// Without LISTEN (an edge on a hot standby, which refuses LISTEN: PostgreSQL manual, "Hot Standby")
+// the same catch-up simply runs every `pollMs`: one indexed read of the journal after the last
+// applied sequence. Sequence numbers become visible in commit order on the primary, and a standby
+// replays commits in that same order, so polling by sequence misses and reorders nothing there.
 import type { Logger } from 'pino';
 import type { Pool } from '../store/db.js';
 import { loadAll, loadDelta, type JournalEntry } from '../store/load.js';
@@ -22,6 +27,8 @@ export class ChangeFeed {
   notifiedSeq = 0;
   private listener: JournalListener | undefined;
   private running: Promise<void> | undefined;
+  /** The last catch-up failed (the database is away): later failures are logged quietly. */
+  private failing = false;
   private again = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -32,7 +39,7 @@ export class ChangeFeed {
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
-    private readonly pollMs = 5000) {
+    private readonly pollMs = 5000, private readonly listen = true) {
     this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
   }
 
@@ -40,7 +47,7 @@ export class ChangeFeed {
 
   async start(): Promise<void> {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
-    await this.connect();
+    if (this.listen) await this.connect();
     await this.loadEverything();
     this.loaded = true;
     this.pollTimer = setInterval(() => this.kick(), this.pollMs);
@@ -101,9 +108,14 @@ export class ChangeFeed {
   kick(): void {
     if (!this.loaded || this.stopped) return;
     if (this.running) { this.again = true; return; }
-    this.running = this.catchUp().catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
-      if (!this.listener) this.scheduleReconnect();
+    this.running = this.catchUp().then(() => {
+      if (this.failing) this.log.info('journal catch-up works again');
+      this.failing = false;
+    }, (err: Error) => {
+      // Polling every 100 ms while the database is away: one warning, not ten a second.
+      this.log[this.failing ? 'debug' : 'warn']({ err: err.message }, 'journal catch-up failed; answering from the current snapshot, will retry');
+      this.failing = true;
+      if (this.listen && !this.listener) this.scheduleReconnect();
     }).finally(() => {
       this.running = undefined;
       if (this.again) { this.again = false; this.kick(); }

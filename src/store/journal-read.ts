@@ -29,3 +29,8 @@ export async function domainChanges(c: Queryable, o: {
      ORDER BY seq LIMIT $6`, [o.domainId, o.tenantId, o.zoneId, o.since, o.createdAt, o.limit]);
   return rows;
 }
+
+/** The last journal sequence this database shows (on a standby: what it has replayed so far). */
+export async function journalHead(c: Queryable): Promise<number> {
+  return (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
+}

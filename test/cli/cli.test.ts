@@ -459,6 +459,9 @@ test('a missing certificate file or --config file is one line naming it, exit 1'
 test('a bad environment value is one line naming the variable, exit 1', async () => {
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_DNS: '127.0.0.1:99999' }), 1), /GLIDEPATH_DNS: port in "127\.0\.0\.1:99999" is out of range/);
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_RESPONSE_CACHE: 'maybe' }), 1), /GLIDEPATH_RESPONSE_CACHE: "maybe" must be on or off/);
+  assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_ROLE: 'replica' }), 1), /GLIDEPATH_ROLE: "replica" must be primary or edge/);
+  assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_ROLE: 'edge', DATABASE_URL: '' }), 1), /GLIDEPATH_ROLE=edge needs DATABASE_URL/);
+  assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_NODE_ID: 'two words' }), 1), /GLIDEPATH_NODE_ID: "two words" must be/);
 });
 
 test('serve answers from what import stored, takes a new log level from --config on SIGHUP, and stops cleanly (exit 0) on SIGTERM', async () => {

@@ -41,7 +41,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
   }, async (req, reply) => {
     const c = caller(req);
     const key = domainKey(req.body.name);
-    if (key === null) throw new ApiError(422, `"${req.body.name}" is not a domain name`, [{ path: 'name', problem: 'not a valid domain name (RFC 1035 2.3.4)' }]);
+    if (key === null) throw new ApiError('invalid_data', `"${req.body.name}" is not a domain name`, [{ path: 'name', problem: 'not a valid domain name (RFC 1035 2.3.4)' }]);
     const d = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = (await tenantFor(req, db, true))!;
       const zone = await zoneOr404(db, tenantId, req.body.zone);

@@ -114,7 +114,7 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
       checkIfMatch(req, zone.version);
       const use = await zoneUse(db, zone.id);
       if (use.served) {
-        throw new ApiError(409, `zone "${zone.name}" is in use`, use.domains.map((d) => ({ path: d, problem: 'this domain points at the zone (now or after a pending PZC)' })));
+        throw new ApiError('zone_in_use', `zone "${zone.name}" is in use`, use.domains.map((d) => ({ path: d, problem: 'this domain points at the zone (now or after a pending PZC)' })));
       }
       await deleteZone(db, zone.id);
     });
