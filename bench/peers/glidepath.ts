@@ -112,26 +112,25 @@ export const glidepath: Peer = {
 
 export interface EditResult { commitMs: number[]; visibleMs: number[]; timeouts: number }
 
-/** `count` edits, one after another: an UPDATE of a domain's apex TXT committed over SQL (autocommit),
- *  then UDP queries back to back until the new text is served. Latency: from sending the UPDATE to
- *  the first answer carrying the new text. */
-export async function editToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
+/** `count` edits, one after another: `edit` commits marker text over SQL (autocommit), then UDP
+ *  queries for `apex(i)` TXT back to back until the marker is served. Latency: from sending the
+ *  UPDATE to the first answer carrying the new text. */
+async function editsUntilVisible(ctx: BenchContext, port: number, count: number, limitMs: number,
+  apex: (i: number) => string, edit: (c: pg.Client, apex: string, text: string) => Promise<unknown>): Promise<EditResult> {
   const c = new pg.Client({ connectionString: dbUrl(ctx.pg, DB) });
   await c.connect();
   const out: EditResult = { commitMs: [], visibleMs: [], timeouts: 0 };
   try {
     const stamp = Date.now().toString(36);
     for (let i = 0; i < count; i++) {
-      const apex = customerApex(1 + Math.floor((i * ctx.opts.domains) / count));
+      const name = apex(i);
       const marker = `edit-${stamp}-${i}`;
       const t0 = performance.now();
-      await c.query(
-        `UPDATE records SET rdata = $2 WHERE owner = '@' AND type = 16
-           AND zone_id = (SELECT zone_id FROM domains WHERE name = $1)`, [apex, `"${marker}"`]);
+      await edit(c, name, `"${marker}"`);
       out.commitMs.push(performance.now() - t0);
       let seen = false;
       while (performance.now() - t0 < limitMs) {
-        const a = await query(port, apex, 'TXT', 200);
+        const a = await query(port, name, 'TXT', 200);
         if (a?.answers.some((r) => r.data.includes(marker))) { seen = true; break; }
       }
       if (seen) out.visibleMs.push(performance.now() - t0); else out.timeouts++;
@@ -143,34 +142,20 @@ export async function editToVisible(ctx: BenchContext, port: number, count: numb
   return out;
 }
 
-/** Edits to the zone shared by `sharedDomains()` domains: the apex TXT of the parking zone updated
- *  over SQL, then one of its domains (a different one each time) asked until it serves the new text. */
-export async function sharedEditToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
+/** Edits of one domain's own zone: its apex TXT, a different domain each time. */
+export function editToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
+  return editsUntilVisible(ctx, port, count, limitMs, (i) => customerApex(1 + Math.floor((i * ctx.opts.domains) / count)),
+    (c, apex, text) => c.query(`UPDATE records SET rdata = $2 WHERE owner = '@' AND type = 16
+                                  AND zone_id = (SELECT zone_id FROM domains WHERE name = $1)`, [apex, text]));
+}
+
+/** Edits to the zone shared by `sharedDomains()` domains (the parking zone's apex TXT), each
+ *  checked on a different one of its domains. */
+export function sharedEditToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
   const shared = sharedDomains(ctx.opts.domains);
-  const c = new pg.Client({ connectionString: dbUrl(ctx.pg, DB) });
-  await c.connect();
-  const out: EditResult = { commitMs: [], visibleMs: [], timeouts: 0 };
-  try {
-    const stamp = Date.now().toString(36);
-    for (let i = 0; i < count; i++) {
-      const apex = `p${1 + Math.floor((i * 7919) % shared)}.parked.example.`;
-      const marker = `shared-${stamp}-${i}`;
-      const t0 = performance.now();
-      await c.query(`UPDATE records SET rdata = $1 WHERE owner = '@' AND type = 16
-                       AND zone_id = (SELECT id FROM zones WHERE name = '${PARKING_ZONE}')`, [`"${marker}"`]);
-      out.commitMs.push(performance.now() - t0);
-      let seen = false;
-      while (performance.now() - t0 < limitMs) {
-        const a = await query(port, apex, 'TXT', 200);
-        if (a?.answers.some((r) => r.data.includes(marker))) { seen = true; break; }
-      }
-      if (seen) out.visibleMs.push(performance.now() - t0); else out.timeouts++;
-      await sleep(5);
-    }
-  } finally {
-    await c.end();
-  }
-  return out;
+  return editsUntilVisible(ctx, port, count, limitMs, (i) => `p${1 + ((i * 7919) % shared)}.parked.example.`,
+    (c, _apex, text) => c.query(`UPDATE records SET rdata = $1 WHERE owner = '@' AND type = 16
+                                   AND zone_id = (SELECT id FROM zones WHERE name = '${PARKING_ZONE}')`, [text]));
 }
 
 /** Listing pages as GET /v1/domains reads them (store/domains.ts listDomains, 100 per page, from
