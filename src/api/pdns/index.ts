@@ -5,9 +5,9 @@
 // case-insensitive in HTTP, and node lower-cases them), errors are {"error": "..."}, and an empty
 // body with Content-Type application/json is no body (lego and terraform send that).
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../../app.js';
-import { authenticate } from '../../auth.js';
-import type { ClientCertMode } from '../../client-cert.js';
+import type { RouteContext } from '../app.js';
+import { authenticate } from '../auth.js';
+import type { ClientCertMode } from '../client-cert.js';
 import { PdnsError, pdnsErrorHandler } from './errors.js';
 import { pdnsZoneRoutes } from './zones.js';
 import { SERVER_PATH } from './zone-json.js';
