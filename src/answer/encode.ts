@@ -2,8 +2,8 @@
 // capped (PZC), EDNS OPT, and truncation that never splits an RRset (RFC 2181 9).
 import { MessageWriter } from '../dns/writer.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
-import { OPTION_TCP_KEEPALIVE, type Query, type Edns } from '../dns/query.js';
-import { QNAME, type Answer, type Entry } from './resolve.js';
+import { OPTION_TCP_KEEPALIVE, OPTION_PADDING, OPTION_EDE, type Query, type Edns } from '../dns/query.js';
+import { QNAME, type Answer, type Entry, type Ede } from './resolve.js';
 import type { Domain } from '../snapshot/domain.js';
 
 const writer = new MessageWriter();
@@ -19,7 +19,12 @@ export interface Limits {
   /** On TCP/TLS, to a query that carried edns-tcp-keepalive: the idle timeout to announce, in
    *  units of 100 ms (RFC 7828 3.3.2); 0 asks the client to close the connection. */
   readonly keepalive?: number;
+  /** Over TLS: pad the response when the query was padded (RFC 7830 4, RFC 8467 4.1). */
+  readonly pad?: boolean;
 }
+
+/** RFC 8467 4.1 Block-Length Padding: responses are padded to a multiple of 468 octets. */
+export const PADDING_BLOCK = 468;
 
 /** RFC 1035 4.2.1 and RFC 6891 6.2.3-6.2.5: the size a response may take. */
 export function responseLimit(edns: Edns | undefined, tcp: boolean, maxUdp: number): number {
@@ -38,18 +43,47 @@ function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: b
 
 const KEEPALIVE_SIZE = 6;
 
-function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number): void {
+interface OptOut {
+  readonly rcode: number;
+  readonly advertise: number;
+  /** Echo of the query's DO bit (RFC 3225 3). */
+  readonly do: boolean;
+  readonly keepalive?: number;
+  readonly ede?: Ede;
+  readonly pad?: boolean;
+}
+
+function opt(w: MessageWriter, o: OptOut): void {
   w.u8(0); // root owner
   w.u16(TYPE.OPT);
-  w.u16(advertise);
-  w.u8(rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
+  w.u16(o.advertise);
+  w.u8(o.rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
   w.u8(0); // version 0
-  w.u16(0); // flags: DO is not echoed, we sign nothing
-  if (keepalive === undefined) { w.u16(0); return; } // no options
-  w.u16(KEEPALIVE_SIZE);
-  w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
-  w.u16(2);
-  w.u16(Math.min(0xffff, keepalive));
+  w.u16(o.do ? 0x8000 : 0); // RFC 3225 3: the DO bit is copied into the response
+  const lenAt = w.pos;
+  w.u16(0);
+  if (o.keepalive !== undefined) {
+    w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
+    w.u16(2);
+    w.u16(Math.min(0xffff, o.keepalive));
+  }
+  if (o.ede) {
+    const text = o.ede.text ? Buffer.from(o.ede.text, 'utf8') : undefined;
+    w.u16(OPTION_EDE); // RFC 8914 2: INFO-CODE, then EXTRA-TEXT
+    w.u16(2 + (text?.length ?? 0));
+    w.u16(o.ede.code);
+    if (text) w.bytes(text);
+  }
+  if (o.pad) {
+    // RFC 7830 3: the Padding option comes last; its zero octets bring the message to a block.
+    const size = w.pos + 4;
+    const n = (PADDING_BLOCK - (size % PADDING_BLOCK)) % PADDING_BLOCK;
+    w.u16(OPTION_PADDING);
+    w.u16(n);
+    w.buf.fill(0, w.pos, w.pos + n);
+    w.pos += n;
+  }
+  w.setU16(lenAt, w.pos - lenAt - 2);
 }
 
 /** Copies the question and makes its name a compression target. */
@@ -86,7 +120,8 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.reset();
   const edns = q.edns !== undefined;
   const keepalive = edns && q.edns.keepalive ? limits.keepalive : undefined;
-  const limit = limits.size - (edns ? OPT_SIZE + (keepalive === undefined ? 0 : KEEPALIVE_SIZE) : 0);
+  const pad = edns && limits.pad === true && q.edns.padding;
+  const limit = limits.size - (edns ? OPT_SIZE + (keepalive === undefined ? 0 : KEEPALIVE_SIZE) + (pad ? PADDING_BLOCK + 4 : 0) : 0);
   header(w, q.id, q.opcode, ans.aa, q.rd, q.cd, ans.rcode);
   w.setU16(4, 1);
   question(w, msg, q);
@@ -116,19 +151,20 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.setU16(6, counts[0]);
   w.setU16(8, counts[1]);
   let ar = counts[2];
-  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive); ar++; }
+  if (edns) { opt(w, { rcode: ans.rcode, advertise: limits.advertise, do: q.edns.do, keepalive, ede: ans.ede, pad }); ar++; }
   w.setU16(10, ar);
   return w.take();
 }
 
 /** FORMERR, NOTIMP, BADVERS, REFUSED without an Answer: header, the question when it parsed, OPT
- *  when the query had one. */
+ *  when the query had one (RFC 6891 6.1.1: whatever the RCODE), with an Extended DNS Error when
+ *  one says why (RFC 8914). */
 export function encodeError(msg: Uint8Array, id: number, opcode: number, rd: boolean, rcode: number,
-  q: Query | undefined, edns: Edns | undefined, advertise: number): Buffer {
+  q: Query | undefined, edns: Edns | undefined, advertise: number, ede?: Ede): Buffer {
   const w = writer;
   w.reset();
   header(w, id, opcode, false, rd, q?.cd ?? false, rcode);
   if (q) { w.setU16(4, 1); w.bytes(msg, 12, q.questionEnd); }
-  if (edns || rcode === RCODE.BADVERS) { opt(w, rcode, advertise); w.setU16(10, 1); }
+  if (edns || rcode === RCODE.BADVERS) { opt(w, { rcode, advertise, do: edns?.do ?? false, ede: edns ? ede : undefined }); w.setU16(10, 1); }
   return w.take();
 }

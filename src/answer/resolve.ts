@@ -1,7 +1,7 @@
 // The authoritative answer (RFC 1034 4.3.2, RFC 2308, RFC 4592, RFC 6672, RFC 8482) as a pure
 // function of the snapshot, the question and the clock. The result lists RRsets by section; the
 // encoder turns it into wire format, applying the PZC cap to every TTL.
-import { RCODE, TYPE } from '../dns/constants.js';
+import { RCODE, TYPE, EDE } from '../dns/constants.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 import type { CompiledName, RRset, ZoneNode, CompiledZone } from '../snapshot/zone.js';
@@ -15,6 +15,9 @@ import { addTargetAddresses } from './additional.js';
  *  question, so the client's case is kept) or a name from zone data. */
 export const QNAME = 'qname' as const;
 export type Owner = typeof QNAME | CompiledName;
+
+/** An Extended DNS Error to attach (RFC 8914): INFO-CODE and optional EXTRA-TEXT (UTF-8). */
+export interface Ede { readonly code: number; readonly text?: string }
 
 export interface Entry {
   readonly owner: Owner;
@@ -37,6 +40,8 @@ export interface Answer {
   domain: Domain | undefined;
   /** Largest TTL allowed in this response (PZC), Infinity when none. */
   cap: number;
+  /** Extended DNS Error to attach (RFC 8914), for EDNS clients. */
+  ede?: Ede;
 }
 
 export interface Question {
@@ -50,8 +55,11 @@ export interface Question {
 /** RFC 1034 4.3.2 step 3a: follow CNAMEs, but not forever (and never out of the domain). */
 const MAX_CHAIN = 16;
 
+/** RFC 8914 4.21: REFUSED because no served domain encloses the name. */
+const NOT_SERVED: Ede = { code: EDE.NOT_AUTHORITATIVE, text: 'not a served domain' };
+
 export function refused(): Answer {
-  return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0, domain: undefined, cap: Infinity };
+  return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0, domain: undefined, cap: Infinity, ede: NOT_SERVED };
 }
 
 export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {

@@ -41,17 +41,18 @@ export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, pe
 /** As handleQuery, for byte streams (TCP, TLS): a transfer may answer with several messages.
  *  `keepalive`: the idle timeout this connection announces to clients that ask (RFC 7828), in
  *  100 ms units; 0 while the server drains it. */
-export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive?: number): StreamAnswer {
-  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer, keepalive);
+export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive?: number, tls = false): StreamAnswer {
+  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer, keepalive, tls);
   const t0 = performance.now();
-  const out = answerQuery(msg, tcp, ctx, peer, keepalive);
+  const out = answerQuery(msg, tcp, ctx, peer, keepalive, tls);
   ctx.stats.observe(performance.now() - t0);
   return out;
 }
 
-function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive: number | undefined): StreamAnswer {
+function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive: number | undefined, tls: boolean): StreamAnswer {
   const snap = ctx.snapshot();
-  // Fast path: a cached response to the same question, patched for this query.
+  // Fast path: a cached response to the same question, patched for this query. (A padded query
+  // has an option, so it never probes: its padding depends on the transport.)
   const probe = ctx.cache?.probe(msg, tcp);
   if (probe) {
     const hit = ctx.cache!.get(probe, msg, snap);
@@ -70,13 +71,13 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
     if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
-    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive));
+    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls));
   }
-  return plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive);
+  return plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, tls);
 }
 
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
-  keepalive: number | undefined): Buffer {
+  keepalive: number | undefined, tls: boolean): Buffer {
   let rcode: number = RCODE.NOERROR;
   if (q.qclass !== CLASS_IN) rcode = RCODE.REFUSED; // we serve class IN only
   else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // no transfer side configured
@@ -87,7 +88,7 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   }
   const ans = resolve(snap, q, ctx.now());
   ctx.stats?.count(q.qtype, ans.rcode);
-  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined });
+  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined, pad: tls });
   if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
   return out;
 }

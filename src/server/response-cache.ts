@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 
-/** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count. */
+/** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count + flags. */
 const KEY = Buffer.alloc(512);
 
 /** A secret per process, so that nobody can pick names that share a probe run (hash flooding: every
@@ -119,12 +119,15 @@ export class ResponseCache {
     if (msg[p + 2] !== 0 || msg[p + 3] !== 1) return undefined; // class IN only
     const questionEnd = p + 4;
     let limit = 512;
+    let flags = 0;
     if (ar === 1) {
       // OPT: root owner, type 41, version 0, no options, and nothing after it.
       const o = questionEnd;
       if (o + 11 !== n || msg[o] !== 0 || msg[o + 1] !== 0 || msg[o + 2] !== 41 || msg[o + 6] !== 0 || msg[o + 9] !== 0 || msg[o + 10] !== 0) return undefined;
       const size = Math.max(512, (msg[o + 3] << 8) | msg[o + 4]);
       limit = size < this.maxUdp ? size : this.maxUdp;
+      // DO (RFC 3225) and CO (RFC 9824) change the answer: signed or not, NXDOMAIN or compact.
+      flags = msg[o + 7];
     } else if (questionEnd !== n) {
       return undefined;
     }
@@ -135,6 +138,7 @@ export class ResponseCache {
     k[kl++] = qtype >> 8; k[kl++] = qtype & 0xff;
     k[kl++] = limit >> 8; k[kl++] = limit & 0xff;
     k[kl++] = ar;
+    k[kl++] = flags;
     for (let i = tail; i < kl; i++) h = Math.imul(h ^ k[i], 0x01000193);
     // MurmurHash3's finalizer: every input bit reaches the low bits that pick the slot.
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);

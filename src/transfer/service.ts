@@ -4,7 +4,7 @@
 // lazily, one message at a time; an IXFR reads the domain's history from the database first, which
 // is why a transfer answer may be asynchronous (TCP only).
 import type { Logger } from 'pino';
-import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, EDE } from '../dns/constants.js';
 import type { Query } from '../dns/query.js';
 import { encodeError } from '../answer/encode.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
@@ -60,7 +60,10 @@ export class TransferService implements TransferPath {
     }
     const refuse = (why: string, rcode: number = RCODE.REFUSED): Buffer => {
       d.log.info({ peer, qname: q.keys.join('.') + '.', qtype: q.qtype === TYPE.AXFR ? 'AXFR' : 'IXFR', why }, 'transfer refused');
-      const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp);
+      // RFC 8914 4.19/4.21: say why, for the operator of the secondary.
+      const ede = rcode === RCODE.NOTAUTH ? { code: EDE.NOT_AUTHORITATIVE, text: why }
+        : rcode === RCODE.REFUSED ? { code: EDE.PROHIBITED, text: why } : undefined;
+      const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp, ede);
       return signed ? this.signOne(out, signed) : out;
     };
     if (q.qclass !== CLASS_IN) return refuse('class is not IN');
