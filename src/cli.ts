@@ -145,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
         const server = await startServer({
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
-          responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
+          responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
         });
         reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls }));
         restartNow = () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2');

@@ -24,6 +24,9 @@ export interface Config {
   apiTls: ApiTlsFiles | undefined;
   /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
   controlSocket: string;
+  /** GLIDEPATH_KEY_FILE: the key that encrypts DNSSEC private keys; created on first use only at
+   *  the default path (in the data directory). */
+  keyFile: { file: string; create: boolean };
 }
 
 export interface ApiTlsFiles {
@@ -116,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    keyFile: env.GLIDEPATH_KEY_FILE ? { file: resolve(env.GLIDEPATH_KEY_FILE), create: false } : { file: join(dataDir, 'dnssec-kek.key'), create: true },
   });
 }

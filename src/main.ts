@@ -23,6 +23,8 @@ import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
 import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
+import { KekHolder, type KeyFileSetting } from './store/key-file.js';
+import { join } from 'node:path';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -89,6 +91,8 @@ export interface ServerOptions {
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  /** GLIDEPATH_KEY_FILE (DNSSEC key encryption); default: created in the data directory on first use. */
+  keyFile?: KeyFileSetting;
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
@@ -128,6 +132,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const s of stops.reverse()) await s().catch((err: Error) => log.warn({ err: err.message }, 'stop step failed'));
   })());
   const role = opts.role ?? 'all';
+  const kek = new KekHolder(opts.keyFile ?? { file: join(opts.dataDir ?? './.glidepath', 'dnssec-kek.key'), create: true });
   try {
     const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath' }, log);
     stops.push(() => db.close());
@@ -143,7 +148,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const dotPorts: number[] = [];
     const dotListeners: TlsListener[] = [];
     if (role !== 'control') {
-      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners));
+      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners, kek));
     }
 
     if (role !== 'answer') {
@@ -157,7 +162,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (opts.api && role !== 'answer') {
       const f = feed;
       const app = await buildApp({
-        pool: db.pool, log: child('api'), adminToken: opts.adminToken,
+        pool: db.pool, log: child('api'), adminToken: opts.adminToken, kek,
         ready: f ? () => f.loaded : opts.ready,
         metrics: f ? () => stats.render() + feedMetrics(f) : opts.metrics,
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
@@ -217,7 +222,7 @@ export interface TransferSide { settings: TransferSettingsHolder; notifier: Noti
  *  harmless, as with several servers on one database), and re-announcement is a compare-and-set
  *  in the database, so only one worker bumps a serial. */
 async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
-  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
+  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[], kek: KekHolder): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
   // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
   const xlog = child('transfer');
   const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
@@ -225,7 +230,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   const notifier = new Notifier(() => settings.get(), xlog, Date.now, opts.transfer?.notify);
   stops.push(async () => notifier.stop());
 
-  const feed = new ChangeFeed(db.url, db.pool, child('journal'));
+  const feed = new ChangeFeed(db.url, db.pool, child('journal'), 5000, kek);
   await feed.start();
   stops.push(() => feed.stop());
   // No await between start() and here: the feed's first catch-up cannot have run yet.

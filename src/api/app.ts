@@ -23,6 +23,8 @@ import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
+import { dnssecRoutes } from './routes/dnssec.js';
+import type { KekHolder } from '../store/key-file.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -34,6 +36,8 @@ export interface AppOptions {
   metrics?: () => string | Promise<string>;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
+  /** The key that encrypts DNSSEC private keys (GLIDEPATH_KEY_FILE), read when first needed. */
+  kek?: KekHolder;
 }
 
 /** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
@@ -137,6 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
+  await app.register(dnssecRoutes, { ctx });
   await app.ready();
   // Typed with our pino Logger; main.ts and the tests only need the plain instance.
   return app as unknown as FastifyInstance;

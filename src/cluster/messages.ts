@@ -15,6 +15,7 @@ export interface WorkerStart {
   tcpMaxConnections: number;
   responseCache: boolean;
   logLevel: string;
+  keyFile: { file: string; create: boolean };
 }
 
 export type ToWorker =

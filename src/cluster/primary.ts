@@ -45,7 +45,7 @@ export class Primary {
   async start(): Promise<void> {
     this.server = await startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
-      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
+      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, keyFile: this.cfg.keyFile,
       // During a rolling restart there is briefly one worker more than asked for.
       ready: () => this.readyCount() >= this.count,
       metrics: () => this.metrics(),
@@ -110,7 +110,7 @@ export class Primary {
     const c = this.cfg;
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
-      tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel,
+      tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
     };
   }
 

@@ -3,6 +3,7 @@
 import { TYPE } from '../dns/constants.js';
 import { splitName, asciiLower, labelToText } from '../dns/name.js';
 import type { CompiledZone, RRset, RR, WirePart } from './zone.js';
+import type { DomainDnssec } from '../dnssec/keys.js';
 
 export interface PendingSwitch {
   /** Switch time, Unix seconds (PZC times are whole seconds). */
@@ -28,6 +29,8 @@ export interface Domain {
   /** The zone's SOA with the domain's serial in it (the served serial is the domain's). */
   readonly soa: RRset | undefined;
   readonly pzc: PendingSwitch | undefined;
+  /** DNSSEC keys of the domain (not of its zone: a PZC keeps them); undefined when unsigned. */
+  readonly dnssec: DomainDnssec | undefined;
 }
 
 export interface DomainRow {
@@ -40,6 +43,8 @@ export interface DomainRow {
   pzc_at: Date | null;
   /** SOA serial inside the PZC target zone, when it has one. */
   pzc_soa_serial?: number | null;
+  /** Loaded beside the row when the domain has keys (store/dnssec-keys.ts). */
+  dnssec?: DomainDnssec;
 }
 
 /** RFC 1982 serial increment as the database does it (next_serial in migrations/001_schema.sql). */
@@ -104,5 +109,6 @@ export function buildDomain(row: DomainRow, zone: CompiledZone, pzcZone: Compile
     serial: row.serial,
     soa: soaWithSerial(zone, row.serial),
     pzc,
+    dnssec: row.dnssec,
   };
 }

@@ -8,6 +8,7 @@ import type { Pool } from './db.js';
 import { loadAll, loadDelta, type JournalEntry } from './load.js';
 import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
+import type { KekHolder } from './key-file.js';
 
 export const CHANNEL = 'glidepath_journal';
 
@@ -32,7 +33,7 @@ export class ChangeFeed {
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
-    private readonly pollMs = 5000) {
+    private readonly pollMs = 5000, private readonly kek?: KekHolder) {
     this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
   }
 
@@ -44,7 +45,7 @@ export class ChangeFeed {
     const t0 = Date.now();
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
-    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
+    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; }, this.kek);
     this.snap = builder.finish(all.domains);
     this.seq = all.seq;
     this.loaded = true;
@@ -109,7 +110,7 @@ export class ChangeFeed {
 
   private async catchUp(): Promise<void> {
     for (;;) {
-      const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
+      const delta = await loadDelta(this.pool, this.seq, this.snap.zones, undefined, this.kek); // its has(): no copy of every zone id
       if (!delta) break;
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;

@@ -5,6 +5,8 @@ import { transaction } from './db.js';
 import type { StoredRecord } from './records.js';
 import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
+import type { KekHolder } from './key-file.js';
+import { loadDnssec } from './dnssec-keys.js';
 
 export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[] }
 
@@ -43,6 +45,17 @@ async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneDa
   return zones;
 }
 
+/** DNSSEC keys (decrypted) onto the domain rows that have any. */
+async function attachDnssec(c: Client, kek: KekHolder, domains: DomainRow[], ids: number[] | 'all'): Promise<void> {
+  if (ids !== 'all' && ids.length === 0) return;
+  const keys = await loadDnssec(c, kek, ids);
+  if (keys.size === 0) return;
+  for (const d of domains) {
+    const k = keys.get(d.id);
+    if (k) d.dnssec = k;
+  }
+}
+
 function referencedZones(domains: DomainRow[]): number[] {
   const ids = new Set<number>();
   for (const d of domains) {
@@ -59,10 +72,11 @@ const ZONE_BATCH = 2000;
  *  batch as it is read (and `zones` comes back empty), so the rows of a large database never all
  *  sit in memory beside the snapshot being built from them. The next batch is already asked for
  *  while `onZones` works on the current one. */
-export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void): Promise<Loaded> {
+export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void, kek?: KekHolder): Promise<Loaded> {
   return readOnly(pool, async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const domains = (await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains`)).rows;
+    if (kek) await attachDnssec(c, kek, domains, 'all');
     const ids = referencedZones(domains);
     if (!onZones) return { seq, domains, zones: await zoneRecords(c, ids) };
     let next = zoneRecords(c, ids.slice(0, ZONE_BATCH));
@@ -88,7 +102,7 @@ export interface Delta {
 }
 
 /** What changed after `since`, and the current data of everything it touched. */
-export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000): Promise<Delta | undefined> {
+export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000, kek?: KekHolder): Promise<Delta | undefined> {
   return readOnly(pool, async (c) => {
     const entries = (await c.query<JournalEntry>(
       'SELECT seq, entity, action, zone_id, domain_name, details FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2',
@@ -112,6 +126,7 @@ export async function loadDelta(pool: Pool, since: number, knownZones: { has(id:
        UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE zone_id = ANY($2::bigint[])
        UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE pzc_at IS NOT NULL AND pzc_zone_id = ANY($2::bigint[])`,
       [[...names], changedZones])).rows;
+    if (kek) await attachDnssec(c, kek, domains, domains.map((d) => d.id));
     const present = new Set(domains.map((d) => d.name));
     const need = referencedZones(domains).filter((id) => zoneIds.has(id) || !knownZones.has(id));
     return {
