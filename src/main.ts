@@ -23,6 +23,7 @@ import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
 import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
+import { SignatureCache } from './dnssec/sign.js';
 import { KekHolder, type KeyFileSetting } from './store/key-file.js';
 import { join } from 'node:path';
 
@@ -249,6 +250,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     stats,
     // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
     cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+    signatures: new SignatureCache(),
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,

@@ -4,13 +4,18 @@
 // and AXFR/IXFR go to the transfer side (ctx.transfer, src/transfer/service.ts), which may answer
 // a TCP transfer with a stream of messages.
 import { decodeQuery } from '../dns/query.js';
-import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, EDE } from '../dns/constants.js';
+import { signAnswer, activeKey } from '../answer/dnssec.js';
+import type { SignatureCache } from '../dnssec/sign.js';
 import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
+
+/** RFC 8914 4.1: a signature that could not be made is a server failure, said as such. */
+const SIGNING_FAILED = { code: EDE.OTHER, text: 'DNSSEC signing failed' };
 
 /** Several messages for one query (a zone transfer), possibly produced asynchronously. */
 export interface StreamedAnswer { readonly messages: AsyncIterable<Buffer> | Iterable<Buffer> }
@@ -28,6 +33,8 @@ export interface QueryContext {
   now(): number;
   readonly stats?: QueryStats;
   readonly cache?: ResponseCache;
+  /** DNSSEC signatures per RRset version; without it nothing is signed. */
+  readonly signatures?: SignatureCache;
   /** Zone transfers and TSIG; without it AXFR/IXFR are REFUSED and TSIG is ignored. */
   readonly transfer?: TransferPath;
 }
@@ -86,7 +93,17 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     ctx.stats?.count(q.qtype, rcode);
     return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp);
   }
-  const ans = resolve(snap, q, ctx.now());
+  const now = ctx.now();
+  const ans = resolve(snap, q, now);
+  // RFC 4035 3.1: signatures and proofs only for a query with DO, to a signed domain.
+  if (q.edns?.do && ctx.signatures && activeKey(ans.domain)) {
+    try {
+      signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
+    } catch {
+      ctx.stats?.count(q.qtype, RCODE.SERVFAIL);
+      return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, SIGNING_FAILED);
+    }
+  }
   ctx.stats?.count(q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined, pad: tls });
   if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);

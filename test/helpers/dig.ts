@@ -13,6 +13,8 @@ export interface Response {
   tc: boolean;
   rd: boolean;
   ra: boolean;
+  /** Authenticated Data (RFC 4035 3.2.3), from a validating resolver. */
+  ad: boolean;
   question: string;
   answer: string[];
   authority: string[];
@@ -94,7 +96,7 @@ export function parseResponse(raw: Buffer): Response {
     p = e + 4;
   }
   const out: Response = {
-    id, rcode: '', aa: (f & 0x0400) !== 0, tc: (f & 0x0200) !== 0, rd: (f & 0x0100) !== 0, ra: (f & 0x0080) !== 0,
+    id, rcode: '', aa: (f & 0x0400) !== 0, tc: (f & 0x0200) !== 0, rd: (f & 0x0100) !== 0, ra: (f & 0x0080) !== 0, ad: (f & 0x0020) !== 0,
     question, answer: [], authority: [], additional: [], records: [], opt: undefined, size: raw.length, raw,
   };
   const names = ['answer', 'authority', 'additional'] as const;
