@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Client } from './db.js';
 import type { Queryable } from './tenants.js';
 import { KeyFileError, type Kek, type KekHolder } from './key-file.js';
-import { generateKey, privateKeyOf, dnskeyRdata, keyTag, CSK_FLAGS, type Algorithm, type KeyState, type SigningKey, type DomainDnssec } from '../dnssec/keys.js';
+import { generateKey, privateKeyOf, dnskeyRdata, keyTag, CSK_FLAGS, algorithmName, dnskeyText, dsText, type Algorithm, type KeyState, type SigningKey, type DomainDnssec } from '../dnssec/keys.js';
 
 export interface KeyRow {
   id: number;
@@ -96,3 +96,29 @@ export async function loadDnssec(c: Queryable, kek: KekHolder, domainIds: number
   for (const r of del.rows) if (!out.has(r.domain_id)) out.set(r.domain_id, { keys: [], cdsDelete: true });
   return out;
 }
+
+/** The public view of a domain's DNSSEC state (API and CLI): public keys and DS, nothing secret. */
+export async function dnssecState(db: Queryable, d: { id: number; name: string }) {
+  const keys = await domainKeys(db, d.id);
+  const del = (await db.query('SELECT 1 FROM dnssec_unsigned WHERE domain_id = $1', [d.id])).rowCount === 1;
+  const out = keys.map((k) => keyOut(d.name, k));
+  const active = keys.filter((k) => k.state !== 'retired');
+  return {
+    domain: d.name,
+    signed: keys.length > 0,
+    algorithm: keys.length ? algorithmName(keys[keys.length - 1].algorithm) : null,
+    keys: out,
+    ds: active.flatMap((k) => ([2, 4] as const).map((t) => `${d.name} DS ${dsText(d.name, pub(k), t)}`)),
+    cds_delete: del && keys.length === 0,
+  };
+}
+
+const pub = (k: KeyRow) => ({ flags: k.flags, algorithm: k.algorithm, publicKey: k.public_key });
+
+function keyOut(owner: string, k: KeyRow) {
+  return {
+    key_tag: k.key_tag, flags: k.flags, algorithm: algorithmName(k.algorithm), state: k.state,
+    dnskey: dnskeyText(pub(k)), ds: ([2, 4] as const).map((t) => dsText(owner, pub(k), t)), created_at: k.created_at,
+  };
+}
+

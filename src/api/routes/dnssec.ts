@@ -5,10 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { tx } from '../../store/db.js';
-import type { Queryable } from '../../store/tenants.js';
-import { addKey, domainKeys, deleteKeys, markUnsigned, type KeyRow } from '../../store/dnssec-keys.js';
+import { addKey, domainKeys, deleteKeys, markUnsigned, dnssecState as dnssecOut } from '../../store/dnssec-keys.js';
 import { KeyFileError } from '../../store/key-file.js';
-import { ALGORITHMS, algorithmName, dnskeyText, dsText, type AlgorithmName } from '../../dnssec/keys.js';
+import { ALGORITHMS, algorithmName, type AlgorithmName } from '../../dnssec/keys.js';
 import { ApiError } from '../errors.js';
 import { findDomain } from './domains.js';
 import { obj, str, dateTime, responses, empty, tenantQuery } from '../schemas.js';
@@ -34,31 +33,6 @@ const dnssecSchema = obj({
   ds: { type: 'array', items: str(), description: 'The DS records to give the parent (of the keys it should hold), "owner DS rdata".' },
   cds_delete: { type: 'boolean', description: 'Signing is off and CDS/CDNSKEY "delete" records ask the parent to remove the DS (RFC 8078 4).' },
 }, ['domain', 'signed', 'algorithm', 'keys', 'ds', 'cds_delete']);
-
-/** The public view of a domain's DNSSEC state. */
-export async function dnssecOut(db: Queryable, d: { id: number; name: string }) {
-  const keys = await domainKeys(db, d.id);
-  const del = (await db.query('SELECT 1 FROM dnssec_unsigned WHERE domain_id = $1', [d.id])).rowCount === 1;
-  const out = keys.map((k) => keyOut(d.name, k));
-  const active = keys.filter((k) => k.state !== 'retired');
-  return {
-    domain: d.name,
-    signed: keys.length > 0,
-    algorithm: keys.length ? algorithmName(keys[keys.length - 1].algorithm) : null,
-    keys: out,
-    ds: active.flatMap((k) => ([2, 4] as const).map((t) => `${d.name} DS ${dsText(d.name, pub(k), t)}`)),
-    cds_delete: del && keys.length === 0,
-  };
-}
-
-const pub = (k: KeyRow) => ({ flags: k.flags, algorithm: k.algorithm, publicKey: k.public_key });
-
-function keyOut(owner: string, k: KeyRow) {
-  return {
-    key_tag: k.key_tag, flags: k.flags, algorithm: algorithmName(k.algorithm), state: k.state,
-    dnskey: dnskeyText(pub(k)), ds: ([2, 4] as const).map((t) => dsText(owner, pub(k), t)), created_at: k.created_at,
-  };
-}
 
 export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   app.get<{ Params: { name: string }; Querystring: Q }>('/v1/domains/:name/dnssec', {
