@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
       // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
       // from before it starts (server.stop() also stops an embedded PostgreSQL).
       for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
-      if (cluster.isWorker) return runWorker(log);
+      if (cluster.isWorker) return runWorker(log, startServer);
       const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
       const serveCfg = configFrom();
       log.level = serveCfg.logLevel;
@@ -166,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
         log.info('stopped');
         return 0;
       }
-      const primary = new Primary(serveCfg, workers, log);
+      const primary = new Primary(serveCfg, workers, log, startServer);
       await primary.start();
       reloadWith((c) => primary.reload(c));
       const restart = () => primary.restart();

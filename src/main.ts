@@ -6,7 +6,8 @@ import { createPool, checkConnection, type Pool } from './store/db.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
-import { ChangeFeed } from './store/change-feed.js';
+import { ChangeFeed } from './feed/change-feed.js';
+import { feedState, renderFeedState } from './feed/state.js';
 import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
@@ -320,32 +321,4 @@ async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
   return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
 }
 
-/** What /metrics says about a snapshot; the primary of `serve --workers` combines its workers'. */
-export interface FeedState { ageSeconds: number; seq: number; lag: number; domains: number }
-
-export function feedState(feed: ChangeFeed): FeedState {
-  return {
-    ageSeconds: feed.caughtUpAt ? (Date.now() - feed.caughtUpAt) / 1000 : -1,
-    seq: feed.seq, lag: Math.max(0, feed.notifiedSeq - feed.seq), domains: feed.snapshot().domains.size,
-  };
-}
-
 const feedMetrics = (feed: ChangeFeed) => renderFeedState(feedState(feed));
-
-export function renderFeedState(f: FeedState): string {
-  return [
-    '# HELP glidepath_snapshot_age_seconds Seconds since the snapshot last caught up with the journal.',
-    '# TYPE glidepath_snapshot_age_seconds gauge',
-    `glidepath_snapshot_age_seconds ${f.ageSeconds}`,
-    '# HELP glidepath_journal_seq Last journal sequence applied to the snapshot.',
-    '# TYPE glidepath_journal_seq gauge',
-    `glidepath_journal_seq ${f.seq}`,
-    '# HELP glidepath_journal_lag Journal entries announced but not yet applied to the snapshot.',
-    '# TYPE glidepath_journal_lag gauge',
-    `glidepath_journal_lag ${f.lag}`,
-    '# HELP glidepath_domains Domains served.',
-    '# TYPE glidepath_domains gauge',
-    `glidepath_domains ${f.domains}`,
-    '',
-  ].join('\n');
-}

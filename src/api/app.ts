@@ -63,7 +63,6 @@ export function apiSecureContext(m: ApiTlsMaterial): SecureContextOptions {
 export interface RouteContext { pool: Pool; opts: AppOptions; metrics: ApiMetrics }
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
-export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

@@ -2,7 +2,8 @@
 // cluster IPC channel. Plain JSON: no functions, no sockets.
 import type { HostPort } from '../config.js';
 import type { QueryStatsState } from '../server/query-stats.js';
-import type { FeedState, ReloadOptions } from '../main.js';
+import type { FeedState } from '../feed/state.js';
+import type { ReloadOptions } from './server.js';
 
 /** Everything a worker needs to answer; the primary resolved the database (embedded or not). */
 export interface WorkerStart {

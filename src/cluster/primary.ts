@@ -7,7 +7,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { startServer, renderFeedState, type RunningServer, type FeedState } from '../main.js';
+import { renderFeedState, type FeedState } from '../feed/state.js';
+import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
@@ -28,7 +29,7 @@ const READY_TIMEOUT_MS = 10 * 60_000;
 const STATS_TIMEOUT_MS = 1000;
 
 export class Primary {
-  private server: RunningServer | undefined;
+  private server: Started | undefined;
   private readonly slots = new Map<number, Slot>();
   private restarting: Promise<number> | undefined;
   private stopping = false;
@@ -38,12 +39,13 @@ export class Primary {
    *  worker does not take its counts with it (Prometheus would read the drop as a reset). */
   private readonly gone = new QueryStats();
 
-  constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger) {}
+  constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger,
+    private readonly startServer: StartServer) {}
 
   get url(): string { return this.server?.apiUrl() ?? ''; }
 
   async start(): Promise<void> {
-    this.server = await startServer({
+    this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
       adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, keyFile: this.cfg.keyFile,
       // During a rolling restart there is briefly one worker more than asked for.

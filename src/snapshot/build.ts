@@ -1,10 +1,9 @@
 // Rows -> Snapshot. The first snapshot from everything; later ones from the previous snapshot and
 // a delta, sharing every domain and zone the delta did not touch.
-import type { StoredRecord } from '../store/records.js';
 import { Snapshot } from './snapshot.js';
 import { buildDomain, type Domain, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
-import { compileZone, CompileCache, type CompiledZone, type ScheduledRRset } from './zone.js';
+import { compileZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
 
 export interface ZoneSource { records: readonly StoredRecord[]; schedules: readonly ScheduledRRset[] }
 
@@ -22,7 +21,7 @@ export class SnapshotBuilder {
     for (const [id, z] of sources) this.zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => this.onBad(id, r, e), this.cache));
   }
 
-  finish(domains: readonly DomainRow[], now = Date.now()): Snapshot {
+  finish(domains: readonly DomainRow[]): Snapshot {
     const zones = this.zones;
     const byName = new Map<string, Domain>();
     const refs = new Map<number, number>();
@@ -32,15 +31,15 @@ export class SnapshotBuilder {
       byName.set(row.name, d);
       for (const id of zonesOf(d)) refs.set(id, (refs.get(id) ?? 0) + 1);
     }
-    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), now, LayeredMap.of(refs));
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs));
   }
 }
 
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
-  onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
+  onBad: BadRecordHandler = () => undefined): Snapshot {
   const b = new SnapshotBuilder(onBad);
   b.addZones(sources);
-  return b.finish(domains, now);
+  return b.finish(domains);
 }
 
 /** The domain of a row, or undefined when its zone is missing (cannot happen with a consistent
@@ -65,7 +64,7 @@ export interface SnapshotDelta {
 
 /** The previous snapshot with a delta applied. Costs what the delta touches (plus an occasional
  *  fold of the maps' change layers), not the size of the snapshot; `old` is left as it was. */
-export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
+export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined): Snapshot {
   const cache = new CompileCache();
   const zoneChanges = new Map<number, CompiledZone | undefined>();
   for (const id of delta.changedZones) zoneChanges.set(id, undefined);
@@ -97,6 +96,6 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
   for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
-  return new Snapshot(old.domains.with(domainChanges), old.zones.with(zoneChanges), now, old.zoneRefs.with(refChanges), maxLabels,
+  return new Snapshot(old.domains.with(domainChanges), old.zones.with(zoneChanges), old.zoneRefs.with(refChanges), maxLabels,
     namesAdded ? undefined : old.namesEpoch);
 }

@@ -23,7 +23,6 @@ export class Snapshot {
   constructor(
     readonly domains: LayeredMap<string, Domain>,
     readonly zones: LayeredMap<number, CompiledZone>,
-    readonly builtAt: number,
     /** How many domains use each zone (as their zone or their PZC target): a zone is dropped when
      *  this falls to zero, without a walk over every domain. */
     readonly zoneRefs: LayeredMap<number, number>,
@@ -38,7 +37,7 @@ export class Snapshot {
   }
 
   static empty(): Snapshot {
-    return new Snapshot(LayeredMap.of(new Map()), LayeredMap.of(new Map()), Date.now(), LayeredMap.of(new Map()), 0);
+    return new Snapshot(LayeredMap.of(new Map()), LayeredMap.of(new Map()), LayeredMap.of(new Map()), 0);
   }
 
   /** The most specific served domain at or above the name (lower-case key labels, leftmost first). */

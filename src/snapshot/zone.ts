@@ -2,10 +2,13 @@
 // cuts precomputed (RFC 1034 4.3.2 step 3 needs both at every ancestor), rdata parsed once into wire
 // parts. Shared by every domain that points to the zone: names relative to the apex stay relative
 // here and get the domain's apex appended by the encoder.
-import { asciiLower, labelToText } from '../dns/name.js';
+import { asciiLower, labelToText, resolveZoneName } from '../dns/name.js';
 import { TYPE } from '../dns/constants.js';
 import { parseRdata, isCompressibleType } from '../dns/rdata.js';
-import { resolveZoneName, type StoredRecord } from '../store/records.js';
+
+/** A record as the store keeps it and hands it over: owner relative to the apex ("@" for the apex),
+ *  type code, TTL, RDATA in presentation form with names relative unless they end in a dot. */
+export interface StoredRecord { owner: string; type: number; ttl: number; rdata: string }
 
 /** A name inside zone data, ready for the encoder: wire labels (original case), their lower-case
  *  key forms (for compression and lookup), and whether the domain apex follows. */

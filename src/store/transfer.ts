@@ -3,8 +3,18 @@
 import type { Client, Pool } from './db.js';
 import { transaction, tx } from './db.js';
 import type { Queryable } from './tenants.js';
-import type { IxfrStep } from '../transfer/ixfr.js';
 import type { TsigAlgorithm } from '../dns/tsig.js';
+
+/** [owner, type, ttl, rdata] as the journal triggers write them. */
+export type JournalRecord = [string, number, number, string];
+
+/** One serial change of a domain as ixfr_steps keeps it (migrations/003_transfer.sql). */
+export interface IxfrStep {
+  serial_from: number;
+  serial_to: number;
+  diffable: boolean;
+  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
+}
 
 export const REANNOUNCE_ACTOR = 'pzc-reannounce';
 

@@ -7,22 +7,16 @@ import { TYPE } from '../dns/constants.js';
 import { soaPartsWithSerial, type Domain } from '../snapshot/domain.js';
 import { parseRdata } from '../dns/rdata.js';
 import { skipName } from '../dns/query.js';
-import { resolveZoneName } from '../store/records.js';
+import { resolveZoneName } from '../dns/name.js';
 import { compileName, type WirePart } from '../snapshot/zone.js';
 import { isCompressibleType as compressible } from '../dns/rdata.js';
 import { liveView } from '../pzc/policy.js';
 import type { TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
+import type { IxfrStep, JournalRecord } from '../store/transfer.js';
 
-/** [owner, type, ttl, rdata] as the journal triggers write them. */
-export type JournalRecord = [string, number, number, string];
-
-export interface IxfrStep {
-  serial_from: number;
-  serial_to: number;
-  diffable: boolean;
-  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
-}
+// The history's row shape is the store's; kept importable from here.
+export type { IxfrStep, JournalRecord };
 
 export type IxfrPlan =
   | { kind: 'axfr'; reason: string }

@@ -9,7 +9,7 @@ import { addKey, domainKeys, deleteKeys, markUnsigned, dnssecState as dnssecOut 
 import { KeyFileError } from '../../store/key-file.js';
 import { ALGORITHMS, algorithmName, type AlgorithmName } from '../../dnssec/keys.js';
 import { ApiError } from '../errors.js';
-import { findDomain } from './domains.js';
+import { findDomain } from '../domain-lookup.js';
 import { obj, str, dateTime, responses, empty, tenantQuery } from '../schemas.js';
 
 type Q = { tenant?: string };

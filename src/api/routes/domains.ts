@@ -4,28 +4,16 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
-import { lockZone, lockZoneById } from '../../store/zones.js';
-import { checkZoneContent, loadZoneRecords } from '../../store/records.js';
+import { lockZone } from '../../store/zones.js';
 import { domainChanges } from '../../store/journal-read.js';
-import { parseAbsoluteName, nameKey, NameError } from '../../dns/name.js';
-import type { Client, Pool } from '../../store/db.js';
+import type { Client } from '../../store/db.js';
 import { tx } from '../../store/db.js';
+import { checkServable, domainKey, findDomain } from '../domain-lookup.js';
 import { ApiError, notFound } from '../errors.js';
 import { obj, str, dateTime, responses, empty, pageQuery, page, next, tenantQuery, domainSchema, ZONE_NAME, UINT } from '../schemas.js';
 
 type Q = { tenant?: string };
 const nameParams = obj({ name: str({ maxLength: 1024 }) }, ['name']);
-
-/** Stored key of a domain name; null when it is not a valid name (or the root). */
-export function domainKey(text: string): string | null {
-  try {
-    const labels = parseAbsoluteName(text);
-    return labels.length ? nameKey(labels) : null;
-  } catch (e) {
-    if (e instanceof NameError) return null;
-    throw e;
-  }
-}
 
 export function domainOut(d: Domain) {
   return {
@@ -35,26 +23,10 @@ export function domainOut(d: Domain) {
   };
 }
 
-/** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations).
- *  Locks the zone row so that no RRset change slips in between the check and the commit. */
-export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
-  await lockZoneById(db, zoneId);
-  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
-}
-
 async function zoneOr404(db: Client, tenantId: number, name: string) {
   const z = await lockZone(db, tenantId, name);
   if (!z) throw notFound(`zone "${name}"`);
   return z;
-}
-
-/** The tenant's domain named `text` (with or without the trailing dot), else 404; `lock` takes
- *  the row FOR UPDATE. Another tenant's domain is a 404 like a missing one. */
-export async function findDomain(db: Client | Pool, tenantId: number | null, text: string, lock = false): Promise<Domain> {
-  const key = domainKey(text);
-  const d = key === null || tenantId === null ? undefined : await getDomain(db, tenantId, key, lock);
-  if (!d) throw notFound(`domain "${text}"`);
-  return d;
 }
 
 export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {

@@ -18,9 +18,9 @@ import { TYPE, typeName } from '../../dns/constants.js';
 import type { Client, Pool } from '../../store/db.js';
 import { tx } from '../../store/db.js';
 import { ApiError, notFound } from '../errors.js';
-import { findDomain, checkServable } from './domains.js';
-import { rrsetKey, without } from './rrsets.js';
-import { editZone, lockZoneOr404 } from '../zone-edit.js';
+import { findDomain, checkServable } from '../domain-lookup.js';
+
+import { editZone, lockZoneOr404, rrsetKey, without } from '../zone-edit.js';
 import { obj, str, dateTime, responses, empty, tenantQuery, ZONE_NAME, UINT } from '../schemas.js';
 
 type Q = { tenant?: string };

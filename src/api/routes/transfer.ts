@@ -11,7 +11,7 @@ import { TSIG_ALGORITHMS, keyNameKey, type TsigAlgorithm } from '../../dns/tsig.
 import { parseCidr, parseNotifyTarget } from '../../transfer/access.js';
 import { NameError } from '../../dns/name.js';
 import { ApiError, notFound, type Detail } from '../errors.js';
-import { findDomain } from './domains.js';
+import { findDomain } from '../domain-lookup.js';
 import { obj, str, dateTime, responses, empty, tenantQuery } from '../schemas.js';
 
 type Q = { tenant?: string };

@@ -3,7 +3,6 @@
 // domain (by name) that points at the zone, else the zone name. This plugin is encapsulated: it takes text/dns only, and a larger body than the JSON routes.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteContext } from '../app.js';
-import { ZONE_FILE_LIMIT } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone, servingDomains } from '../../store/zones.js';
 import { loadZoneRecords } from '../../store/records.js';
@@ -33,6 +32,9 @@ async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q 
   const key = text.toLowerCase().replace(/\.?$/, '.');
   return { apex, serial: domains.find((d) => d.name === key)?.serial };
 }
+
+/** Largest zone file a PUT may carry (JSON bodies have their own, smaller limit in app.ts). */
+export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
 
 export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   app.removeAllContentTypeParsers();

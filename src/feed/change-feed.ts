@@ -2,15 +2,15 @@
 // the journal from the last sequence it applied, so a lost notification or a lost connection can
 // delay a change but never drop it. While the database is away the server keeps answering from the
 // snapshot it has, reconnects with backoff and jitter, and catches up.
-import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Pool } from './db.js';
-import { loadAll, loadDelta, type JournalEntry } from './load.js';
+import type { Pool } from '../store/db.js';
+import { loadAll, loadDelta, type JournalEntry } from '../store/load.js';
+import { JournalListener, CHANNEL } from '../store/journal-listen.js';
 import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
-import type { KekHolder } from './key-file.js';
+import type { KekHolder } from '../store/key-file.js';
 
-export const CHANNEL = 'glidepath_journal';
+export { CHANNEL };
 
 export class ChangeFeed {
   private snap: Snapshot = Snapshot.empty();
@@ -21,7 +21,7 @@ export class ChangeFeed {
   caughtUpAt = 0;
   /** Highest journal sequence announced by NOTIFY: how far behind the snapshot is, for /metrics. */
   notifiedSeq = 0;
-  private listener: pg.Client | undefined;
+  private listener: JournalListener | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -57,25 +57,23 @@ export class ChangeFeed {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', (m) => {
-      const n = Number(m.payload);
-      if (n > this.notifiedSeq) this.notifiedSeq = n;
-      this.kick();
+    const client: JournalListener = new JournalListener(this.url, {
+      notified: (n) => {
+        if (n > this.notifiedSeq) this.notifiedSeq = n;
+        this.kick();
+      },
+      lost: (err) => this.lost(client, err),
     });
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client, new Error('connection closed')));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    await client.open();
     this.listener = client;
     this.backoff = 100;
   }
 
-  private lost(client: pg.Client, err: Error): void {
+  private lost(client: JournalListener, err: Error): void {
     if (this.listener !== client || this.stopped) return;
     this.listener = undefined;
     this.log.warn({ err: err.message }, 'journal listener lost; answering from the current snapshot while reconnecting');
-    client.end().catch(() => undefined);
+    void client.close();
     this.scheduleReconnect();
   }
 
@@ -138,6 +136,6 @@ export class ChangeFeed {
     await this.running;
     const l = this.listener;
     this.listener = undefined;
-    await l?.end().catch(() => undefined);
+    await l?.close();
   }
 }

@@ -1,0 +1,47 @@
+// What cluster/ needs of a running Glidepath and of the function that starts one. main.ts's
+// startServer fits both; cli.ts hands it in, so cluster/ never imports the composition root.
+import type { Logger } from 'pino';
+import type { ApiTlsFiles, HostPort } from '../config.js';
+import type { QueryStats } from '../server/query-stats.js';
+import type { ChangeFeed } from '../feed/change-feed.js';
+
+/** What SIGHUP may change without a restart (main.ts's ReloadOptions). */
+export interface ReloadOptions {
+  logLevel?: string;
+  tls?: { certFile: string; keyFile: string };
+  apiTls?: ApiTlsFiles;
+}
+
+/** The options of main.ts's startServer that the primary ("control") and workers ("answer") set. */
+export interface StartOptions {
+  role: 'control' | 'answer';
+  log: Logger;
+  dns: HostPort[];
+  api: HostPort | null;
+  databaseUrl?: string;
+  dataDir?: string;
+  adminToken?: string;
+  apiTls?: ApiTlsFiles;
+  ready?: () => boolean;
+  metrics?: () => Promise<string>;
+  dot?: HostPort[];
+  tls?: { certFile: string; keyFile: string };
+  udpMaxPayload?: number;
+  tcpIdleMs?: number;
+  tcpMaxConnections?: number;
+  responseCache?: boolean;
+  logLevel?: string;
+  /** GLIDEPATH_KEY_FILE (DNSSEC key encryption). */
+  keyFile?: { file: string; create: boolean };
+}
+
+export interface Started {
+  apiUrl(): string;
+  db: { url: string };
+  stats: QueryStats;
+  feed: ChangeFeed | undefined;
+  reload(o?: ReloadOptions): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type StartServer = (o: StartOptions) => Promise<Started>;
