@@ -42,16 +42,19 @@ function isWildcard(node: ZoneNode | undefined): boolean {
   return node !== undefined && node.name.keys[0] === '*';
 }
 
-/** Adds the signatures and proofs. Throws when a signature cannot be made (the caller answers
- *  SERVFAIL with an Extended DNS Error). */
-export function signAnswer(ans: Answer, c: SignContext): void {
+/** Adds the signatures and proofs; returns when the earliest of them is due for renewal (Unix
+ *  seconds; Infinity when nothing was signed), so that a cached copy is not served past it. Throws
+ *  when a signature cannot be made (the caller answers SERVFAIL with an Extended DNS Error). */
+export function signAnswer(ans: Answer, c: SignContext): number {
   const domain = ans.domain;
   const key = activeKey(domain);
-  if (!domain || !key) return;
+  let renew = Infinity;
+  if (!domain || !key) return renew;
   const sign = (e: Entry, contentKey?: string): Entry => {
     // RFC 4035 5.3.4: a wildcard expansion is signed by the wildcard, whose name fixes the labels.
     const name = e.source && isWildcard(e.source) ? canonicalWire(e.source.name.labels, domain.labels) : ownerWire(e.owner, domain, c);
     const sig = c.cache.get(e.set, name, domain.labels, key, c.nowSec, contentKey);
+    if (sig.renewAt < renew) renew = sig.renewAt;
     return { owner: e.owner, set: rrsigSet(sig), ttl: e.ttl, cap: e.cap };
   };
   const nsec = (owner: Owner, next: readonly string[], types: number[], like: Entry | undefined): Entry[] => {
@@ -106,6 +109,7 @@ export function signAnswer(ans: Answer, c: SignContext): void {
   }
   ans.answer = answer;
   ans.authority = authority;
+  return renew;
 }
 
 /** The types an NSEC at a name lists: its RRsets; at a cut only NS and DS (the rest is the child's,

@@ -96,9 +96,10 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   const now = ctx.now();
   const ans = resolve(snap, q, now);
   // RFC 4035 3.1: signatures and proofs only for a query with DO, to a signed domain.
+  let renew = Infinity;
   if (q.edns?.do && ctx.signatures && activeKey(ans.domain)) {
     try {
-      signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
+      renew = signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
     } catch {
       ctx.stats?.count(q.qtype, RCODE.SERVFAIL);
       return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, SIGNING_FAILED);
@@ -106,6 +107,6 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   }
   ctx.stats?.count(q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined, pad: tls });
-  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
+  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
 }

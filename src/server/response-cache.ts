@@ -35,7 +35,8 @@ const VALID_IN = 4; // generation of the last snapshot the entry was found curre
 const MADE_IN = 5; // generation it was answered in (names no domain encloses)
 const RCODE = 6;
 const NAMES_EPOCH = 7; // the snapshot's namesEpoch when answered: a new domain may enclose the name
-const ROW = 8;
+const EXPIRES = 8; // Unix seconds from which the entry is stale (signed answers: signature renewal), 0: never
+const ROW = 9;
 
 /** Largest response kept (TCP answers may be bigger; those are answered afresh each time). */
 const MAX_CACHED = 4096;
@@ -152,7 +153,8 @@ export class ResponseCache {
   get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot): Buffer | undefined {
     const id = this.find(probe);
     const r = id * ROW;
-    if (id < 0 || (this.rows[r + VALID_IN] !== snap.generation && !this.current(id, snap))) {
+    if (id < 0 || (this.rows[r + VALID_IN] !== snap.generation && !this.current(id, snap))
+      || (this.rows[r + EXPIRES] !== 0 && Date.now() / 1000 >= this.rows[r + EXPIRES])) {
       this.misses++;
       return undefined;
     }
@@ -185,7 +187,9 @@ export class ResponseCache {
     return true;
   }
 
-  set(probe: CacheProbe, bytes: Buffer, domain: Domain | undefined, snap: Snapshot, rcode: number): void {
+  /** `expires`: Unix seconds from which the response must be made afresh (a signed response, when
+   *  its signatures are due for renewal); 0 for never. */
+  set(probe: CacheProbe, bytes: Buffer, domain: Domain | undefined, snap: Snapshot, rcode: number, expires = 0): void {
     if (domain && (domain.pzc || domain.zone.pending.size > 0)) return; // TTLs change every second
     if (bytes.length > MAX_CACHED) return;
     const old = this.find(probe);
@@ -205,6 +209,7 @@ export class ResponseCache {
     rows[r + MADE_IN] = snap.generation;
     rows[r + RCODE] = rcode;
     rows[r + NAMES_EPOCH] = snap.namesEpoch;
+    rows[r + EXPIRES] = expires;
     this.domains[id] = domain;
     this.order[(this.first + this.count) % this.maxEntries] = id;
     this.count++;
