@@ -244,6 +244,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
   const maxUdp = opts.udpMaxPayload ?? 1232;
+  const signatures = new SignatureCache(); // one per process: answers and transfers share signatures
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
@@ -251,10 +252,10 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     stats,
     // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
     cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
-    signatures: new SignatureCache(),
+    signatures,
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
-      history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget, signatures,
     }),
   };
   const dnsLog = child('dns');

@@ -12,6 +12,9 @@ import type { Domain } from '../snapshot/domain.js';
 import { findTsig, verify, sign, TsigSigner, TSIG_ERROR, type TsigKey, type TsigRecord } from '../dns/tsig.js';
 import { mayTransfer, type TransferSettings } from './access.js';
 import { axfrRecords } from './axfr.js';
+import { signedAxfrRecords } from './axfr-signed.js';
+import type { SignatureCache } from '../dnssec/sign.js';
+import type { SigningKey } from '../dnssec/keys.js';
 import { planIxfr, clientSerial, type IxfrStep } from './ixfr.js';
 import { packTransfer, MESSAGE_TARGET, type TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
@@ -32,6 +35,8 @@ export interface TransferDeps {
   maxUdp: number;
   /** Soft size of a transfer message (tests make it small). */
   messageTarget?: number;
+  /** DNSSEC signatures (shared with the query path); without it signed domains transfer unsigned. */
+  signatures?: SignatureCache;
 }
 
 interface Verified { key: TsigKey; mac: Buffer }
@@ -74,7 +79,8 @@ export class TransferService implements TransferPath {
     if (!domain) return refuse('not a served domain apex', RCODE.NOTAUTH);
     const access = mayTransfer(d.settings().domains.get(domain.id), peer, signed?.key.name);
     if (!access.ok) return refuse(access.why);
-    if (q.qtype === TYPE.AXFR) return this.stream(msg, q, domain, signed, 'AXFR', peer, () => axfrRecords(domain, d.now()));
+    const whole = () => this.wholeDomain(domain);
+    if (q.qtype === TYPE.AXFR) return this.stream(msg, q, domain, signed, 'AXFR', peer, whole);
     const serial = clientSerial(msg, q.questionEnd);
     if (serial === undefined) return refuse('IXFR without the client SOA', RCODE.FORMERR);
     // RFC 1995 2: over UDP, the current SOA alone tells the client to come back over TCP (or that
@@ -83,11 +89,25 @@ export class TransferService implements TransferPath {
     return this.stream(msg, q, domain, signed, 'IXFR', peer, async () => {
       const steps = await d.history(domain.id);
       const plan = planIxfr(domain, serial, steps, d.now());
-      if (plan.kind === 'ixfr') return plan.records;
+      // A signed domain's differences would need their signatures and NSEC chain changes too:
+      // send the whole signed domain instead (RFC 1995 4 allows it).
+      if (plan.kind === 'ixfr' && !this.signer(domain)) return plan.records;
+      if (plan.kind === 'ixfr') return whole();
       if (plan.kind === 'current') return currentSoa(domain, d.now());
       d.log.debug({ domain: domain.name, from: serial, reason: plan.reason }, 'IXFR answered with AXFR');
-      return axfrRecords(domain, d.now());
+      return whole();
     });
+  }
+
+  /** The key a signed domain's transfers are signed with (undefined: unsigned, or no cache). */
+  private signer(domain: Domain): SigningKey | undefined {
+    return this.deps.signatures ? domain.dnssec?.keys.find((k) => k.state === 'active') : undefined;
+  }
+
+  /** AXFR content: the zone, fully signed with its NSEC chain when the domain is signed. */
+  private wholeDomain(domain: Domain): TransferRR[] | undefined {
+    const key = this.signer(domain);
+    return key ? signedAxfrRecords(domain, this.deps.now(), this.deps.signatures!, key) : axfrRecords(domain, this.deps.now());
   }
 
   /** The messages of a transfer, each signed when the query was (RFC 8945 5.3.1). Over UDP the
