@@ -8,7 +8,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, importText, settle } from '../helpers/server.js';
+import { startTestServer, importText, settle, waitFor } from '../helpers/server.js';
+import { query } from '../helpers/dig.js';
+import { freePort } from '../helpers/ports.js';
+import { runSecondary } from '../helpers/secondary.js';
+import { startUnbound, unboundMissing } from '../helpers/unbound.js';
 
 const DIG = '/usr/bin/dig';
 const VERIFY = '/usr/bin/dnssec-verify';
@@ -89,4 +93,44 @@ test('after an edit the transfer is signed and verifies again (IXFR answered wit
   const ixfr = await run(DIG, ['@127.0.0.1', '-p', String(s!.dnsPort()), 'signed.example.', 'IXFR=1', '+nocmd', '+nostats', '+nocomments']);
   assert.match(ixfr.out, /^new\.signed\.example\.\s.*RRSIG\s+TXT /m);
   assert.match(ixfr.out, /^new\.signed\.example\.\s.*NSEC\s/m);
+});
+
+const NSD = ['/usr/sbin/nsd', '/usr/bin/nsd'].find((p) => existsSync(p));
+
+test('an NSD secondary of the signed domain answers what the same Unbound validates (AD)', { skip: skip || unboundMissing || (NSD ? false : 'nsd is not installed') }, async () => {
+  const nsdPort = await freePort();
+  const nsdDir = mkdtempSync(join(tmpdir(), 'glidepath-nsd-signed-'));
+  writeFileSync(join(nsdDir, 'nsd.conf'), `server:
+    ip-address: 127.0.0.1
+    port: ${nsdPort}
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "${nsdDir}"
+    database: ""
+    pidfile: "${nsdDir}/nsd.pid"
+    xfrdfile: "${nsdDir}/xfrd.state"
+    zonelistfile: "${nsdDir}/zone.list"
+    xfrdir: "${nsdDir}"
+    logfile: "${nsdDir}/nsd.log"
+    xfrd-reload-timeout: 0
+remote-control:
+    control-enable: no
+zone:
+    name: "signed.example."
+    zonefile: "signed.example.zone"
+    request-xfr: 127.0.0.1@${s!.dnsPort()} NOKEY
+`);
+  const nsdLog = runSecondary(NSD!, ['-d', '-c', join(nsdDir, 'nsd.conf')], nsdDir);
+  await waitFor(async () => (await query(nsdPort, 'new.signed.example.', 'TXT').catch(() => undefined))?.answer.length === 1, 15_000,
+    `NSD serves the signed zone (${nsdLog.join('\n')})`);
+  const ds = ((await api('GET', '/v1/domains/signed.example/dnssec')) as { ds: string[] }).ds[0];
+  // Unbound asks NSD only: Glidepath is not in its configuration.
+  const port = await startUnbound(dir, 'via-nsd', [ds], [['signed.example.', nsdPort]], 'signed.example.');
+  for (const [name, type, answers] of [['www.signed.example.', 'A', true], ['alias.signed.example.', 'A', true], ['any.wild.signed.example.', 'TXT', true],
+    ['nope.signed.example.', 'A', false], ['www.signed.example.', 'TXT', false], ['ent.signed.example.', 'A', false], ['insecure.signed.example.', 'DS', false]] as const) {
+    const r = await query(port, name, type, { rd: true, do: true, timeoutMs: 5000 });
+    assert.equal(r.ad, true, `${name} ${type}: ${r.rcode} ${JSON.stringify(r.answer)} ${JSON.stringify(r.authority)}`);
+    assert.equal(r.answer.length > 0, answers, `${name} ${type}`);
+  }
 });

@@ -2,19 +2,18 @@
 // "validator iterator") with the signed domain's DS as its only trust anchor and stub zones to
 // Glidepath on loopback (every other address refused by do-not-query-address) returns AD for every
 // kind of answer; a wrong trust anchor gives SERVFAIL; delv agrees. Skips when unbound is absent.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, importText, settle, waitFor, type TestServer } from '../helpers/server.js';
 import { query, type Response } from '../helpers/dig.js';
-import { freePort } from '../helpers/ports.js';
+import { startUnbound, unboundMissing } from '../helpers/unbound.js';
 
-const UNBOUND = '/usr/sbin/unbound';
 const DELV = '/usr/bin/delv';
-const skip = existsSync(UNBOUND) ? false : 'unbound is not installed (Debian package unbound)';
+const skip = unboundMissing;
 const ADMIN = 'test-admin-token';
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-dnssec-'));
 
@@ -28,47 +27,6 @@ const api = async (method: string, path: string, body?: unknown): Promise<{ stat
   const text = await r.text();
   return { status: r.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
 };
-
-/** Every IPv4 address but 127.0.0.0/8, and all of IPv6: the resolver may only reach loopback. */
-const OUTSIDE = ['0.0.0.0/2', '64.0.0.0/3', '96.0.0.0/4', '112.0.0.0/5', '120.0.0.0/6', '124.0.0.0/7', '126.0.0.0/8', '128.0.0.0/1', '::/0'];
-
-async function startUnbound(name: string, anchors: string[], stubs: string[]): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort();
-  const conf = join(dir, `${name}.conf`);
-  writeFileSync(conf, `server:
-  interface: 127.0.0.1
-  port: ${port}
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${join(dir, name + '.pid')}"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  val-log-level: 2
-  num-threads: 1
-  so-reuseport: no
-  do-ip6: no
-  access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
-${OUTSIDE.map((a) => `  do-not-query-address: ${a}`).join('\n')}
-  module-config: "validator iterator"
-  qname-minimisation: no
-  aggressive-nsec: no
-  prefetch: no
-${anchors.map((a) => `  trust-anchor: "${a}"`).join('\n')}
-remote-control:
-  control-enable: no
-${stubs.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: 127.0.0.1@${s.dnsPort()}\n`).join('')}`);
-  const proc = spawn(UNBOUND, ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  proc.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  after(() => { proc.kill('SIGTERM'); });
-  await waitFor(async () => {
-    try { await query(port, 'sec.example.', 'SOA', { rd: true, timeoutMs: 300 }); return true; } catch { return false; }
-  }, 10_000, `unbound on ${port} (${log})`);
-  return { port, proc };
-}
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve) => {
@@ -131,10 +89,11 @@ ns1.insecure A 127.0.0.1
   anchor = ds[0].replace(/^sec\.example\. /, 'sec.example. ');
   await settle(s);
   await waitFor(async () => (await query(s.dnsPort(), 'sec.example.', 'DNSKEY', { do: true })).answer.length > 0, 5000, 'DNSKEY served');
-  good = await startUnbound('good', [anchor], ['sec.example.', 'child.sec.example.', 'insecure.sec.example.']);
+  const port = s.dnsPort();
+  good = { port: await startUnbound(dir, 'good', [anchor], [['sec.example.', port], ['child.sec.example.', port], ['insecure.sec.example.', port]], 'sec.example.') };
   // The same key tag and algorithm, a digest of something else: validation must fail.
   const wrong = anchor.replace(/[0-9A-F]{64}$/, (h) => h.slice(0, 63) + (h.endsWith('0') ? '1' : '0'));
-  bad = await startUnbound('bad', [wrong], ['sec.example.']);
+  bad = { port: await startUnbound(dir, 'bad', [wrong], [['sec.example.', port]], 'sec.example.') };
 }
 if (!skip) await setup();
 
