@@ -34,20 +34,28 @@ CREATE TABLE dnssec_unsigned (
   since       timestamptz NOT NULL DEFAULT now()
 );
 
--- A key change changes what the domain serves (DNSKEY, signatures, CDS): bump the serial once per
--- transaction (secondaries transfer the signed zone) and journal the domain so every server
--- reloads it. The key material is not journaled.
+-- A key change changes what the domain serves (DNSKEY, signatures, CDS): move the served serial once
+-- per transaction (the domain's own part of it, serial_offset, as 008's domain_reannounce does), with
+-- an IXFR step that is not a record difference (secondaries get the signed zone by AXFR), and
+-- journal the domain so every server reloads it. The key material is not journaled.
 CREATE FUNCTION dnssec_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE d bigint; z bigint; n text; s bigint;
+DECLARE d domains; did bigint; zs bigint; old_served bigint; served bigint;
 BEGIN
-  IF TG_OP = 'DELETE' THEN d := OLD.domain_id; ELSE d := NEW.domain_id; END IF;
-  UPDATE domains SET serial = next_serial(serial, zone_soa_serial(zone_id)), serial_txid = txid_current(), updated_at = now()
-   WHERE id = d AND serial_txid IS DISTINCT FROM txid_current()
-   RETURNING zone_id, name, serial INTO z, n, s;
-  IF n IS NULL THEN SELECT zone_id, name, serial INTO z, n, s FROM domains WHERE id = d; END IF;
-  IF n IS NULL THEN RETURN NULL; END IF; -- the domain's own delete journals it
-  UPDATE ixfr_steps SET diffable = false WHERE domain_id = d AND txid = txid_current();
-  PERFORM journal_append('domain', 'dnssec', z, n, s, '{}');
+  IF TG_OP = 'DELETE' THEN did := OLD.domain_id; ELSE did := NEW.domain_id; END IF;
+  SELECT * INTO d FROM domains WHERE id = did FOR UPDATE;
+  IF d.id IS NULL THEN RETURN NULL; END IF; -- the domain's own delete journals it
+  SELECT serial INTO zs FROM zones WHERE id = d.zone_id FOR SHARE;
+  old_served := domain_serial(zs, d.serial_offset);
+  served := old_served;
+  IF d.serial_txid IS DISTINCT FROM txid_current() THEN
+    served := next_serial(old_served, NULL);
+    UPDATE domains SET serial_offset = serial_offset_for(served, zs), serial_txid = txid_current(), updated_at = now()
+     WHERE id = did;
+    INSERT INTO ixfr_steps (domain_id, txid, serial_from, serial_to, diffable, zone_id, zone_serial)
+    VALUES (did, txid_current(), old_served, served, false, d.zone_id, zs)
+    ON CONFLICT (domain_id, txid) DO UPDATE SET serial_to = EXCLUDED.serial_to, diffable = false, zone_serial = EXCLUDED.zone_serial;
+  END IF;
+  PERFORM journal_append('domain', 'dnssec', d.zone_id, d.name, served, '{}', d.id, d.tenant_id);
   RETURN NULL;
 END $$;
 CREATE TRIGGER dnssec_keys_changed AFTER INSERT OR UPDATE OR DELETE ON dnssec_keys

@@ -2,7 +2,7 @@
 // capped (PZC), EDNS OPT, and truncation that never splits an RRset (RFC 2181 9).
 import { MessageWriter } from '../dns/writer.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
-import { OPTION_TCP_KEEPALIVE, OPTION_PADDING, OPTION_EDE, type Query, type Edns } from '../dns/query.js';
+import { OPTION_TCP_KEEPALIVE, OPTION_NSID, OPTION_PADDING, OPTION_EDE, type Query, type Edns } from '../dns/query.js';
 import { QNAME, type Answer, type Entry, type Ede } from './resolve.js';
 import type { Domain } from '../snapshot/domain.js';
 
@@ -19,12 +19,22 @@ export interface Limits {
   /** On TCP/TLS, to a query that carried edns-tcp-keepalive: the idle timeout to announce, in
    *  units of 100 ms (RFC 7828 3.3.2); 0 asks the client to close the connection. */
   readonly keepalive?: number;
+  /** This server's identifier (GLIDEPATH_NODE_ID), sent as NSID to queries that ask (RFC 5001). */
+  readonly nsid?: Uint8Array;
   /** Over TLS: pad the response when the query was padded (RFC 7830 4, RFC 8467 4.1). */
   readonly pad?: boolean;
 }
 
 /** RFC 8467 4.1 Block-Length Padding: responses are padded to a multiple of 468 octets. */
 export const PADDING_BLOCK = 468;
+
+/** What else an OPT record says: DO echoed, an Extended DNS Error, padding. */
+export interface OptExtra {
+  /** Echo of the query's DO bit (RFC 3225 3). */
+  readonly do?: boolean;
+  readonly ede?: Ede;
+  readonly pad?: boolean;
+}
 
 /** RFC 1035 4.2.1 and RFC 6891 6.2.3-6.2.5: the size a response may take. */
 export function responseLimit(edns: Edns | undefined, tcp: boolean, maxUdp: number): number {
@@ -33,7 +43,7 @@ export function responseLimit(edns: Edns | undefined, tcp: boolean, maxUdp: numb
   return Math.min(edns.udpSize, maxUdp);
 }
 
-function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: boolean, cd: boolean, rcode: number): void {
+export function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: boolean, cd: boolean, rcode: number): void {
   w.u16(id);
   // QR=1; RA is never set: we are authoritative only (RFC 1035 4.1.1).
   w.u8(0x80 | (opcode << 3) | (aa ? 0x04 : 0) | (rd ? 0x01 : 0));
@@ -43,47 +53,51 @@ function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: b
 
 const KEEPALIVE_SIZE = 6;
 
-interface OptOut {
-  readonly rcode: number;
-  readonly advertise: number;
-  /** Echo of the query's DO bit (RFC 3225 3). */
-  readonly do: boolean;
-  readonly keepalive?: number;
-  readonly ede?: Ede;
-  readonly pad?: boolean;
+/** Octets the OPT options take: edns-tcp-keepalive and NSID, each when present. */
+function optionsSize(keepalive: number | undefined, nsid: Uint8Array | undefined): number {
+  return (keepalive === undefined ? 0 : KEEPALIVE_SIZE) + (nsid === undefined ? 0 : 4 + nsid.length);
 }
 
-function opt(w: MessageWriter, o: OptOut): void {
+export function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number, nsid?: Uint8Array, x: OptExtra = {}): void {
   w.u8(0); // root owner
   w.u16(TYPE.OPT);
-  w.u16(o.advertise);
-  w.u8(o.rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
+  w.u16(advertise);
+  w.u8(rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
   w.u8(0); // version 0
-  w.u16(o.do ? 0x8000 : 0); // RFC 3225 3: the DO bit is copied into the response
+  w.u16(x.do ? 0x8000 : 0); // RFC 3225 3: the DO bit is copied into the response
   const lenAt = w.pos;
   w.u16(0);
-  if (o.keepalive !== undefined) {
+  if (keepalive !== undefined) {
     w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
     w.u16(2);
-    w.u16(Math.min(0xffff, o.keepalive));
+    w.u16(Math.min(0xffff, keepalive));
   }
-  if (o.ede) {
-    const text = o.ede.text ? Buffer.from(o.ede.text, 'utf8') : undefined;
+  if (nsid !== undefined) {
+    w.u16(OPTION_NSID); // RFC 5001 2.3: the server's identifier, opaque octets
+    w.u16(nsid.length);
+    w.bytes(nsid);
+  }
+  if (x.ede) {
+    const text = x.ede.text ? Buffer.from(x.ede.text, 'utf8') : undefined;
     w.u16(OPTION_EDE); // RFC 8914 2: INFO-CODE, then EXTRA-TEXT
     w.u16(2 + (text?.length ?? 0));
-    w.u16(o.ede.code);
+    w.u16(x.ede.code);
     if (text) w.bytes(text);
   }
-  if (o.pad) {
+  if (x.pad) {
     // RFC 7830 3: the Padding option comes last; its zero octets bring the message to a block.
-    const size = w.pos + 4;
-    const n = (PADDING_BLOCK - (size % PADDING_BLOCK)) % PADDING_BLOCK;
+    const n = (PADDING_BLOCK - ((w.pos + 4) % PADDING_BLOCK)) % PADDING_BLOCK;
     w.u16(OPTION_PADDING);
     w.u16(n);
     w.buf.fill(0, w.pos, w.pos + n);
     w.pos += n;
   }
   w.setU16(lenAt, w.pos - lenAt - 2);
+}
+
+/** The NSID payload for this query: only when it asked (RFC 5001 2.1). */
+export function nsidFor(edns: Edns | undefined, nsid: Uint8Array | undefined): Uint8Array | undefined {
+  return edns?.nsid ? nsid : undefined;
 }
 
 /** Copies the question and makes its name a compression target. */
@@ -120,8 +134,9 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.reset();
   const edns = q.edns !== undefined;
   const keepalive = edns && q.edns.keepalive ? limits.keepalive : undefined;
+  const nsid = nsidFor(q.edns, limits.nsid);
   const pad = edns && limits.pad === true && q.edns.padding;
-  const limit = limits.size - (edns ? OPT_SIZE + (keepalive === undefined ? 0 : KEEPALIVE_SIZE) + (pad ? PADDING_BLOCK + 4 : 0) : 0);
+  const limit = limits.size - (edns ? OPT_SIZE + optionsSize(keepalive, nsid) + (pad ? PADDING_BLOCK + 4 : 0) : 0);
   header(w, q.id, q.opcode, ans.aa, q.rd, q.cd, ans.rcode);
   w.setU16(4, 1);
   question(w, msg, q);
@@ -151,20 +166,20 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.setU16(6, counts[0]);
   w.setU16(8, counts[1]);
   let ar = counts[2];
-  if (edns) { opt(w, { rcode: ans.rcode, advertise: limits.advertise, do: q.edns.do, keepalive, ede: ans.ede, pad }); ar++; }
+  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive, nsid, { do: q.edns.do, ede: ans.ede, pad }); ar++; }
   w.setU16(10, ar);
   return w.take();
 }
 
 /** FORMERR, NOTIMP, BADVERS, REFUSED without an Answer: header, the question when it parsed, OPT
- *  when the query had one (RFC 6891 6.1.1: whatever the RCODE), with an Extended DNS Error when
- *  one says why (RFC 8914). */
+ *  when the query had one (RFC 6891 6.1.1: whatever the RCODE), with an Extended DNS Error when one
+ *  says why (RFC 8914). */
 export function encodeError(msg: Uint8Array, id: number, opcode: number, rd: boolean, rcode: number,
-  q: Query | undefined, edns: Edns | undefined, advertise: number, ede?: Ede): Buffer {
+  q: Query | undefined, edns: Edns | undefined, advertise: number, nsid?: Uint8Array, ede?: Ede): Buffer {
   const w = writer;
   w.reset();
   header(w, id, opcode, false, rd, q?.cd ?? false, rcode);
   if (q) { w.setU16(4, 1); w.bytes(msg, 12, q.questionEnd); }
-  if (edns || rcode === RCODE.BADVERS) { opt(w, { rcode, advertise, do: edns?.do ?? false, ede: edns ? ede : undefined }); w.setU16(10, 1); }
+  if (edns || rcode === RCODE.BADVERS) { opt(w, rcode, advertise, undefined, nsidFor(edns, nsid), { do: edns?.do, ede: edns ? ede : undefined }); w.setU16(10, 1); }
   return w.take();
 }

@@ -16,7 +16,7 @@ export function checkIfMatch(req: FastifyRequest, version: number): void {
   if (h === undefined) return;
   const tags = String(h).split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
   if (tags.includes('*') || tags.includes(String(version))) return;
-  throw new ApiError(412, `the zone is at version ${version}, not ${String(h)}`, [{ path: 'If-Match', problem: `current version is ${etag(version)}` }]);
+  throw new ApiError('precondition_failed', `the zone is at version ${version}, not ${String(h)}`, [{ path: 'If-Match', problem: `current version is ${etag(version)}` }]);
 }
 
 export async function lockZoneOr404(c: Client, tenantId: number | null, name: string): Promise<Zone> {

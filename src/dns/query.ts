@@ -17,6 +17,8 @@ export interface Edns {
   readonly padding: boolean;
   /** The query carried edns-tcp-keepalive (RFC 7828 3.2.1): on TCP the answer says the idle timeout. */
   readonly keepalive: boolean;
+  /** The query asked for the server's identifier (NSID, RFC 5001 2.1): an empty option 3. */
+  readonly nsid: boolean;
 }
 
 export interface Query {
@@ -133,6 +135,7 @@ function ednsOf(msg: Uint8Array, cls: number, version: number, flags: number, st
   return {
     udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0, co: (flags & 0x4000) !== 0,
     keepalive: hasOption(msg, start, end, OPTION_TCP_KEEPALIVE), padding: hasOption(msg, start, end, OPTION_PADDING),
+    nsid: hasOption(msg, start, end, OPTION_NSID),
   };
 }
 
@@ -182,6 +185,9 @@ export const OPTION_TCP_KEEPALIVE = 11;
 export const OPTION_PADDING = 12;
 /** EDNS option code of Extended DNS Error (RFC 8914 2). */
 export const OPTION_EDE = 15;
+
+/** EDNS option code of NSID, the name server identifier (RFC 5001 2.3). */
+export const OPTION_NSID = 3;
 
 /** Whether the OPT RDATA in msg[start, end) holds an option with this code (RFC 6891 6.1.2). */
 function hasOption(msg: Uint8Array, start: number, end: number, code: number): boolean {

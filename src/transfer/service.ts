@@ -15,7 +15,7 @@ import { axfrRecords } from './axfr.js';
 import { signedAxfrRecords } from './axfr-signed.js';
 import type { SignatureCache } from '../dnssec/sign.js';
 import type { SigningKey } from '../dnssec/keys.js';
-import { planIxfr, clientSerial, type IxfrStep } from './ixfr.js';
+import { planIxfr, clientSerial, type IxfrHistory } from './ixfr.js';
 import { packTransfer, MESSAGE_TARGET, type TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
 import { liveView } from '../pzc/policy.js';
@@ -28,8 +28,8 @@ export interface TransferDeps {
   settings(): TransferSettings;
   /** Clock, ms. */
   now(): number;
-  /** The IXFR history of a domain, oldest first. */
-  history(domainId: number): Promise<IxfrStep[]>;
+  /** The IXFR history of a domain and of the zone it is served from. */
+  history(domainId: number, zoneId: number): Promise<IxfrHistory>;
   log: Logger;
   /** Our UDP payload size, advertised in error answers' OPT. */
   maxUdp: number;
@@ -68,7 +68,7 @@ export class TransferService implements TransferPath {
       // RFC 8914 4.19/4.21: say why, for the operator of the secondary.
       const ede = rcode === RCODE.NOTAUTH ? { code: EDE.NOT_AUTHORITATIVE, text: why }
         : rcode === RCODE.REFUSED ? { code: EDE.PROHIBITED, text: why } : undefined;
-      const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp, ede);
+      const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp, undefined, ede);
       return signed ? this.signOne(out, signed) : out;
     };
     if (q.qclass !== CLASS_IN) return refuse('class is not IN');
@@ -87,8 +87,8 @@ export class TransferService implements TransferPath {
     // it is up to date).
     if (!tcp) return this.stream(msg, q, domain, signed, 'IXFR', peer, () => currentSoa(domain, d.now()), true);
     return this.stream(msg, q, domain, signed, 'IXFR', peer, async () => {
-      const steps = await d.history(domain.id);
-      const plan = planIxfr(domain, serial, steps, d.now());
+      const history = await d.history(domain.id, domain.zoneId);
+      const plan = planIxfr(domain, serial, history, d.now());
       // A signed domain's differences would need their signatures and NSEC chain changes too:
       // send the whole signed domain instead (RFC 1995 4 allows it).
       if (plan.kind === 'ixfr' && !this.signer(domain)) return plan.records;

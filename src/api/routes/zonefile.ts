@@ -26,7 +26,7 @@ async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q 
   try {
     apex = parseAbsoluteName(text);
   } catch (e) {
-    if (e instanceof NameError) throw new ApiError(422, `origin "${text}": ${e.message}`, [{ path: 'origin', problem: e.message }]);
+    if (e instanceof NameError) throw new ApiError('invalid_data', `origin "${text}": ${e.message}`, [{ path: 'origin', problem: e.message }]);
     throw e;
   }
   const key = text.toLowerCase().replace(/\.?$/, '.');
@@ -50,7 +50,7 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     },
   }, async (req, reply) => {
     const c = caller(req);
-    if (typeof req.body !== 'string') throw new ApiError(415, 'send the zone as Content-Type: text/dns');
+    if (typeof req.body !== 'string') throw new ApiError('unsupported_media_type', 'send the zone as Content-Type: text/dns');
     const out = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = await tenantFor(req, db, false);
       const zone = tenantId === null ? undefined : await findZone(db, tenantId, req.params.zone);
