@@ -25,6 +25,8 @@ import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { dnssecRoutes } from './routes/dnssec.js';
 import type { KekHolder } from '../store/key-file.js';
+import { pdnsRoutes } from './routes/pdns/index.js';
+import { updatePolicyRoutes } from './routes/update-policy.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -156,6 +158,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
   await app.register(dnssecRoutes, { ctx });
+  await app.register(updatePolicyRoutes, { ctx });
+  // PowerDNS-compatible API: its own auth header, error shape and body parsing, within /api only.
+  await app.register(pdnsRoutes, { ctx, certMode, prefix: '/api' });
   await app.ready();
   // Typed with our pino Logger; main.ts and the tests only need the plain instance.
   return app as unknown as FastifyInstance;

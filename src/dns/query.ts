@@ -63,10 +63,11 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   const fail = (rcode: number, query?: Query, edns?: Edns): Decoded => ({ kind: 'error', rcode, id, opcode, rd, query, edns });
 
   // RFC 6891 6.1.1: an error to a query with EDNS carries OPT too; without a question the records
-  // start right after the header, so the OPT can still be found.
+  // start right after the header, so the OPT can still be found. RFC 2136 3.1.1: an UPDATE's zone
+  // section is read like a question, and must hold one zone too.
   if (qd !== 1) {
     const edns = qd === 0 ? scanEdns(msg, 12, an + ns + ar, an + ns) : undefined;
-    return opcode === OPCODE.QUERY || qd > 1 ? fail(RCODE.FORMERR, undefined, edns) : fail(RCODE.NOTIMP, undefined, edns);
+    return opcode === OPCODE.QUERY || opcode === OPCODE.UPDATE || qd > 1 ? fail(RCODE.FORMERR, undefined, edns) : fail(RCODE.NOTIMP, undefined, edns);
   }
   // Question name: plain labels only; a pointer in the first name can only point at the header.
   const labels: string[] = [];
@@ -127,7 +128,8 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   if (badVersion) return fail(RCODE.BADVERS, query, edns);
   // RFC 1996: we are the primary; a NOTIFY sent to us is refused, not misunderstood.
   if (opcode === OPCODE.NOTIFY) return fail(RCODE.REFUSED, query, edns);
-  if (opcode !== OPCODE.QUERY) return fail(RCODE.NOTIMP, query, edns);
+  // UPDATE (RFC 2136) goes on to the update side, which reads its other sections itself.
+  if (opcode !== OPCODE.QUERY && opcode !== OPCODE.UPDATE) return fail(RCODE.NOTIMP, query, edns);
   return { kind: 'query', query };
 }
 
