@@ -14,6 +14,9 @@ import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
 import { importZoneFile, exportDomain, ImportError } from './store/zone-file-io.js';
 import { createToken } from './store/tokens.js';
+import { dnssecCommand } from './store/dnssec-command.js';
+import { KekHolder } from './store/key-file.js';
+import { ALGORITHMS, type AlgorithmName } from './dnssec/keys.js';
 
 const USAGE: Record<string, string> = {
   main: `Usage: glidepath <command> [options]
@@ -25,6 +28,7 @@ Commands:
   import FILE           load an RFC 1035 master file as a zone and a domain
   export DOMAIN         print the master file a domain serves now
   token create          print a new API token
+  dnssec enable|show|disable DOMAIN   sign a domain, show its keys and DS, stop signing
 
 Run "glidepath <command> --help" for a command's options.
 Environment: DATABASE_URL, GLIDEPATH_DATA_DIR, GLIDEPATH_DNS, GLIDEPATH_API, GLIDEPATH_ADMIN_TOKEN,
@@ -32,7 +36,7 @@ GLIDEPATH_LOG_LEVEL, GLIDEPATH_UDP_MAX_PAYLOAD, GLIDEPATH_TCP_IDLE_MS, GLIDEPATH
 GLIDEPATH_RESPONSE_CACHE (on|off), GLIDEPATH_DOT, GLIDEPATH_TLS_CERT, GLIDEPATH_TLS_KEY,
 GLIDEPATH_API_TLS_CERT, GLIDEPATH_API_TLS_KEY, GLIDEPATH_API_CLIENT_CA, GLIDEPATH_API_CLIENT_CRL,
 GLIDEPATH_API_CLIENT_CERT (optional|require), GLIDEPATH_CONTROL_SOCKET, GLIDEPATH_ROLE (primary|edge),
-GLIDEPATH_NODE_ID, GLIDEPATH_VERSION, GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG.`,
+GLIDEPATH_NODE_ID, GLIDEPATH_VERSION, GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG, GLIDEPATH_KEY_FILE.`,
   serve: `Usage: glidepath serve [--workers N] [--config FILE]
 
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
@@ -69,6 +73,13 @@ was there, in one transaction. A bad line fails the whole import with FILE:LINE 
   export: `Usage: glidepath export DOMAIN
 
 Prints the master file DOMAIN serves now (its current zone, with the domain's serial).`,
+  dnssec: `Usage: glidepath dnssec enable|show|disable DOMAIN [--algorithm ecdsap256sha256|ed25519]
+
+enable: sign DOMAIN (one combined signing key, ECDSA P-256 by default) and print its DS records.
+show: print its public keys (DNSKEY, key tag, flags, state) and DS records (SHA-256, SHA-384).
+disable: stop signing; CDS/CDNSKEY "delete" ask the parent to remove the DS (RFC 8078).
+The private key is encrypted under GLIDEPATH_KEY_FILE and never printed.
+  --algorithm NAME      for enable: ecdsap256sha256 (default) or ed25519`,
   token: `Usage: glidepath token create [--tenant NAME] [--admin]
 
 Prints a new API token once; only its hash is stored.
@@ -153,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
         const server = await startServer({
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
-          responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
+          responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
           retention: serveCfg.retention,
           edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });
@@ -227,6 +238,20 @@ async function main(argv: string[]): Promise<number> {
       try { process.stdout.write(await exportDomain(db.pool, r.positionals[0])); } finally { await db.close(); }
       return 0;
     }
+    case 'dnssec': {
+      const r = parse('dnssec', rest, { algorithm: { type: 'string' } }, 2);
+      const [action, name] = r.positionals;
+      if (!['enable', 'show', 'disable'].includes(action)) throw new UsageError(`dnssec: unknown subcommand "${action}" (enable, show or disable)`);
+      const alg = ((r.values.algorithm as string | undefined) ?? 'ecdsap256sha256').toLowerCase();
+      if (!(alg in ALGORITHMS)) throw new UsageError(`dnssec: --algorithm "${alg}" is not one of ${Object.keys(ALGORITHMS).join(', ')}`);
+      const db = await openDatabase(cfg, log);
+      try {
+        await migrate(db.pool);
+        const out = await dnssecCommand(db.pool, new KekHolder(cfg.keyFile), action as 'enable' | 'show' | 'disable', name, ALGORITHMS[alg as AlgorithmName]);
+        process.stdout.write(out);
+      } finally { await db.close(); }
+      return 0;
+    }
     case 'token': {
       const r = parse('token', rest, { tenant: { type: 'string' }, admin: { type: 'boolean' } }, 1);
       if (r.positionals[0] !== 'create') throw new UsageError(`token: unknown subcommand "${r.positionals[0]}" (try "token create")`);
@@ -281,7 +306,7 @@ function readEnvFile(file: string): NodeJS.Dict<string> {
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   const e = err as Error;
   const known = err instanceof UsageError || err instanceof ConfigError || err instanceof ImportError
-    || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError', 'WorkerStartError', 'TlsFileError'].includes(e?.constructor?.name);
+    || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError', 'WorkerStartError', 'TlsFileError', 'KeyFileError', 'DnssecCommandError'].includes(e?.constructor?.name);
   process.stderr.write(`glidepath: ${known ? e.message : (e?.stack ?? String(err))}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

@@ -25,6 +25,9 @@ export interface Config {
   apiTls: ApiTlsFiles | undefined;
   /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
   controlSocket: string;
+  /** GLIDEPATH_KEY_FILE: the key that encrypts DNSSEC private keys; created on first use only at
+   *  the default path (in the data directory). */
+  keyFile: { file: string; create: boolean };
   /** History limits (GLIDEPATH_JOURNAL_MAX_AGE/_DEPTH, GLIDEPATH_IXFR_MAX_AGE/_DEPTH) and how often
    *  they are enforced (GLIDEPATH_RETENTION_INTERVAL). */
   retention: RetentionLimits & { intervalMs: number };
@@ -181,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    keyFile: env.GLIDEPATH_KEY_FILE ? { file: resolve(env.GLIDEPATH_KEY_FILE), create: false } : { file: join(dataDir, 'dnssec-kek.key'), create: true },
     retention: Object.freeze({
       journalMaxAgeS: durationEnv(env, 'GLIDEPATH_JOURNAL_MAX_AGE', DEFAULT_RETENTION.journalMaxAgeS, 60),
       journalMaxDepth: intEnv(env, 'GLIDEPATH_JOURNAL_MAX_DEPTH', DEFAULT_RETENTION.journalMaxDepth, 1000, Number.MAX_SAFE_INTEGER),

@@ -29,6 +29,9 @@ import { loadTransferSettings, ixfrHistory, reannounce } from './store/transfer.
 import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
 import { untilItWorks } from './feed/retry.js';
 import type { ServerIdentity } from './answer/chaos.js';
+import { SignatureCache } from './dnssec/sign.js';
+import { KekHolder, type KeyFileSetting } from './store/key-file.js';
+import { join } from 'node:path';
 import { UpdateService } from './update/service.js';
 import { runUpdate } from './store/update.js';
 
@@ -107,6 +110,8 @@ export interface ServerOptions {
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  /** GLIDEPATH_KEY_FILE (DNSSEC key encryption); default: created in the data directory on first use. */
+  keyFile?: KeyFileSetting;
   /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
@@ -153,6 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const s of stops.reverse()) await s().catch((err: Error) => log.warn({ err: err.message }, 'stop step failed'));
   })());
   const role = opts.role ?? 'all';
+  const kek = new KekHolder(opts.keyFile ?? { file: join(opts.dataDir ?? './.glidepath', 'dnssec-kek.key'), create: true });
   const edge = opts.edge;
   try {
     const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath' }, log, edge !== undefined);
@@ -169,7 +175,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const dotPorts: number[] = [];
     const dotListeners: TlsListener[] = [];
     if (role !== 'control') {
-      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners));
+      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners, kek));
     }
 
     if (role !== 'answer' && !edge) {
@@ -188,7 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const positions = f ? async () => [feedState(f)] : opts.positions;
       const nodeInfo = () => renderNodeInfo(opts.node, edge ? 'edge' : 'primary');
       const app = await buildApp({
-        pool: db.pool, log: child('api'), adminToken: opts.adminToken,
+        pool: db.pool, log: child('api'), adminToken: opts.adminToken, kek,
         ready: f ? () => f.loaded : opts.ready,
         metrics: f ? () => stats.render() + feedMetrics(f) + nodeInfo() : async () => ((await opts.metrics?.()) ?? '') + nodeInfo(),
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
@@ -251,7 +257,7 @@ export interface TransferSide { settings: TransferSettingsHolder; notifier: Noti
  *  harmless, as with several servers on one database), and re-announcement is a compare-and-set
  *  in the database, so only one worker bumps a serial. */
 async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
-  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
+  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[], kek: KekHolder): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
   // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
   const xlog = child('transfer');
   const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
@@ -263,7 +269,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   stops.push(async () => notifier.stop());
 
   // A hot standby refuses LISTEN: an edge reads the journal every pollMs instead.
-  const feed = edge ? new ChangeFeed(db.url, db.pool, child('journal'), edge.pollMs, false) : new ChangeFeed(db.url, db.pool, child('journal'));
+  const feed = edge ? new ChangeFeed(db.url, db.pool, child('journal'), edge.pollMs, false, kek) : new ChangeFeed(db.url, db.pool, child('journal'), 5000, true, kek);
   stops.push(() => feed.stop());
   await retry(() => feed.start(), 'loading the snapshot');
   // An edge may have started before the schema reached its standby (the first load then failed,
@@ -280,6 +286,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   if (!edge) settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
   const maxUdp = opts.udpMaxPayload ?? 1232;
+  const signatures = new SignatureCache(); // one per process: answers and transfers share signatures
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
@@ -287,9 +294,10 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     stats,
     // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
     cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+    signatures,
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
-      history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget, signatures,
     }),
     // RFC 2136 UPDATE: written through this process's pool (a worker has its own), answered once
     // this process's snapshot holds the change. An edge reads a standby and writes nothing: NOTIMP

@@ -2,8 +2,8 @@
 // capped (PZC), EDNS OPT, and truncation that never splits an RRset (RFC 2181 9).
 import { MessageWriter } from '../dns/writer.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
-import { OPTION_TCP_KEEPALIVE, OPTION_NSID, type Query, type Edns } from '../dns/query.js';
-import { QNAME, type Answer, type Entry } from './resolve.js';
+import { OPTION_TCP_KEEPALIVE, OPTION_NSID, OPTION_PADDING, OPTION_EDE, type Query, type Edns } from '../dns/query.js';
+import { QNAME, type Answer, type Entry, type Ede } from './resolve.js';
 import type { Domain } from '../snapshot/domain.js';
 
 const writer = new MessageWriter();
@@ -21,6 +21,19 @@ export interface Limits {
   readonly keepalive?: number;
   /** This server's identifier (GLIDEPATH_NODE_ID), sent as NSID to queries that ask (RFC 5001). */
   readonly nsid?: Uint8Array;
+  /** Over TLS: pad the response when the query was padded (RFC 7830 4, RFC 8467 4.1). */
+  readonly pad?: boolean;
+}
+
+/** RFC 8467 4.1 Block-Length Padding: responses are padded to a multiple of 468 octets. */
+export const PADDING_BLOCK = 468;
+
+/** What else an OPT record says: DO echoed, an Extended DNS Error, padding. */
+export interface OptExtra {
+  /** Echo of the query's DO bit (RFC 3225 3). */
+  readonly do?: boolean;
+  readonly ede?: Ede;
+  readonly pad?: boolean;
 }
 
 /** RFC 1035 4.2.1 and RFC 6891 6.2.3-6.2.5: the size a response may take. */
@@ -45,14 +58,15 @@ function optionsSize(keepalive: number | undefined, nsid: Uint8Array | undefined
   return (keepalive === undefined ? 0 : KEEPALIVE_SIZE) + (nsid === undefined ? 0 : 4 + nsid.length);
 }
 
-export function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number, nsid?: Uint8Array): void {
+export function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number, nsid?: Uint8Array, x: OptExtra = {}): void {
   w.u8(0); // root owner
   w.u16(TYPE.OPT);
   w.u16(advertise);
   w.u8(rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
   w.u8(0); // version 0
-  w.u16(0); // flags: DO is not echoed, we sign nothing
-  w.u16(optionsSize(keepalive, nsid));
+  w.u16(x.do ? 0x8000 : 0); // RFC 3225 3: the DO bit is copied into the response
+  const lenAt = w.pos;
+  w.u16(0);
   if (keepalive !== undefined) {
     w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
     w.u16(2);
@@ -63,6 +77,22 @@ export function opt(w: MessageWriter, rcode: number, advertise: number, keepaliv
     w.u16(nsid.length);
     w.bytes(nsid);
   }
+  if (x.ede) {
+    const text = x.ede.text ? Buffer.from(x.ede.text, 'utf8') : undefined;
+    w.u16(OPTION_EDE); // RFC 8914 2: INFO-CODE, then EXTRA-TEXT
+    w.u16(2 + (text?.length ?? 0));
+    w.u16(x.ede.code);
+    if (text) w.bytes(text);
+  }
+  if (x.pad) {
+    // RFC 7830 3: the Padding option comes last; its zero octets bring the message to a block.
+    const n = (PADDING_BLOCK - ((w.pos + 4) % PADDING_BLOCK)) % PADDING_BLOCK;
+    w.u16(OPTION_PADDING);
+    w.u16(n);
+    w.buf.fill(0, w.pos, w.pos + n);
+    w.pos += n;
+  }
+  w.setU16(lenAt, w.pos - lenAt - 2);
 }
 
 /** The NSID payload for this query: only when it asked (RFC 5001 2.1). */
@@ -105,7 +135,8 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   const edns = q.edns !== undefined;
   const keepalive = edns && q.edns.keepalive ? limits.keepalive : undefined;
   const nsid = nsidFor(q.edns, limits.nsid);
-  const limit = limits.size - (edns ? OPT_SIZE + optionsSize(keepalive, nsid) : 0);
+  const pad = edns && limits.pad === true && q.edns.padding;
+  const limit = limits.size - (edns ? OPT_SIZE + optionsSize(keepalive, nsid) + (pad ? PADDING_BLOCK + 4 : 0) : 0);
   header(w, q.id, q.opcode, ans.aa, q.rd, q.cd, ans.rcode);
   w.setU16(4, 1);
   question(w, msg, q);
@@ -135,19 +166,20 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.setU16(6, counts[0]);
   w.setU16(8, counts[1]);
   let ar = counts[2];
-  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive, nsid); ar++; }
+  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive, nsid, { do: q.edns.do, ede: ans.ede, pad }); ar++; }
   w.setU16(10, ar);
   return w.take();
 }
 
 /** FORMERR, NOTIMP, BADVERS, REFUSED without an Answer: header, the question when it parsed, OPT
- *  when the query had one. */
+ *  when the query had one (RFC 6891 6.1.1: whatever the RCODE), with an Extended DNS Error when one
+ *  says why (RFC 8914). */
 export function encodeError(msg: Uint8Array, id: number, opcode: number, rd: boolean, rcode: number,
-  q: Query | undefined, edns: Edns | undefined, advertise: number, nsid?: Uint8Array): Buffer {
+  q: Query | undefined, edns: Edns | undefined, advertise: number, nsid?: Uint8Array, ede?: Ede): Buffer {
   const w = writer;
   w.reset();
   header(w, id, opcode, false, rd, q?.cd ?? false, rcode);
   if (q) { w.setU16(4, 1); w.bytes(msg, 12, q.questionEnd); }
-  if (edns || rcode === RCODE.BADVERS) { opt(w, rcode, advertise, undefined, nsidFor(edns, nsid)); w.setU16(10, 1); }
+  if (edns || rcode === RCODE.BADVERS) { opt(w, rcode, advertise, undefined, nsidFor(edns, nsid), { do: edns?.do, ede: edns ? ede : undefined }); w.setU16(10, 1); }
   return w.take();
 }

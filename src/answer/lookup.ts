@@ -5,11 +5,12 @@ import { nameExists, type CompiledZone, type RRset, type ZoneNode } from '../sna
 
 export type Lookup =
   /** The name (or the wildcard that covers it, RFC 4592) has the RRset asked for. */
-  | { kind: 'hit'; set: RRset; key: string }
+  | { kind: 'hit'; set: RRset; key: string; node: ZoneNode }
   /** A CNAME at the name (RFC 1034 4.3.2 step 3a): answer it and follow its target. */
-  | { kind: 'cname'; set: RRset; key: string }
-  /** The name exists (maybe as an empty non-terminal) but not with that type (RFC 2308 2.2). */
-  | { kind: 'nodata' }
+  | { kind: 'cname'; set: RRset; key: string; node: ZoneNode }
+  /** The name exists (maybe as an empty non-terminal: no node) but not with that type (RFC 2308
+   *  2.2); `node`: where its types are (the wildcard for a synthesized name). */
+  | { kind: 'nodata'; node?: ZoneNode }
   /** No such name and no wildcard covers it (RFC 2308 2.1). */
   | { kind: 'nxdomain' }
   /** A zone cut at or above the name (RFC 1034 4.3.2 step 3b). */
@@ -55,10 +56,10 @@ export function lookup(zone: CompiledZone, keys: readonly string[], qtype: numbe
 function fromNode(node: ZoneNode, qtype: number): Lookup {
   if (qtype === TYPE.ANY) return anyOf(node);
   const set = node.rrsets.get(qtype);
-  if (set) return { kind: 'hit', set, key: node.key };
+  if (set) return { kind: 'hit', set, key: node.key, node };
   const cname = node.rrsets.get(TYPE.CNAME);
-  if (cname) return { kind: 'cname', set: cname, key: node.key };
-  return NODATA;
+  if (cname) return { kind: 'cname', set: cname, key: node.key, node };
+  return { kind: 'nodata', node };
 }
 
 /** RFC 4592 3.3.1: the source of synthesis is "*." + the closest encloser. No wildcard in a
@@ -74,8 +75,8 @@ function wildcard(zone: CompiledZone, closest: string, qtype: number, delegation
  *  1034 3.6.2); otherwise the RRset of the lowest type keeps the choice stable. */
 function anyOf(node: ZoneNode): Lookup {
   const cname = node.rrsets.get(TYPE.CNAME);
-  if (cname) return { kind: 'hit', set: cname, key: node.key };
+  if (cname) return { kind: 'hit', set: cname, key: node.key, node };
   let best: RRset | undefined;
   for (const set of node.rrsets.values()) if (!best || set.type < best.type) best = set;
-  return best ? { kind: 'hit', set: best, key: node.key } : NODATA;
+  return best ? { kind: 'hit', set: best, key: node.key, node } : { kind: 'nodata', node };
 }

@@ -1,7 +1,7 @@
 // The authoritative answer (RFC 1034 4.3.2, RFC 2308, RFC 4592, RFC 6672, RFC 8482) as a pure
 // function of the snapshot, the question and the clock. The result lists RRsets by section; the
 // encoder turns it into wire format, applying the PZC cap to every TTL.
-import { RCODE, TYPE } from '../dns/constants.js';
+import { RCODE, TYPE, EDE } from '../dns/constants.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 import type { CompiledName, RRset, ZoneNode, CompiledZone } from '../snapshot/zone.js';
@@ -10,6 +10,7 @@ import { liveView, pendingCap } from '../pzc/policy.js';
 import { lookup } from './lookup.js';
 import { negativeSoa } from './negative.js';
 import { addTargetAddresses } from './additional.js';
+import { apexDnssecSet, apexHit } from './dnssec-records.js';
 import { inDomain, nodeOf } from './in-domain.js';
 
 // Kept importable from here (callers predate in-domain.ts).
@@ -20,6 +21,9 @@ export { inDomain, nodeOf };
 export const QNAME = 'qname' as const;
 export type Owner = typeof QNAME | CompiledName;
 
+/** An Extended DNS Error to attach (RFC 8914): INFO-CODE and optional EXTRA-TEXT (UTF-8). */
+export interface Ede { readonly code: number; readonly text?: string }
+
 export interface Entry {
   readonly owner: Owner;
   readonly set: RRset;
@@ -27,6 +31,23 @@ export interface Entry {
   readonly ttl?: number;
   /** Cap of an RRset-level PZC pending on this RRset (or on what a negative answer denies). */
   readonly cap?: number;
+  /** The node the data came from: its name signs it (a wildcard for synthesized answers, RFC 4035
+   *  5.3.4). */
+  readonly source?: ZoneNode;
+  /** Made up for this answer from other data (the CNAME of a DNAME, RFC 6672 5.3.1): never signed. */
+  readonly synthesized?: boolean;
+}
+
+/** What a negative answer denies, for its proof (RFC 9824 compact denial). */
+export interface Denial {
+  /** The name denied (the query name, or the last name of a CNAME chain). */
+  readonly owner: Owner;
+  /** Its wire labels relative to the apex. */
+  readonly labels: readonly string[];
+  /** Where its types are (undefined: an empty non-terminal, or no such name). */
+  readonly node: ZoneNode | undefined;
+  /** No such name (NXDOMAIN). */
+  readonly nx: boolean;
 }
 
 export interface Answer {
@@ -41,6 +62,12 @@ export interface Answer {
   domain: Domain | undefined;
   /** Largest TTL allowed in this response (PZC), Infinity when none. */
   cap: number;
+  /** Extended DNS Error to attach (RFC 8914), for EDNS clients. */
+  ede?: Ede;
+  /** Negative answers: what is denied (for the DNSSEC stage). */
+  denial?: Denial;
+  /** Referrals: the delegation (for its DS or its insecure-delegation proof). */
+  cut?: ZoneNode;
 }
 
 export interface Question {
@@ -54,13 +81,19 @@ export interface Question {
 /** RFC 1034 4.3.2 step 3a: follow CNAMEs, but not forever (and never out of the domain). */
 const MAX_CHAIN = 16;
 
+/** RFC 8914 4.21: REFUSED because no served domain encloses the name. */
+const NOT_SERVED: Ede = { code: EDE.NOT_AUTHORITATIVE, text: 'not a served domain' };
+
 export function refused(): Answer {
-  return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0, domain: undefined, cap: Infinity };
+  return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0, domain: undefined, cap: Infinity, ede: NOT_SERVED };
 }
 
 export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
-  const domain = snap.findDomain(q.keys);
+  let domain = snap.findDomain(q.keys);
   if (!domain) return refused(); // not authoritative for any enclosing name
+  // RFC 4035 3.1.4.1: the DS of a domain's apex is the parent's data; answer it from the parent
+  // when that is served here too.
+  if (q.qtype === TYPE.DS && domain.keys.length === q.keys.length && q.keys.length > 0) domain = snap.findDomain(q.keys.slice(1)) ?? domain;
   const view = liveView(domain, nowMs);
   const zone = view.zone;
   const ans: Answer = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], requiredAdditional: 0, domain, cap: view.cap };
@@ -75,30 +108,34 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
   let owner: Owner = QNAME;
   let seen: Set<string> | undefined; // names already followed: only CNAME/DNAME chains need it
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
-    const r = lookup(zone, keys, q.qtype, domain.delegationOnly);
+    const apexSet = keys.length === 0 && domain.dnssec ? apexDnssecSet(domain, q.qtype) : undefined;
+    const r = apexSet ? apexHit(zone, apexSet) : lookup(zone, keys, q.qtype, domain.delegationOnly);
     switch (r.kind) {
       case 'hit': {
         // The apex SOA carries the domain's serial, not the zone's: a shared zone serves each
         // domain with its own serial, bumped on every change that domain sees.
         const set = r.set.type === TYPE.SOA && r.key === '' && view.soa ? view.soa : r.set;
-        ans.answer.push(capped({ owner, set }, pendingCap(zone, r.key, r.set.type, nowMs)));
+        ans.answer.push(capped({ owner, set, source: r.node }, pendingCap(zone, r.key, r.set.type, nowMs)));
         addTargetAddresses(ans, zone, domain, r.set);
         return ans;
       }
       case 'nodata':
         negative(pendingCap(zone, keys.join('.'), q.qtype, nowMs));
+        ans.denial = { owner, labels, node: r.node, nx: false };
         return ans;
       case 'nxdomain':
         // RFC 6604 2.1: after a CNAME chain the RCODE describes the last name.
         ans.rcode = RCODE.NXDOMAIN;
         negative(pendingCap(zone, keys.join('.'), q.qtype, nowMs, true));
+        ans.denial = { owner, labels, node: undefined, nx: true };
         return ans;
       case 'referral':
         referral(ans, zone, domain, r.cut);
+        ans.cut = r.cut;
         return ans;
       case 'cname': {
         const cap = Math.min(pendingCap(zone, r.key, TYPE.CNAME, nowMs), pendingCap(zone, r.key, q.qtype, nowMs));
-        ans.answer.push(capped({ owner, set: r.set }, cap));
+        ans.answer.push(capped({ owner, set: r.set, source: r.node }, cap));
         const target = r.set.rrs[0].parts[0] as CompiledName;
         const next = inDomain(target, domain);
         (seen ??= new Set()).add(keys.join('.'));
@@ -110,7 +147,7 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
       }
       case 'dname': {
         // RFC 6672 3.2: answer the DNAME and a CNAME synthesized from it, then follow that.
-        ans.answer.push({ owner: r.node.name, set: r.set });
+        ans.answer.push({ owner: r.node.name, set: r.set, source: r.node });
         const target = r.set.rrs[0].parts[0] as CompiledName;
         const synth = synthesize(labels.slice(0, r.depth), target);
         if (!synth) {
@@ -118,7 +155,7 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
           return ans;
         }
         const cname: RRset = { type: TYPE.CNAME, compress: true, rrs: [{ ttl: r.set.rrs[0].ttl, parts: [synth], maxLength: 255 + 10 + 255 }] };
-        ans.answer.push({ owner, set: cname });
+        ans.answer.push({ owner, set: cname, synthesized: true });
         const next = inDomain(synth, domain);
         if (!next || seen?.has(next.join('.'))) return ans;
         (seen ??= new Set()).add(keys.join('.'));

@@ -23,6 +23,8 @@ import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
+import { dnssecRoutes } from './routes/dnssec.js';
+import type { KekHolder } from '../store/key-file.js';
 import { pdnsRoutes } from './pdns/index.js';
 import { updatePolicyRoutes } from './routes/update-policy.js';
 
@@ -36,6 +38,8 @@ export interface AppOptions {
   metrics?: () => string | Promise<string>;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
+  /** The key that encrypts DNSSEC private keys (GLIDEPATH_KEY_FILE), read when first needed. */
+  kek?: KekHolder;
   /** An edge node: /readyz reports this (lag, journal position) instead of checking the database. */
   readiness?: () => Promise<Readiness>;
   /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */
@@ -153,6 +157,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
+  await app.register(dnssecRoutes, { ctx });
   await app.register(updatePolicyRoutes, { ctx });
   // PowerDNS-compatible API: its own auth header, error shape and body parsing, within /api only.
   await app.register(pdnsRoutes, { ctx, certMode, prefix: '/api' });

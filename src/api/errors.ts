@@ -36,6 +36,11 @@ export const ERRORS = {
   pzc_same_zone: { status: 422, cause: 'a zone change to the zone the domain already serves' },
   unknown_tsig_key: { status: 422, cause: 'transfer settings or an update policy name a TSIG key that does not exist' },
   invalid_update_policy: { status: 422, cause: 'an update policy rule names an invalid key name, owner pattern or record type, or a key twice; details name each field' },
+  unknown_algorithm: { status: 422, cause: 'a DNSSEC algorithm other than ecdsap256sha256 or ed25519' },
+  dnssec_algorithm_differs: { status: 409, cause: 'the domain is signed with another algorithm; turn signing off first' },
+  not_signed: { status: 404, cause: 'DNSSEC signing is turned off for a domain that is not signed' },
+  key_file_missing: { status: 500, cause: 'no key-encryption key is configured (GLIDEPATH_KEY_FILE) to store a DNSSEC key' },
+  key_file_unusable: { status: 500, cause: 'the key-encryption key file (GLIDEPATH_KEY_FILE) is missing, malformed or not the one the keys were encrypted with' },
   internal: { status: 500, cause: 'a fault in the server (logged with the request id)' },
   unavailable: { status: 503, cause: 'not ready: the snapshot is not loaded or no worker answers' },
 } as const satisfies Record<string, { status: number; cause: string }>;

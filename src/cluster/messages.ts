@@ -16,6 +16,7 @@ export interface WorkerStart {
   tcpMaxConnections: number;
   responseCache: boolean;
   logLevel: string;
+  keyFile: { file: string; create: boolean };
   /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
   edge?: EdgeOptions;
   node?: NodeName;

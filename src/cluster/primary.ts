@@ -47,7 +47,7 @@ export class Primary {
   async start(): Promise<void> {
     this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
-      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, retention: this.cfg.retention,
+      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, keyFile: this.cfg.keyFile, retention: this.cfg.retention,
       // During a rolling restart there is briefly one worker more than asked for.
       ready: () => this.readyCount() >= this.count,
       metrics: () => this.metrics(),
@@ -114,7 +114,7 @@ export class Primary {
     const c = this.cfg;
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
-      tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel,
+      tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
       edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
     };
   }

@@ -31,6 +31,8 @@ export interface StartOptions {
   tcpMaxConnections?: number;
   responseCache?: boolean;
   logLevel?: string;
+  /** GLIDEPATH_KEY_FILE (DNSSEC key encryption). */
+  keyFile?: { file: string; create: boolean };
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
   /** For the control of an edge: the workers' snapshot positions, for /readyz. */
   positions?: () => Promise<Array<{ seq: number; ageSeconds: number }>>;

@@ -47,6 +47,11 @@ export const RCODE = {
   BADVERS: 16, // extended rcode (RFC 6891 6.1.3): upper 8 bits go in the OPT TTL
 } as const;
 
+/** Extended DNS Error INFO-CODEs (RFC 8914 4) that the server sends. */
+export const EDE = {
+  OTHER: 0, DNSSEC_BOGUS: 6, PROHIBITED: 18, NOT_AUTHORITATIVE: 20, NOT_SUPPORTED: 21,
+} as const;
+
 export const RCODE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(RCODE).map(([k, v]) => [v, k]),
 );

@@ -9,8 +9,12 @@ export interface Edns {
   /** Requestor's UDP payload size, raised to 512 when lower (RFC 6891 6.2.5). */
   readonly udpSize: number;
   readonly version: number;
-  /** DNSSEC OK (RFC 3225). */
+  /** DNSSEC OK (RFC 3225): echoed in the response, and asks for signatures. */
   readonly do: boolean;
+  /** Compact Answers OK (RFC 9824 3): the client wants NXDOMAIN back from a compact denial. */
+  readonly co: boolean;
+  /** The query carried the Padding option (RFC 7830): over TLS the response is padded (RFC 8467). */
+  readonly padding: boolean;
   /** The query carried edns-tcp-keepalive (RFC 7828 3.2.1): on TCP the answer says the idle timeout. */
   readonly keepalive: boolean;
   /** The query asked for the server's identifier (NSID, RFC 5001 2.1): an empty option 3. */
@@ -58,8 +62,13 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   const ar = (msg[10] << 8) | msg[11];
   const fail = (rcode: number, query?: Query, edns?: Edns): Decoded => ({ kind: 'error', rcode, id, opcode, rd, query, edns });
 
-  // RFC 2136 3.1.1: an UPDATE's zone section is read like a question, and must hold one zone too.
-  if (qd !== 1) return opcode === OPCODE.QUERY || opcode === OPCODE.UPDATE || qd > 1 ? fail(RCODE.FORMERR) : fail(RCODE.NOTIMP);
+  // RFC 6891 6.1.1: an error to a query with EDNS carries OPT too; without a question the records
+  // start right after the header, so the OPT can still be found. RFC 2136 3.1.1: an UPDATE's zone
+  // section is read like a question, and must hold one zone too.
+  if (qd !== 1) {
+    const edns = qd === 0 ? scanEdns(msg, 12, an + ns + ar, an + ns) : undefined;
+    return opcode === OPCODE.QUERY || opcode === OPCODE.UPDATE || qd > 1 ? fail(RCODE.FORMERR, undefined, edns) : fail(RCODE.NOTIMP, undefined, edns);
+  }
   // Question name: plain labels only; a pointer in the first name can only point at the header.
   const labels: string[] = [];
   const keys: string[] = [];
@@ -109,8 +118,7 @@ export function decodeQuery(msg: Uint8Array): Decoded {
       // RFC 6891 6.1.1: the OPT owner is the root, and one OPT at most.
       if (msg[nameStart] !== 0 || optCount > 1) return fail(RCODE.FORMERR);
       void ttlHi;
-      edns = { udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0, keepalive: hasOption(msg, p - rdlen, p, OPTION_TCP_KEEPALIVE),
-        nsid: hasOption(msg, p - rdlen, p, OPTION_NSID) };
+      edns = ednsOf(msg, cls, version, flags, p - rdlen, p);
       if (version > 0) badVersion = true;
     }
   }
@@ -123,6 +131,33 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   // UPDATE (RFC 2136) goes on to the update side, which reads its other sections itself.
   if (opcode !== OPCODE.QUERY && opcode !== OPCODE.UPDATE) return fail(RCODE.NOTIMP, query, edns);
   return { kind: 'query', query };
+}
+
+function ednsOf(msg: Uint8Array, cls: number, version: number, flags: number, start: number, end: number): Edns {
+  return {
+    udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0, co: (flags & 0x4000) !== 0,
+    keepalive: hasOption(msg, start, end, OPTION_TCP_KEEPALIVE), padding: hasOption(msg, start, end, OPTION_PADDING),
+    nsid: hasOption(msg, start, end, OPTION_NSID),
+  };
+}
+
+/** The OPT among `total` records from offset `p` (additional ones from index `additionalFrom`), for
+ *  a message whose question could not be used; undefined when there is none or it is malformed. */
+function scanEdns(msg: Uint8Array, p: number, total: number, additionalFrom: number): Edns | undefined {
+  for (let i = 0; i < total; i++) {
+    const nameStart = p;
+    p = skipName(msg, p);
+    if (p < 0 || p + 10 > msg.length) return undefined;
+    const type = (msg[p] << 8) | msg[p + 1];
+    const rdlen = (msg[p + 8] << 8) | msg[p + 9];
+    const end = p + 10 + rdlen;
+    if (end > msg.length) return undefined;
+    if (type === TYPE.OPT && i >= additionalFrom && msg[nameStart] === 0) {
+      return ednsOf(msg, (msg[p + 2] << 8) | msg[p + 3], msg[p + 5], (msg[p + 6] << 8) | msg[p + 7], p + 10, end);
+    }
+    p = end;
+  }
+  return undefined;
 }
 
 /** Octets as a "binary string" (one char per octet): one string, not one per octet appended. */
@@ -148,6 +183,10 @@ export function skipName(msg: Uint8Array, p: number): number {
 
 /** EDNS option code of edns-tcp-keepalive (RFC 7828 3.1). */
 export const OPTION_TCP_KEEPALIVE = 11;
+/** EDNS option code of Padding (RFC 7830 3). */
+export const OPTION_PADDING = 12;
+/** EDNS option code of Extended DNS Error (RFC 8914 2). */
+export const OPTION_EDE = 15;
 
 /** EDNS option code of NSID, the name server identifier (RFC 5001 2.3). */
 export const OPTION_NSID = 3;

@@ -13,6 +13,7 @@ import { loadAll, loadDelta, type JournalEntry } from '../store/load.js';
 import { JournalListener, CHANNEL } from '../store/journal-listen.js';
 import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
+import type { KekHolder } from '../store/key-file.js';
 
 export { CHANNEL };
 
@@ -39,7 +40,7 @@ export class ChangeFeed {
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
-    private readonly pollMs = 5000, private readonly listen = true) {
+    private readonly pollMs = 5000, private readonly listen = true, private readonly kek?: KekHolder) {
     this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
   }
 
@@ -60,7 +61,7 @@ export class ChangeFeed {
     const t0 = Date.now();
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
-    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
+    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; }, this.kek);
     this.snap = builder.finish(all.domains);
     this.seq = all.seq;
     this.caughtUpAt = Date.now();
@@ -124,7 +125,7 @@ export class ChangeFeed {
 
   private async catchUp(): Promise<void> {
     for (;;) {
-      const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
+      const delta = await loadDelta(this.pool, this.seq, this.snap.zones, undefined, this.kek); // its has(): no copy of every zone id
       if (!delta) break;
       if (delta === 'reload') {
         this.log.warn({ seq: this.seq }, 'journal rows after this snapshot were pruned; reloading everything');

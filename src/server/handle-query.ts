@@ -5,7 +5,9 @@
 // a TCP transfer with a stream of messages; UPDATE (RFC 2136) goes to the update side (ctx.update,
 // src/update/service.ts), whose one answer comes after the database write, over UDP or TCP.
 import { decodeQuery } from '../dns/query.js';
-import { RCODE, TYPE, CLASS_IN, CLASS_CH, OPCODE } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, CLASS_CH, OPCODE, EDE } from '../dns/constants.js';
+import { signAnswer, activeKey } from '../answer/dnssec.js';
+import type { SignatureCache } from '../dnssec/sign.js';
 import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
@@ -13,6 +15,9 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
+
+/** RFC 8914 4.1: a signature that could not be made is a server failure, said as such. */
+const SIGNING_FAILED = { code: EDE.OTHER, text: 'DNSSEC signing failed' };
 
 /** Several messages for one query (a zone transfer), possibly produced asynchronously. */
 export interface StreamedAnswer { readonly messages: AsyncIterable<Buffer> | Iterable<Buffer> }
@@ -35,6 +40,8 @@ export interface QueryContext {
   now(): number;
   readonly stats?: QueryStats;
   readonly cache?: ResponseCache;
+  /** DNSSEC signatures per RRset version; without it nothing is signed. */
+  readonly signatures?: SignatureCache;
   /** Zone transfers and TSIG; without it AXFR/IXFR are REFUSED and TSIG is ignored. */
   readonly transfer?: TransferPath;
   /** Dynamic UPDATE; without it UPDATE is NOTIMP. */
@@ -54,17 +61,18 @@ export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, pe
 /** As handleQuery, for byte streams (TCP, TLS): a transfer may answer with several messages.
  *  `keepalive`: the idle timeout this connection announces to clients that ask (RFC 7828), in
  *  100 ms units; 0 while the server drains it. */
-export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive?: number): StreamAnswer {
-  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer, keepalive);
+export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive?: number, tls = false): StreamAnswer {
+  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer, keepalive, tls);
   const t0 = performance.now();
-  const out = answerQuery(msg, tcp, ctx, peer, keepalive);
+  const out = answerQuery(msg, tcp, ctx, peer, keepalive, tls);
   ctx.stats.observe(performance.now() - t0);
   return out;
 }
 
-function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive: number | undefined): StreamAnswer {
+function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive: number | undefined, tls: boolean): StreamAnswer {
   const snap = ctx.snapshot();
-  // Fast path: a cached response to the same question, patched for this query.
+  // Fast path: a cached response to the same question, patched for this query. (A padded query
+  // has an option, so it never probes: its padding depends on the transport.)
   const probe = ctx.cache?.probe(msg, tcp);
   if (probe) {
     const hit = ctx.cache!.get(probe, msg, snap);
@@ -87,13 +95,13 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
     if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
-    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive));
+    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls));
   }
-  return plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive);
+  return plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, tls);
 }
 
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
-  keepalive: number | undefined): Buffer {
+  keepalive: number | undefined, tls: boolean): Buffer {
   if (q.qclass === CLASS_CH && ctx.identity) { // which node answered (RFC 4892)
     const c = encodeChaos(msg, q, ctx.identity, tcp, ctx.maxUdp);
     ctx.stats?.count(q.qtype, c.rcode);
@@ -107,10 +115,21 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     ctx.stats?.count(q.qtype, rcode);
     return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp, ctx.identity?.nsid);
   }
-  const ans = resolve(snap, q, ctx.now());
+  const now = ctx.now();
+  const ans = resolve(snap, q, now);
+  // RFC 4035 3.1: signatures and proofs only for a query with DO, to a signed domain.
+  let renew = Infinity;
+  if (q.edns?.do && ctx.signatures && activeKey(ans.domain)) {
+    try {
+      renew = signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
+    } catch {
+      ctx.stats?.count(q.qtype, RCODE.SERVFAIL);
+      return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, ctx.identity?.nsid, SIGNING_FAILED);
+    }
+  }
   ctx.stats?.count(q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
-    nsid: ctx.identity?.nsid });
-  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
+    nsid: ctx.identity?.nsid, pad: tls });
+  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
 }

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 
-/** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count. */
+/** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count + flags. */
 const KEY = Buffer.alloc(512);
 
 /** A secret per process, so that nobody can pick names that share a probe run (hash flooding: every
@@ -35,7 +35,8 @@ const VALID_IN = 4; // generation of the last snapshot the entry was found curre
 const MADE_IN = 5; // generation it was answered in (names no domain encloses)
 const RCODE = 6;
 const NAMES_EPOCH = 7; // the snapshot's namesEpoch when answered: a new domain may enclose the name
-const ROW = 8;
+const EXPIRES = 8; // Unix seconds from which the entry is stale (signed answers: signature renewal), 0: never
+const ROW = 9;
 
 /** Largest response kept (TCP answers may be bigger; those are answered afresh each time). */
 const MAX_CACHED = 4096;
@@ -119,12 +120,15 @@ export class ResponseCache {
     if (msg[p + 2] !== 0 || msg[p + 3] !== 1) return undefined; // class IN only
     const questionEnd = p + 4;
     let limit = 512;
+    let flags = 0;
     if (ar === 1) {
       // OPT: root owner, type 41, version 0, no options, and nothing after it.
       const o = questionEnd;
       if (o + 11 !== n || msg[o] !== 0 || msg[o + 1] !== 0 || msg[o + 2] !== 41 || msg[o + 6] !== 0 || msg[o + 9] !== 0 || msg[o + 10] !== 0) return undefined;
       const size = Math.max(512, (msg[o + 3] << 8) | msg[o + 4]);
       limit = size < this.maxUdp ? size : this.maxUdp;
+      // DO (RFC 3225) and CO (RFC 9824) change the answer: signed or not, NXDOMAIN or compact.
+      flags = msg[o + 7];
     } else if (questionEnd !== n) {
       return undefined;
     }
@@ -135,6 +139,7 @@ export class ResponseCache {
     k[kl++] = qtype >> 8; k[kl++] = qtype & 0xff;
     k[kl++] = limit >> 8; k[kl++] = limit & 0xff;
     k[kl++] = ar;
+    k[kl++] = flags;
     for (let i = tail; i < kl; i++) h = Math.imul(h ^ k[i], 0x01000193);
     // MurmurHash3's finalizer: every input bit reaches the low bits that pick the slot.
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
@@ -148,7 +153,8 @@ export class ResponseCache {
   get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot): Buffer | undefined {
     const id = this.find(probe);
     const r = id * ROW;
-    if (id < 0 || (this.rows[r + VALID_IN] !== snap.generation && !this.current(id, snap))) {
+    if (id < 0 || (this.rows[r + VALID_IN] !== snap.generation && !this.current(id, snap))
+      || (this.rows[r + EXPIRES] !== 0 && Date.now() / 1000 >= this.rows[r + EXPIRES])) {
       this.misses++;
       return undefined;
     }
@@ -181,7 +187,9 @@ export class ResponseCache {
     return true;
   }
 
-  set(probe: CacheProbe, bytes: Buffer, domain: Domain | undefined, snap: Snapshot, rcode: number): void {
+  /** `expires`: Unix seconds from which the response must be made afresh (a signed response, when
+   *  its signatures are due for renewal); 0 for never. */
+  set(probe: CacheProbe, bytes: Buffer, domain: Domain | undefined, snap: Snapshot, rcode: number, expires = 0): void {
     if (domain && (domain.pzc || domain.zone.pending.size > 0)) return; // TTLs change every second
     if (bytes.length > MAX_CACHED) return;
     const old = this.find(probe);
@@ -201,6 +209,7 @@ export class ResponseCache {
     rows[r + MADE_IN] = snap.generation;
     rows[r + RCODE] = rcode;
     rows[r + NAMES_EPOCH] = snap.namesEpoch;
+    rows[r + EXPIRES] = expires;
     this.domains[id] = domain;
     this.order[(this.first + this.count) % this.maxEntries] = id;
     this.count++;

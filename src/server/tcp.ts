@@ -30,6 +30,8 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
   let busy = false;
   let waiting = false; // for 'drain' after a write the kernel could not take whole
   sock.setNoDelay(true);
+  // A TLS socket (DoT): its responses are padded when the query was (RFC 8467 4.1).
+  const tls = 'encrypted' in sock && sock.encrypted === true;
   // Idle (RFC 7766 6.2.3): cut. Draining: close with a FIN after what is owed has been written.
   sock.setTimeout(conn.draining ? DRAIN_QUIET_MS : opts.idleMs, () => {
     if (!conn.draining) { sock.destroy(); return; }
@@ -54,7 +56,7 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
       off += 2 + len;
       let out: StreamAnswer = null;
       try {
-        out = handleStreamQuery(msg, true, ctx, sock.remoteAddress ?? '', conn.draining ? 0 : keepalive);
+        out = handleStreamQuery(msg, true, ctx, sock.remoteAddress ?? '', conn.draining ? 0 : keepalive, tls);
       } catch (err) {
         log.error({ err }, 'query handler failed');
       }

@@ -6,6 +6,7 @@
 import { TYPE } from '../dns/constants.js';
 import { splitName, asciiLower, labelToText } from '../dns/name.js';
 import type { CompiledZone, RRset, RR, WirePart } from './zone.js';
+import type { DomainDnssec } from '../dnssec/keys.js';
 
 export interface PendingSwitch {
   /** Switch time, Unix seconds (PZC times are whole seconds). */
@@ -31,6 +32,8 @@ export interface Domain {
   /** The zone's SOA with the domain's serial in it (the served serial is the domain's). */
   readonly soa: RRset | undefined;
   readonly pzc: PendingSwitch | undefined;
+  /** DNSSEC keys of the domain (not of its zone: a PZC keeps them); undefined when unsigned. */
+  readonly dnssec: DomainDnssec | undefined;
 }
 
 export interface DomainRow {
@@ -42,6 +45,10 @@ export interface DomainRow {
   serial_offset: number;
   pzc_zone_id: number | null;
   pzc_at: Date | null;
+  /** SOA serial inside the PZC target zone, when it has one. */
+  pzc_soa_serial?: number | null;
+  /** Loaded beside the row when the domain has keys (store/dnssec-keys.ts). */
+  dnssec?: DomainDnssec;
 }
 
 /** A domain as stored in the snapshot: the row, parsed, without its zones. */
@@ -56,6 +63,8 @@ export interface DomainEntry {
   /** Pending switch: Unix seconds, and the target zone. */
   readonly pzcAt: number | undefined;
   readonly pzcZoneId: number | undefined;
+  /** DNSSEC keys (private halves decrypted), when the domain has any. */
+  readonly dnssec: DomainDnssec | undefined;
 }
 
 /** RFC 1982 sum in the 32-bit serial space: the served serial of a domain. */
@@ -120,6 +129,7 @@ export function entryOf(row: DomainRow): DomainEntry {
     serialOffset: row.serial_offset,
     pzcAt: pending ? Math.floor(row.pzc_at!.getTime() / 1000) : undefined,
     pzcZoneId: pending ? row.pzc_zone_id! : undefined,
+    dnssec: row.dnssec,
   };
 }
 
@@ -143,6 +153,7 @@ export function bindDomain(e: DomainEntry, zone: CompiledZone, pzcZone: Compiled
     serial,
     soa: soaWithSerial(zone, serial),
     pzc,
+    dnssec: e.dnssec,
   };
 }
 

@@ -5,6 +5,8 @@ import { transaction } from './db.js';
 import type { StoredRecord } from './records.js';
 import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
+import type { KekHolder } from './key-file.js';
+import { loadDnssec } from './dnssec-keys.js';
 
 export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number }
 
@@ -45,6 +47,17 @@ async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneDa
   return zones;
 }
 
+/** DNSSEC keys (decrypted) onto the domain rows that have any. */
+async function attachDnssec(c: Client, kek: KekHolder, domains: DomainRow[], ids: number[] | 'all'): Promise<void> {
+  if (ids !== 'all' && ids.length === 0) return;
+  const keys = await loadDnssec(c, kek, ids);
+  if (keys.size === 0) return;
+  for (const d of domains) {
+    const k = keys.get(d.id);
+    if (k) d.dnssec = k;
+  }
+}
+
 function referencedZones(domains: DomainRow[]): number[] {
   const ids = new Set<number>();
   for (const d of domains) {
@@ -61,10 +74,11 @@ const ZONE_BATCH = 2000;
  *  batch as it is read (and `zones` comes back empty), so the rows of a large database never all
  *  sit in memory beside the snapshot being built from them. The next batch is already asked for
  *  while `onZones` works on the current one. */
-export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void): Promise<Loaded> {
+export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void, kek?: KekHolder): Promise<Loaded> {
   return readOnly(pool, async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const domains = (await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains`)).rows;
+    if (kek) await attachDnssec(c, kek, domains, 'all');
     const ids = referencedZones(domains);
     if (!onZones) return { seq, domains, zones: await zoneRecords(c, ids) };
     let next = zoneRecords(c, ids.slice(0, ZONE_BATCH));
@@ -92,7 +106,7 @@ export interface Delta {
 
 /** What changed after `since`, and the current data of everything it touched; 'reload' when rows
  *  after `since` were pruned by retention (journal_horizon): the caller must load everything. */
-export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000): Promise<Delta | 'reload' | undefined> {
+export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000, kek?: KekHolder): Promise<Delta | 'reload' | undefined> {
   return readOnly(pool, async (c) => {
     const horizon = (await c.query<{ seq: number }>('SELECT seq FROM journal_horizon')).rows[0]?.seq ?? 0;
     if (since < horizon) return 'reload';
@@ -114,6 +128,7 @@ export async function loadDelta(pool: Pool, since: number, knownZones: { has(id:
     // the rows of the 100,000 domains that may be served from it.
     const domains = names.size === 0 ? [] : (await c.query<DomainRow>(
       `SELECT ${DOMAIN_COLUMNS} FROM domains WHERE name = ANY($1::text[])`, [[...names]])).rows;
+    if (kek) await attachDnssec(c, kek, domains, domains.map((d) => d.id));
     const present = new Set(domains.map((d) => d.name));
     const referenced = new Set(referencedZones(domains));
     const need = [...new Set([...changedZones.filter((id) => knownZones.has(id) || referenced.has(id)),

@@ -4,7 +4,7 @@
 // lazily, one message at a time; an IXFR reads the domain's history from the database first, which
 // is why a transfer answer may be asynchronous (TCP only).
 import type { Logger } from 'pino';
-import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, EDE } from '../dns/constants.js';
 import type { Query } from '../dns/query.js';
 import { encodeError } from '../answer/encode.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
@@ -13,6 +13,9 @@ import { findTsig, verify, TsigSigner } from '../dns/tsig.js';
 import { signAnswer, tsigErrorAnswer, type Verified } from './tsig-answer.js';
 import { mayTransfer, type TransferSettings } from './access.js';
 import { axfrRecords } from './axfr.js';
+import { signedAxfrRecords } from './axfr-signed.js';
+import type { SignatureCache } from '../dnssec/sign.js';
+import type { SigningKey } from '../dnssec/keys.js';
 import { planIxfr, clientSerial, type IxfrHistory } from './ixfr.js';
 import { packTransfer, MESSAGE_TARGET, type TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
@@ -33,6 +36,8 @@ export interface TransferDeps {
   maxUdp: number;
   /** Soft size of a transfer message (tests make it small). */
   messageTarget?: number;
+  /** DNSSEC signatures (shared with the query path); without it signed domains transfer unsigned. */
+  signatures?: SignatureCache;
 }
 
 export class TransferService implements TransferPath {
@@ -59,7 +64,10 @@ export class TransferService implements TransferPath {
     }
     const refuse = (why: string, rcode: number = RCODE.REFUSED): Buffer => {
       d.log.info({ peer, qname: q.keys.join('.') + '.', qtype: q.qtype === TYPE.AXFR ? 'AXFR' : 'IXFR', why }, 'transfer refused');
-      const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp);
+      // RFC 8914 4.19/4.21: say why, for the operator of the secondary.
+      const ede = rcode === RCODE.NOTAUTH ? { code: EDE.NOT_AUTHORITATIVE, text: why }
+        : rcode === RCODE.REFUSED ? { code: EDE.PROHIBITED, text: why } : undefined;
+      const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp, undefined, ede);
       return signed ? this.signOne(out, signed) : out;
     };
     if (q.qclass !== CLASS_IN) return refuse('class is not IN');
@@ -70,7 +78,8 @@ export class TransferService implements TransferPath {
     if (!domain) return refuse('not a served domain apex', RCODE.NOTAUTH);
     const access = mayTransfer(d.settings().domains.get(domain.id), peer, signed?.key.name);
     if (!access.ok) return refuse(access.why);
-    if (q.qtype === TYPE.AXFR) return this.stream(msg, q, domain, signed, 'AXFR', peer, () => axfrRecords(domain, d.now()));
+    const whole = () => this.wholeDomain(domain);
+    if (q.qtype === TYPE.AXFR) return this.stream(msg, q, domain, signed, 'AXFR', peer, whole);
     const serial = clientSerial(msg, q.questionEnd);
     if (serial === undefined) return refuse('IXFR without the client SOA', RCODE.FORMERR);
     // RFC 1995 2: over UDP, the current SOA alone tells the client to come back over TCP (or that
@@ -79,11 +88,25 @@ export class TransferService implements TransferPath {
     return this.stream(msg, q, domain, signed, 'IXFR', peer, async () => {
       const history = await d.history(domain.id, domain.zoneId);
       const plan = planIxfr(domain, serial, history, d.now());
-      if (plan.kind === 'ixfr') return plan.records;
+      // A signed domain's differences would need their signatures and NSEC chain changes too:
+      // send the whole signed domain instead (RFC 1995 4 allows it).
+      if (plan.kind === 'ixfr' && !this.signer(domain)) return plan.records;
+      if (plan.kind === 'ixfr') return whole();
       if (plan.kind === 'current') return currentSoa(domain, d.now());
       d.log.debug({ domain: domain.name, from: serial, reason: plan.reason }, 'IXFR answered with AXFR');
-      return axfrRecords(domain, d.now());
+      return whole();
     });
+  }
+
+  /** The key a signed domain's transfers are signed with (undefined: unsigned, or no cache). */
+  private signer(domain: Domain): SigningKey | undefined {
+    return this.deps.signatures ? domain.dnssec?.keys.find((k) => k.state === 'active') : undefined;
+  }
+
+  /** AXFR content: the zone, fully signed with its NSEC chain when the domain is signed. */
+  private wholeDomain(domain: Domain): TransferRR[] | undefined {
+    const key = this.signer(domain);
+    return key ? signedAxfrRecords(domain, this.deps.now(), this.deps.signatures!, key) : axfrRecords(domain, this.deps.now());
   }
 
   /** The messages of a transfer, each signed when the query was (RFC 8945 5.3.1). Over UDP the

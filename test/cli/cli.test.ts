@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -512,4 +512,32 @@ test('serve answers from what import stored, takes a new log level from --config
   child.kill('SIGTERM');
   assert.equal(await exited, 0, err);
   assert.equal(err, '');
+});
+
+test('dnssec enable|show|disable: DS printed, key file created 0600 in the data directory, private key never printed; errors are one line', async () => {
+  const data = join(dir, 'data-dnssec');
+  const env = { GLIDEPATH_DATA_DIR: data };
+  ok(await glidepath(['import', write('signed.zone', '$ORIGIN signed.example.\n@ 3600 SOA ns1 hostmaster 1 3600 600 86400 300\n@ 3600 NS ns1\nns1 3600 A 192.0.2.1\n')], env));
+  const on = ok(await glidepath(['dnssec', 'enable', 'signed.example', '--algorithm', 'ed25519'], env));
+  assert.match(on.stdout, /^signed\.example\. DNSKEY 257 3 15 \S+ ; key tag \d+, active$/m);
+  assert.match(on.stdout, /^signed\.example\. DS \d+ 15 2 [0-9A-F]{64}$/m);
+  assert.match(on.stdout, /^signed\.example\. DS \d+ 15 4 [0-9A-F]{96}$/m);
+  const kekFile = join(data, 'dnssec-kek.key');
+  assert.equal(statSync(kekFile).mode & 0o777, 0o600);
+  const stored = (await db.pool.query<{ private_key: Buffer }>(`SELECT private_key FROM dnssec_keys k JOIN domains d ON d.id = k.domain_id WHERE d.name = 'signed.example.'`)).rows[0].private_key;
+  assert.ok(!on.stdout.includes(stored.toString('base64').slice(0, 20)));
+  const show = ok(await glidepath(['dnssec', 'show', 'signed.example.'], env));
+  assert.equal(show.stdout, on.stdout);
+  assert.match(oneLineError(await glidepath(['dnssec', 'enable', 'signed.example'], env)), /signed with ed25519; disable it first/);
+  assert.match(oneLineError(await glidepath(['dnssec', 'enable', 'signed.example'], { GLIDEPATH_DATA_DIR: data, GLIDEPATH_KEY_FILE: join(dir, 'missing.key') })), /signed with/);
+  assert.match(oneLineError(await glidepath(['dnssec', 'enable', 'nothere.example'], env)), /no domain "nothere\.example\."/);
+  assert.match(oneLineError(await glidepath(['dnssec', 'rotate', 'signed.example'], env), 2), /unknown subcommand "rotate"/);
+  assert.match(oneLineError(await glidepath(['dnssec', 'enable', 'signed.example', '--algorithm', 'rsasha1'], env), 2), /--algorithm "rsasha1"/);
+  const off = ok(await glidepath(['dnssec', 'disable', 'signed.example'], env));
+  assert.match(off.stdout, /no longer signed/);
+  assert.match(ok(await glidepath(['dnssec', 'show', 'signed.example'], env)).stdout, /not signed \(CDS delete published\)/);
+  // Signing again with a missing key file named by the operator: one clear error, nothing changed.
+  const missing = oneLineError(await glidepath(['dnssec', 'enable', 'signed.example'], { GLIDEPATH_DATA_DIR: data, GLIDEPATH_KEY_FILE: join(dir, 'missing.key') }));
+  assert.match(missing, /GLIDEPATH_KEY_FILE: .*missing\.key does not exist/);
+  assert.match(ok(await glidepath(['dnssec', 'show', 'signed.example'], env)).stdout, /not signed/);
 });

@@ -15,13 +15,15 @@ export interface Response {
   tc: boolean;
   rd: boolean;
   ra: boolean;
+  /** Authenticated Data (RFC 4035 3.2.3), from a validating resolver. */
+  ad: boolean;
   question: string;
   answer: string[];
   authority: string[];
   additional: string[];
   /** Records with TTLs as numbers, for PZC checks. */
   records: Array<{ section: 'answer' | 'authority' | 'additional'; owner: string; type: string; ttl: number; rdata: string }>;
-  opt: { udpSize: number; extRcode: number; version: number } | undefined;
+  opt: { udpSize: number; extRcode: number; version: number; do: boolean; options: Array<{ code: number; data: Buffer }> } | undefined;
   size: number;
   raw: Buffer;
 }
@@ -38,13 +40,20 @@ export interface QueryOptions {
   timeoutMs?: number;
   /** UDP attempts, each waiting timeoutMs (dig's +tries); default 1. */
   tries?: number;
+  /** DNSSEC OK (RFC 3225) and Compact Answers OK (RFC 9824) flags of the OPT record. */
+  do?: boolean;
+  co?: boolean;
+  /** EDNS options to send (code, data). */
+  options?: Array<{ code: number; data: Buffer }>;
+  /** Checking Disabled. */
+  cd?: boolean;
 }
 
 export function buildQuery(name: string, type: string | number, o: QueryOptions = {}): Buffer {
   const labels = name.replace(/\.$/, '').split('.').filter((l) => l.length);
   const parts: number[] = [];
   const id = o.id ?? Math.floor(Math.random() * 65536);
-  parts.push(id >> 8, id & 0xff, o.rd ? 0x01 : 0, 0, 0, 1, 0, 0, 0, 0, 0, o.edns === null ? 0 : 1);
+  parts.push(id >> 8, id & 0xff, o.rd ? 0x01 : 0, o.cd ? 0x10 : 0, 0, 1, 0, 0, 0, 0, 0, o.edns === null ? 0 : 1);
   for (const l of labels) { parts.push(l.length); for (const ch of Buffer.from(l, 'latin1')) parts.push(ch); }
   parts.push(0);
   const t = typeof type === 'number' ? type : typeCode(type)!;
@@ -52,7 +61,9 @@ export function buildQuery(name: string, type: string | number, o: QueryOptions 
   parts.push(t >> 8, t & 0xff, cls >> 8, cls & 0xff);
   if (o.edns !== null) {
     const size = o.edns ?? 1232;
-    parts.push(0, 0, 41, size >> 8, size & 0xff, 0, o.ednsVersion ?? 0, 0, 0, 0, 0);
+    const opts: number[] = [];
+    for (const x of o.options ?? []) opts.push(x.code >> 8, x.code & 0xff, x.data.length >> 8, x.data.length & 0xff, ...x.data);
+    parts.push(0, 0, 41, size >> 8, size & 0xff, 0, o.ednsVersion ?? 0, (o.do ? 0x80 : 0) | (o.co ? 0x40 : 0), 0, opts.length >> 8, opts.length & 0xff, ...opts);
   }
   return Buffer.from(parts);
 }
@@ -87,7 +98,7 @@ export function parseResponse(raw: Buffer): Response {
     p = e + 4;
   }
   const out: Response = {
-    id, rcode: '', aa: (f & 0x0400) !== 0, tc: (f & 0x0200) !== 0, rd: (f & 0x0100) !== 0, ra: (f & 0x0080) !== 0,
+    id, rcode: '', aa: (f & 0x0400) !== 0, tc: (f & 0x0200) !== 0, rd: (f & 0x0100) !== 0, ra: (f & 0x0080) !== 0, ad: (f & 0x0020) !== 0,
     question, answer: [], authority: [], additional: [], records: [], opt: undefined, size: raw.length, raw,
   };
   const names = ['answer', 'authority', 'additional'] as const;
@@ -101,7 +112,13 @@ export function parseResponse(raw: Buffer): Response {
       const rstart = e + 10;
       p = rstart + len;
       if (type === 41) {
-        out.opt = { udpSize: cls, extRcode: raw[e + 4], version: raw[e + 5] };
+        const options: Array<{ code: number; data: Buffer }> = [];
+        for (let q = rstart; q + 4 <= rstart + len;) {
+          const n = raw.readUInt16BE(q + 2);
+          options.push({ code: raw.readUInt16BE(q), data: raw.subarray(q + 4, q + 4 + n) });
+          q += 4 + n;
+        }
+        out.opt = { udpSize: cls, extRcode: raw[e + 4], version: raw[e + 5], do: (raw[e + 6] & 0x80) !== 0, options };
         continue;
       }
       const rdata = formatRdata(type, decodeRdata(type, raw, rstart, len)).toLowerCase();
