@@ -23,7 +23,7 @@ import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
-import { pdnsRoutes } from './routes/pdns/index.js';
+import { pdnsRoutes } from './pdns/scope.js';
 import { updatePolicyRoutes } from './routes/update-policy.js';
 
 export interface AppOptions {

@@ -2,7 +2,7 @@
 // `code` for the cause, which PowerDNS clients ignore. Everything the native API can throw is mapped
 // to a status the same way (errors.ts), then flattened into the message.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toErrorBody } from '../../errors.js';
+import { toErrorBody } from '../errors.js';
 import { ContentError } from './names.js';
 
 export class PdnsError extends Error {

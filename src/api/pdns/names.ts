@@ -3,11 +3,11 @@
 // Glidepath stores owners and names at or under the apex relative to it. Content round-trips byte
 // for byte when the client sends it in canonical form (lego, octoDNS, external-dns and terraform
 // compare strings).
-import { splitName, nameToText, relativeKey, asciiLower, isAtOrBelow, NameError } from '../../../dns/name.js';
-import { relativize, absolutize } from '../../../dns/rdata-names.js';
-import { parseRdata, formatRdata, RdataError, type RdataPart } from '../../../dns/rdata.js';
-import { TYPE } from '../../../dns/constants.js';
-import { resolveZoneName } from '../../../store/records.js';
+import { splitName, nameToText, relativeKey, asciiLower, isAtOrBelow, NameError } from '../../dns/name.js';
+import { relativize, absolutize } from '../../dns/rdata-names.js';
+import { parseRdata, formatRdata, RdataError, type RdataPart } from '../../dns/rdata.js';
+import { TYPE } from '../../dns/constants.js';
+import { resolveZoneName } from '../../store/records.js';
 
 /** PowerDNS zone id (pdns ws-api.cc apiZoneNameToId): the name with every character outside
  *  [A-Za-z0-9.-] written as =XX; the root is "=2E". */

@@ -3,18 +3,18 @@
 // once, journaled). A domain whose zone other domains use too (now or after a pending PZC) is
 // refused with 422 `zone_shared`, naming the zone: a write here must not change those others.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RouteContext } from '../../app.js';
-import { caller, tenantFor } from '../../auth.js';
-import { tx, type Client } from '../../../store/db.js';
-import { createZone, deleteZone, lockZoneById, zoneUse } from '../../../store/zones.js';
-import { createDomain, deleteDomain } from '../../../store/domains.js';
-import { checkZoneContent, loadZoneRecords, replaceZoneRecords, type StoredRecord } from '../../../store/records.js';
-import { domainNameTaken, freeZoneName, getPdnsDomain, listPdnsDomains, putPdnsMeta, type PdnsDomain, type PdnsMeta } from '../../../store/pdns.js';
-import { TYPE } from '../../../dns/constants.js';
-import { apexLabels, contentToStored, zoneKeyOfId, ContentError } from './names.js';
-import { PdnsError, invalid, zoneNotFound } from './errors.js';
-import { applyChanges, parseRRsets } from './rrset-changes.js';
-import { fullZone, zoneSummary, SERVER_PATH } from './zone-json.js';
+import type { RouteContext } from '../app.js';
+import { caller, tenantFor } from '../auth.js';
+import { tx, type Client } from '../../store/db.js';
+import { createZone, deleteZone, lockZoneById, zoneUse } from '../../store/zones.js';
+import { createDomain, deleteDomain } from '../../store/domains.js';
+import { checkZoneContent, loadZoneRecords, replaceZoneRecords, type StoredRecord } from '../../store/records.js';
+import { domainNameTaken, freeZoneName, getPdnsDomain, listPdnsDomains, putPdnsMeta, type PdnsDomain, type PdnsMeta } from '../../store/pdns.js';
+import { TYPE } from '../../dns/constants.js';
+import { apexLabels, contentToStored, zoneKeyOfId, ContentError } from '../pdns/names.js';
+import { PdnsError, invalid, zoneNotFound } from '../pdns/errors.js';
+import { applyChanges, parseRRsets } from '../pdns/rrset-changes.js';
+import { fullZone, zoneSummary } from '../pdns/zone-json.js';
 
 type Json = Record<string, unknown>;
 type IdParams = { Params: { id: string } };
@@ -197,5 +197,4 @@ export async function pdnsZoneRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     return { result: 'Rectified' };
   });
 
-  void SERVER_PATH;
 }

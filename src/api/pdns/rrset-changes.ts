@@ -4,8 +4,8 @@
 // DELETE ignores ttl, records and comments; EXTEND adds records, PRUNE removes them (Auth 5.1).
 // Changes apply in order, and a CNAME beside other data is refused at the step that makes it, so
 // octoDNS's DELETE-then-REPLACE works.
-import { typeCode, isMetaType, TYPE } from '../../../dns/constants.js';
-import { MAX_TTL, type StoredRecord } from '../../../store/records.js';
+import { typeCode, isMetaType, TYPE } from '../../dns/constants.js';
+import { MAX_TTL, type StoredRecord } from '../../store/records.js';
 import { contentToStored, ownerOf, ContentError } from './names.js';
 import { invalid } from './errors.js';
 

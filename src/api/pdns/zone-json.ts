@@ -1,9 +1,9 @@
 // The JSON PowerDNS returns for a zone (pdns ws-auth.cc fillZoneInfo / fillZone): the summary the
 // zone list holds, and the full zone with its RRsets. Every key PowerDNS-Admin indexes is present;
 // enums are the canonical spellings DNSControl's strict decoder accepts.
-import type { PdnsDomain } from '../../../store/pdns.js';
-import type { StoredRecord } from '../../../store/records.js';
-import { typeName } from '../../../dns/constants.js';
+import type { PdnsDomain } from '../../store/pdns.js';
+import type { StoredRecord } from '../../store/records.js';
+import { typeName } from '../../dns/constants.js';
 import { zoneId, ownerName, storedToContent, apexLabels } from './names.js';
 
 export const SERVER_PATH = '/api/v1/servers/localhost';
