@@ -25,7 +25,7 @@ import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { dnssecRoutes } from './routes/dnssec.js';
 import type { KekHolder } from '../store/key-file.js';
-import { pdnsRoutes } from './pdns/index.js';
+import { pdnsRoutes } from './pdns/scope.js';
 import { updatePolicyRoutes } from './routes/update-policy.js';
 
 export interface AppOptions {

@@ -1,4 +1,4 @@
-// The PowerDNS-compatible API (/api, /api/v1/servers/localhost/...), so that tools written for
+// The scope of the PowerDNS-compatible API (/api, /api/v1/servers/localhost/...), so that tools written for
 // PowerDNS (lego, cert-manager, external-dns, octoDNS, DNSControl, terraform) work unchanged. See
 // ../../../../shared/design/powerdns-api-clients.md for what each client sends and expects. Its own
 // conventions, within this plugin only: `X-API-Key` carries a Glidepath token (header names are
@@ -9,17 +9,8 @@ import type { RouteContext } from '../app.js';
 import { authenticate } from '../auth.js';
 import type { ClientCertMode } from '../client-cert.js';
 import { PdnsError, pdnsErrorHandler } from './errors.js';
-import { pdnsZoneRoutes } from './zones.js';
-import { SERVER_PATH } from './zone-json.js';
-
-/** pdns ws-api.cc: a numeric X.Y.Z version (octoDNS parses it with int()), at or above 4.2 so that
- *  octoDNS takes a 404 to mean "no such zone". */
-export const PDNS_VERSION = '4.9.0';
-
-const server = {
-  type: 'Server', id: 'localhost', daemon_type: 'authoritative', version: PDNS_VERSION,
-  url: SERVER_PATH, config_url: `${SERVER_PATH}/config{/config_setting}`, zones_url: `${SERVER_PATH}/zones{/zone}`,
-};
+import { pdnsServerRoutes } from '../routes/pdns-server.js';
+import { pdnsZoneRoutes } from '../routes/pdns-zones.js';
 
 export async function pdnsRoutes(app: FastifyInstance, { ctx, certMode }: { ctx: RouteContext; certMode: ClientCertMode }): Promise<void> {
   // fastify's own JSON parser refuses an empty body (FST_ERR_CTP_EMPTY_JSON_BODY); here it is none.
@@ -45,11 +36,6 @@ export async function pdnsRoutes(app: FastifyInstance, { ctx, certMode }: { ctx:
     req.caller = await authenticate(ctx.pool, ctx.opts.adminToken, req, certMode, token);
   });
 
-  app.get('/', { schema: { tags: ['powerdns'], summary: 'PowerDNS: API versions' } }, async () => [{ url: '/api/v1', version: 1 }]);
-  app.get('/v1', { schema: { tags: ['powerdns'], summary: 'PowerDNS: API v1 root' } }, async () => [{ url: '/api/v1', version: 1 }]);
-  app.get('/v1/servers', { schema: { tags: ['powerdns'], summary: 'PowerDNS: servers' } }, async () => [server]);
-  app.get('/v1/servers/localhost', { schema: { tags: ['powerdns'], summary: 'PowerDNS: this server' } }, async () => server);
-  app.get('/v1/servers/localhost/config', { schema: { tags: ['powerdns'], summary: 'PowerDNS: configuration (none exposed)' } }, async () => []);
-  app.get('/v1/servers/localhost/statistics', { schema: { tags: ['powerdns'], summary: 'PowerDNS: statistics (see /metrics)' } }, async () => []);
+  await app.register(pdnsServerRoutes);
   await app.register(pdnsZoneRoutes, { ctx });
 }

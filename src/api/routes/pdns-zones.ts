@@ -11,10 +11,10 @@ import { createDomain, deleteDomain } from '../../store/domains.js';
 import { checkZoneContent, loadZoneRecords, replaceZoneRecords, type StoredRecord } from '../../store/records.js';
 import { domainNameTaken, freeZoneName, getPdnsDomain, listPdnsDomains, putPdnsMeta, type PdnsDomain, type PdnsMeta } from '../../store/pdns.js';
 import { TYPE } from '../../dns/constants.js';
-import { apexLabels, contentToStored, zoneKeyOfId, ContentError } from './names.js';
-import { PdnsError, invalid, zoneNotFound } from './errors.js';
-import { applyChanges, parseRRsets } from './rrset-changes.js';
-import { fullZone, zoneSummary, SERVER_PATH } from './zone-json.js';
+import { apexLabels, contentToStored, zoneKeyOfId, ContentError } from '../pdns/names.js';
+import { PdnsError, invalid, zoneNotFound } from '../pdns/errors.js';
+import { applyChanges, parseRRsets } from '../pdns/rrset-changes.js';
+import { fullZone, zoneSummary } from '../pdns/zone-json.js';
 
 type Json = Record<string, unknown>;
 type IdParams = { Params: { id: string } };
@@ -197,5 +197,4 @@ export async function pdnsZoneRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     return { result: 'Rectified' };
   });
 
-  void SERVER_PATH;
 }
