@@ -7,7 +7,8 @@ import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
 import { ChangeFeed } from './feed/change-feed.js';
-import { feedState, renderFeedState } from './feed/state.js';
+import { feedState } from './feed/state.js';
+import { Metrics, type Gather } from './metrics/registry.js';
 import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
@@ -86,7 +87,7 @@ export interface ServerOptions {
   role?: 'all' | 'control' | 'answer';
   /** For "control": readiness and DNS metrics gathered from the workers. */
   ready?: () => boolean;
-  metrics?: () => Promise<string>;
+  metrics?: Gather;
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
@@ -160,7 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const app = await buildApp({
         pool: db.pool, log: child('api'), adminToken: opts.adminToken,
         ready: f ? () => f.loaded : opts.ready,
-        metrics: f ? () => stats.render() + feedMetrics(f) : opts.metrics,
+        metrics: new Metrics(f ? () => ({ queries: stats.state(), feed: feedState(f) }) : opts.metrics),
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
       });
       if (opts.apiTls) apiServer = app.server as unknown as TlsServer;
@@ -313,5 +314,3 @@ async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
   }
   return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
 }
-
-const feedMetrics = (feed: ChangeFeed) => renderFeedState(feedState(feed));

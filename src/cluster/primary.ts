@@ -7,7 +7,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { renderFeedState, type FeedState } from '../feed/state.js';
+import type { FeedState } from '../feed/state.js';
+import type { Scrape } from '../metrics/registry.js';
 import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
@@ -190,7 +191,7 @@ export class Primary {
 
   /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
    *  snapshot, the worst answering worker. */
-  private async metrics(): Promise<string> {
+  private async metrics(): Promise<Scrape> {
     const id = ++this.statsId;
     // Retiring workers still answer (draining) and still count until their final report.
     const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
@@ -227,12 +228,6 @@ export class Primary {
     }
     if (!answered) feed.seq = 0;
     total.add(this.gone.state());
-    return total.render() + renderFeedState(feed) + [
-      '# HELP glidepath_workers Workers answering DNS (serve --workers), and how many answered this scrape.',
-      '# TYPE glidepath_workers gauge',
-      `glidepath_workers{state="ready"} ${live.length}`,
-      `glidepath_workers{state="reporting"} ${answered}`,
-      '',
-    ].join('\n');
+    return { queries: total.state(), feed, workers: { ready: live.length, reporting: answered } };
   }
 }

