@@ -34,6 +34,17 @@ export interface AppOptions {
   metrics?: Metrics;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
+  /** An edge node: /readyz reports this (lag, journal position) instead of checking the database. */
+  readiness?: () => Promise<Readiness>;
+  /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */
+  healthOnly?: boolean;
+}
+
+/** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes
+ *  it; the fields are the JSON's, see routes/health.ts). */
+export interface Readiness {
+  problems: Array<{ path: string; problem: string }>;
+  replication: Record<string, string | number | boolean | null>;
 }
 
 /** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
@@ -127,6 +138,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   await app.register(healthRoutes, { ctx });
+  if (opts.healthOnly) {
+    await app.ready();
+    return app as unknown as FastifyInstance;
+  }
   await app.register(tenantRoutes, { ctx });
   await app.register(tokenRoutes, { ctx });
   await app.register(zoneRoutes, { ctx });

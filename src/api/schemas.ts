@@ -22,7 +22,7 @@ export const tenantQuery = {
 
 export const pageQuery = {
   limit: str({ pattern: UINT, description: 'Page size, 1-1000 (default 100).' }),
-  after: str({ description: 'Return items after this one (the `next` of the previous page).' }),
+  after: str({ description: 'Keyset cursor: return items after this one in name order (the `next` of the previous page). Pages stay consistent while items are added or removed.' }),
 };
 
 export function page(q: { limit?: string; after?: string }): { limit: number; after: string | undefined } {
@@ -60,9 +60,10 @@ export const zoneSchema = obj({
   name: str(),
   version: { type: 'integer', description: 'Bumped by every change to the records; send it back in If-Match.' },
   records: { type: 'integer' },
-  domains: { type: 'array', items: str() },
+  domains: { type: 'array', items: str(), description: 'The first 100 domains served from the zone, by name (all of them: GET /v1/domains?zone=).' },
+  domain_count: { type: 'integer', description: 'How many domains are served from the zone.' },
   created_at: dateTime,
-}, ['name', 'version', 'records', 'domains', 'created_at']);
+}, ['name', 'version', 'records', 'domains', 'domain_count', 'created_at']);
 
 export const domainSchema = obj({
   name: str({ description: 'Absolute, lower-case, with the trailing dot.' }),

@@ -6,7 +6,7 @@
 // retired, and the old one drains its TCP/TLS connections before it exits.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { edgeOptions, type Config } from '../config.js';
 import type { FeedState } from '../feed/state.js';
 import type { Scrape } from '../metrics/registry.js';
 import type { StartServer, Started } from './server.js';
@@ -48,10 +48,12 @@ export class Primary {
   async start(): Promise<void> {
     this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
-      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
+      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, retention: this.cfg.retention,
       // During a rolling restart there is briefly one worker more than asked for.
       ready: () => this.readyCount() >= this.count,
       metrics: () => this.metrics(),
+      positions: async () => (await this.ask()).flatMap((r) => (r && !r.slot.retiring ? [r.feed] : [])),
+      edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version },
     });
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
@@ -114,6 +116,7 @@ export class Primary {
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
       tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel,
+      edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
     };
   }
 
@@ -189,24 +192,31 @@ export class Primary {
     }, delay).unref();
   }
 
-  /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
-   *  snapshot, the worst answering worker. */
-  private async metrics(): Promise<Scrape> {
+  /** Every ready worker's counters and snapshot position; undefined for one that did not answer in
+   *  time (busy, or stopping). */
+  private async ask(): Promise<Array<{ slot: Slot; stats: QueryStatsState; feed: FeedState } | undefined>> {
     const id = ++this.statsId;
     // Retiring workers still answer (draining) and still count until their final report.
     const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
-    const live = asked.filter((s) => !s.retiring);
-    const replies = await Promise.all(asked.map((s) => new Promise<{ stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
+    return Promise.all(asked.map((s) => new Promise<{ slot: Slot; stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
       const timer = setTimeout(() => { s.worker.off('message', on); resolve(undefined); }, STATS_TIMEOUT_MS);
       const on = (m: FromWorker) => {
         if (m.t !== 'stats' || m.id !== id) return;
         clearTimeout(timer);
         s.worker.off('message', on);
-        resolve(m);
+        resolve({ slot: s, stats: m.stats, feed: m.feed });
       };
       s.worker.on('message', on);
       this.send(s.worker, { t: 'stats', id });
     })));
+  }
+
+  /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
+   *  snapshot, the worst answering worker. */
+  private async metrics(): Promise<Scrape> {
+    const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
+    const live = asked.filter((s) => !s.retiring);
+    const replies = await this.ask();
     const total = new QueryStats();
     const feed: FeedState = { ageSeconds: -1, seq: Infinity, lag: 0, domains: 0 };
     let answered = 0;

@@ -1,7 +1,7 @@
 // What cluster/ needs of a running Glidepath and of the function that starts one. main.ts's
 // startServer fits both; cli.ts hands it in, so cluster/ never imports the composition root.
 import type { Logger } from 'pino';
-import type { ApiTlsFiles, HostPort } from '../config.js';
+import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName } from '../config.js';
 import type { QueryStats } from '../server/query-stats.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
 import type { Gather } from '../metrics/registry.js';
@@ -32,6 +32,11 @@ export interface StartOptions {
   tcpMaxConnections?: number;
   responseCache?: boolean;
   logLevel?: string;
+  retention?: Partial<RetentionLimits> & { intervalMs?: number };
+  /** For the control of an edge: the workers' snapshot positions, for /readyz. */
+  positions?: () => Promise<Array<{ seq: number; ageSeconds: number }>>;
+  edge?: EdgeOptions;
+  node?: NodeName;
 }
 
 export interface Started {

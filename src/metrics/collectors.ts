@@ -76,3 +76,12 @@ export function workerCollectors(now: () => Scrape): Metric[] {
     }),
   ];
 }
+
+export function nodeCollectors(now: () => Scrape): Metric[] {
+  return [
+    collector('glidepath_node_info', 'This node: GLIDEPATH_NODE_ID and GLIDEPATH_ROLE (always 1).', 'gauge', () => {
+      const n = now().node;
+      return n && [{ labels: { node: n.id, role: n.role }, value: 1 }];
+    }),
+  ];
+}

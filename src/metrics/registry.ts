@@ -6,7 +6,7 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { QueryStatsState } from '../server/query-stats.js';
 import type { FeedState } from '../feed/state.js';
-import { dnsCollectors, feedCollectors, workerCollectors } from './collectors.js';
+import { dnsCollectors, feedCollectors, workerCollectors, nodeCollectors } from './collectors.js';
 import { methodLabel } from './labels.js';
 
 /** What the DNS side reports for one scrape; a part left out is not exposed. */
@@ -15,6 +15,8 @@ export interface Scrape {
   feed?: FeedState;
   /** `serve --workers`: workers ready, and how many answered this scrape. */
   workers?: { ready: number; reporting: number };
+  /** GLIDEPATH_NODE_ID and the role: one info series, to join on (one value per process). */
+  node?: { id: string; role: 'primary' | 'edge' };
 }
 
 export type Gather = () => Scrape | Promise<Scrape>;
@@ -38,7 +40,7 @@ export class Metrics {
       labelNames: ['method', 'route', 'status'], buckets: API_BUCKETS, registers: [this.registry],
     });
     const now = () => this.current;
-    for (const m of [...dnsCollectors(now), ...feedCollectors(now), ...workerCollectors(now)]) this.registry.registerMetric(m);
+    for (const m of [...dnsCollectors(now), ...feedCollectors(now), ...workerCollectors(now), ...nodeCollectors(now)]) this.registry.registerMetric(m);
   }
 
   get contentType(): string { return this.registry.contentType; }

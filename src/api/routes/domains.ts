@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
-import { lockZone } from '../../store/zones.js';
+import { findZone, lockZone } from '../../store/zones.js';
 import { domainChanges } from '../../store/journal-read.js';
 import type { Client } from '../../store/db.js';
 import { tx } from '../../store/db.js';
@@ -53,17 +53,33 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     return reply.code(201).send(domainOut(d));
   });
 
-  app.get<{ Querystring: Q & { limit?: string; after?: string } }>('/v1/domains', {
+  app.get<{ Querystring: Q & { limit?: string; after?: string; prefix?: string; zone?: string; pending_pzc?: string } }>('/v1/domains', {
     schema: {
-      tags: ['domains'], summary: 'List domains, by name',
-      querystring: obj({ ...tenantQuery, ...pageQuery }),
-      response: responses({ 200: obj({ domains: { type: 'array', items: domainSchema }, next: { type: ['string', 'null'] } }, ['domains', 'next']) }, 404),
+      tags: ['domains'], summary: 'List domains by name, a page at a time (keyset cursor), with filters',
+      querystring: obj({
+        ...tenantQuery, ...pageQuery,
+        prefix: str({ maxLength: 1024, description: 'Only names starting with this (e.g. "shop" or "example.").' }),
+        zone: str({ pattern: ZONE_NAME, description: 'Only domains served from this zone.' }),
+        pending_pzc: { type: 'string', enum: ['true', 'false'], description: 'true: only domains with a Progressive Zone Change pending.' },
+      }),
+      response: responses({ 200: obj({
+        domains: { type: 'array', items: domainSchema },
+        next: { type: ['string', 'null'], description: 'Cursor for the next page (pass it as `after`); null on the last page.' },
+      }, ['domains', 'next']) }, 404),
     },
   }, async (req) => {
     const tenantId = await tenantFor(req, ctx.pool, false);
     const p = page(req.query);
     const after = p.after === undefined ? undefined : domainKey(p.after) ?? p.after;
-    const domains = tenantId === null ? [] : await listDomains(ctx.pool, tenantId, p.limit, after);
+    if (tenantId === null) return { domains: [], next: null };
+    let zoneId: number | undefined;
+    if (req.query.zone !== undefined) {
+      const z = await findZone(ctx.pool, tenantId, req.query.zone);
+      if (!z) throw notFound(`zone "${req.query.zone}"`);
+      zoneId = z.id;
+    }
+    const domains = await listDomains(ctx.pool, tenantId, p.limit, after,
+      { prefix: req.query.prefix?.toLowerCase(), zoneId, pendingPzc: req.query.pending_pzc === 'true' });
     return { domains: domains.map(domainOut), next: next(domains, p.limit, (d) => d.name) };
   });
 
