@@ -22,7 +22,7 @@ import { parseAbsoluteName } from '../../src/dns/name.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin/glidepath.js');
-const ZONES = new URL('../../../../shared/conformance/zones/', import.meta.url);
+const ZONES = new URL('../../../test/conformance/zones/', import.meta.url);
 const SHOP = fileURLToPath(new URL('shop.example.zone', ZONES));
 const REGISTRY = fileURLToPath(new URL('registry.zone', ZONES));
 
