@@ -1,10 +1,11 @@
-// UDP listener: one datagram in, at most one out, answered synchronously from the snapshot.
+// UDP listener: one datagram in, at most one out, answered synchronously from the snapshot (an
+// UPDATE's answer comes once its database write is done).
 import dgram from 'node:dgram';
 import { isIP, isIPv6 } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config.js';
-import { handleQuery, type QueryContext } from './handle-query.js';
+import { handleStreamQuery, type QueryContext, type StreamAnswer } from './handle-query.js';
 import { ListenError } from './listen-error.js';
 
 const UDP_RECV_BUFFER = 4 << 20;
@@ -12,6 +13,12 @@ const UDP_RECV_BUFFER = 4 << 20;
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 export interface UdpListener { port: number; close(): Promise<void> }
+
+/** The one message a deferred answer (UPDATE) makes over UDP. */
+async function firstMessage(messages: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer | undefined> {
+  for await (const m of messages) return m;
+  return undefined;
+}
 
 export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger): Promise<UdpListener> {
   const family = isIPv6(addr.host) ? 6 : 4;
@@ -27,16 +34,19 @@ export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger):
   const literal = (address: string, _family: unknown, callback: LookupCallback): void => callback(null, address, family);
   const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literal });
   sock.on('message', (msg, rinfo) => {
-    let out: Buffer | null;
+    let out: StreamAnswer;
     try {
-      out = handleQuery(msg, false, ctx, rinfo.address);
+      out = handleStreamQuery(msg, false, ctx, rinfo.address);
     } catch (err) {
       // A bug must cost one answer, not the listener.
       log.error({ err, from: rinfo.address }, 'query handler failed');
       return;
     }
+    if (out === null) return;
     // No callback: one less allocation per answer; send errors arrive as 'error' events (logged).
-    if (out) sock.send(out, rinfo.port, rinfo.address);
+    if (Buffer.isBuffer(out)) { sock.send(out, rinfo.port, rinfo.address); return; }
+    void firstMessage(out.messages).then((m) => { if (m) sock.send(m, rinfo.port, rinfo.address); },
+      (err: unknown) => log.error({ err, from: rinfo.address }, 'query handler failed'));
   });
   await new Promise<void>((resolve, reject) => {
     sock.once('error', (err) => reject(new ListenError(addr, 'udp', err)));
