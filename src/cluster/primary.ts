@@ -7,7 +7,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { edgeOptions, type Config } from '../config.js';
-import { renderFeedState, type FeedState } from '../feed/state.js';
+import type { FeedState } from '../feed/state.js';
+import type { Scrape } from '../metrics/registry.js';
 import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
@@ -191,8 +192,6 @@ export class Primary {
     }, delay).unref();
   }
 
-  /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
-   *  snapshot, the worst answering worker. */
   /** Every ready worker's counters and snapshot position; undefined for one that did not answer in
    *  time (busy, or stopping). */
   private async ask(): Promise<Array<{ slot: Slot; stats: QueryStatsState; feed: FeedState } | undefined>> {
@@ -212,7 +211,9 @@ export class Primary {
     })));
   }
 
-  private async metrics(): Promise<string> {
+  /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
+   *  snapshot, the worst answering worker. */
+  private async metrics(): Promise<Scrape> {
     const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
     const live = asked.filter((s) => !s.retiring);
     const replies = await this.ask();
@@ -237,12 +238,6 @@ export class Primary {
     }
     if (!answered) feed.seq = 0;
     total.add(this.gone.state());
-    return total.render() + renderFeedState(feed) + [
-      '# HELP glidepath_workers Workers answering DNS (serve --workers), and how many answered this scrape.',
-      '# TYPE glidepath_workers gauge',
-      `glidepath_workers{state="ready"} ${live.length}`,
-      `glidepath_workers{state="reporting"} ${answered}`,
-      '',
-    ].join('\n');
+    return { queries: total.state(), feed, workers: { ready: live.length, reporting: answered } };
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName } from '../config.js';
 import type { QueryStats } from '../server/query-stats.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
+import type { Gather } from '../metrics/registry.js';
 
 /** What SIGHUP may change without a restart (main.ts's ReloadOptions). */
 export interface ReloadOptions {
@@ -23,7 +24,7 @@ export interface StartOptions {
   adminToken?: string;
   apiTls?: ApiTlsFiles;
   ready?: () => boolean;
-  metrics?: () => Promise<string>;
+  metrics?: Gather;
   dot?: HostPort[];
   tls?: { certFile: string; keyFile: string };
   udpMaxPayload?: number;

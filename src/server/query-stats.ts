@@ -1,12 +1,12 @@
 // Counters for /metrics: queries by type and rcode, and a histogram of the time the handler took.
-// Plain numbers, no I/O and no allocation on the query path.
-import { typeName, RCODE_NAMES } from '../dns/constants.js';
+// Plain numbers, no I/O and no allocation on the query path; src/metrics/ exposes them (with
+// bounded label values) at scrape time.
 
 /** The counters as plain data: what a worker sends its primary, which sums them for /metrics. */
 export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number }
 
 /** Upper bounds of the latency buckets, in seconds (Prometheus convention). */
-const BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
+export const HANDLE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
 
 /** Counted in a flat array: qtypes below 256 and rcodes below 32 (every one we answer with but
  *  the TSIG ones); a Map, whose lookups cost more than the rest of a cache hit, takes the rest. */
@@ -18,7 +18,7 @@ export class QueryStats {
   private readonly flat = new Float64Array(FLAT_TYPES * FLAT_RCODES);
   /** Key: qtype * 4096 + rcode (rcodes are 12 bits with EDNS). */
   private readonly other = new Map<number, number>();
-  private readonly buckets = new Float64Array(BUCKETS.length);
+  private readonly buckets = new Float64Array(HANDLE_BUCKETS.length);
   private sumSeconds = 0;
   private observations = 0;
   total = 0;
@@ -49,8 +49,8 @@ export class QueryStats {
     const s = ms / 1000;
     this.observations++;
     this.sumSeconds += s;
-    for (let i = 0; i < BUCKETS.length; i++) {
-      if (s <= BUCKETS[i]) { this.buckets[i]++; return; }
+    for (let i = 0; i < HANDLE_BUCKETS.length; i++) {
+      if (s <= HANDLE_BUCKETS[i]) { this.buckets[i]++; return; }
     }
   }
 
@@ -70,28 +70,5 @@ export class QueryStats {
     this.sumSeconds += o.sumSeconds;
     this.observations += o.observations;
     this.total += o.total;
-  }
-
-  /** Prometheus text exposition. */
-  render(): string {
-    const lines = ['# HELP glidepath_dns_queries_total DNS queries answered, by query type and response code.',
-      '# TYPE glidepath_dns_queries_total counter'];
-    for (const [k, v] of this.byKey()) {
-      const t = Math.floor(k / 4096);
-      const r = k % 4096;
-      lines.push(`glidepath_dns_queries_total{qtype="${typeName(t)}",rcode="${RCODE_NAMES[r] ?? r}"} ${v}`);
-    }
-    lines.push('# HELP glidepath_dns_handle_seconds Time from a query\'s bytes to its answer\'s bytes, in the handler.',
-      '# TYPE glidepath_dns_handle_seconds histogram');
-    let cumulative = 0;
-    BUCKETS.forEach((le, i) => {
-      cumulative += this.buckets[i];
-      lines.push(`glidepath_dns_handle_seconds_bucket{le="${le}"} ${cumulative}`);
-    });
-    // Observations above the last bucket are counted only in +Inf.
-    lines.push(`glidepath_dns_handle_seconds_bucket{le="+Inf"} ${this.observations}`);
-    lines.push(`glidepath_dns_handle_seconds_sum ${this.sumSeconds}`);
-    lines.push(`glidepath_dns_handle_seconds_count ${this.observations}`);
-    return lines.join('\n') + '\n';
   }
 }

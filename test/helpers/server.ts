@@ -6,7 +6,10 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/m
 import { importZoneFile } from '../../src/store/zone-file-io.js';
 import { createLogger } from '../../src/log.js';
 
+/** ../shared beside the repository (when present: test/conformance-copy.test.ts compares). */
 export const SHARED = new URL('../../../../shared/', import.meta.url);
+/** The conformance cases and zones kept in the repository (test/conformance/). */
+export const CONFORMANCE = new URL('../../../test/conformance/', import.meta.url);
 
 export interface TestServer extends RunningServer { database: TestDatabase }
 

@@ -50,8 +50,8 @@ export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
   app.get('/metrics', {
     schema: { tags: ['health'], summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } },
   }, async (_req, reply) => {
-    void reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return ctx.metrics.render() + ((await ctx.opts.metrics?.()) ?? '');
+    void reply.type(ctx.metrics.contentType);
+    return ctx.metrics.render();
   });
 }
 
