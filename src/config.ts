@@ -1,6 +1,8 @@
 // The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
 // (documented in README.md); keep them stable.
 import { join, resolve } from 'node:path';
+import type { RrlSettings, RrlMode } from './server/rrl.js';
+import { parseNetwork } from './server/rrl.js';
 
 export interface HostPort { host: string; port: number }
 
@@ -24,6 +26,21 @@ export interface Config {
   apiTls: ApiTlsFiles | undefined;
   /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
   controlSocket: string;
+  /** DNS cookies (RFC 7873/9018): GLIDEPATH_COOKIES, _COOKIE_SECRET, _COOKIE_REQUIRE. */
+  cookies: CookieSettings;
+  /** Response rate limiting (GLIDEPATH_RRL and GLIDEPATH_RRL_*). */
+  rrl: RrlSettings;
+  /** UDP I/O: the batched native addon when it built ("auto"), or node:dgram (GLIDEPATH_UDP_IO). */
+  udpIo: 'auto' | 'native' | 'dgram';
+}
+
+export interface CookieSettings {
+  enabled: boolean;
+  /** Hex, 16 octets each; the first makes cookies, the rest are accepted. Empty: one made at start
+   *  (shared by the workers of one `serve`, not by other nodes). */
+  secrets: string[];
+  /** BADCOOKIE to UDP queries with a client cookie but no valid server cookie (RFC 7873 5.2.3). */
+  require: boolean;
 }
 
 export interface ApiTlsFiles {
@@ -98,6 +115,36 @@ function apiTlsFiles(env: NodeJS.ProcessEnv): ApiTlsFiles | undefined {
   };
 }
 
+function cookieSettings(env: NodeJS.ProcessEnv): CookieSettings {
+  const secrets = (env.GLIDEPATH_COOKIE_SECRET ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const x of secrets) {
+    if (!/^[0-9a-fA-F]{32}$/.test(x)) throw new ConfigError(`GLIDEPATH_COOKIE_SECRET: "${x}" is not 32 hex digits (16 octets, RFC 9018 4.4)`);
+  }
+  return { enabled: onOff(env, 'GLIDEPATH_COOKIES', true), secrets, require: onOff(env, 'GLIDEPATH_COOKIE_REQUIRE', false) };
+}
+
+function rrlSettings(env: NodeJS.ProcessEnv): RrlSettings {
+  const mode = (env.GLIDEPATH_RRL || 'off') as RrlMode;
+  if (mode !== 'on' && mode !== 'off' && mode !== 'log') throw new ConfigError(`GLIDEPATH_RRL: "${mode}" must be on, off or log`);
+  const exempt = (env.GLIDEPATH_RRL_EXEMPT ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const e of exempt) if (!parseNetwork(e)) throw new ConfigError(`GLIDEPATH_RRL_EXEMPT: "${e}" is not an address or address/prefix`);
+  return {
+    mode,
+    rate: intEnv(env, 'GLIDEPATH_RRL_RATE', 20, 1, 1_000_000),
+    window: intEnv(env, 'GLIDEPATH_RRL_WINDOW', 15, 1, 3600),
+    slip: intEnv(env, 'GLIDEPATH_RRL_SLIP', 2, 0, 10),
+    ipv4Prefix: intEnv(env, 'GLIDEPATH_RRL_IPV4_PREFIX', 24, 8, 32),
+    ipv6Prefix: intEnv(env, 'GLIDEPATH_RRL_IPV6_PREFIX', 56, 16, 128),
+    exempt,
+  };
+}
+
+function udpIo(env: NodeJS.ProcessEnv): Config['udpIo'] {
+  const v = env.GLIDEPATH_UDP_IO || 'auto';
+  if (v !== 'auto' && v !== 'native' && v !== 'dgram') throw new ConfigError(`GLIDEPATH_UDP_IO: "${v}" must be auto, native or dgram`);
+  return v;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
   const dataDir = resolve(env.GLIDEPATH_DATA_DIR || './.glidepath');
@@ -116,5 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    cookies: cookieSettings(env),
+    rrl: rrlSettings(env),
+    udpIo: udpIo(env),
   });
 }

@@ -1,7 +1,11 @@
 // Composition root: config -> database (embedded or DATABASE_URL) -> migrate -> snapshot and change
 // feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
 import type { Logger } from 'pino';
-import type { Config, HostPort, ApiTlsFiles } from './config.js';
+import type { Config, HostPort, ApiTlsFiles, CookieSettings } from './config.js';
+import type { RrlSettings } from './server/rrl.js';
+import { ResponseRateLimiter } from './server/rrl.js';
+import { Cookies } from './server/cookies.js';
+import { randomBytes } from 'node:crypto';
 import { createPool, checkConnection, type Pool } from './store/db.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
@@ -89,6 +93,12 @@ export interface ServerOptions {
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  /** DNS cookies (on by default, with a secret made at start when none is given). */
+  cookies?: CookieSettings;
+  /** Response rate limiting of UDP answers (off by default). */
+  rrl?: RrlSettings;
+  /** UDP I/O: the batched native addon where it built ("auto", the default), or node:dgram. */
+  udpIo?: 'auto' | 'native' | 'dgram';
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
@@ -96,6 +106,8 @@ export interface ReloadOptions {
   logLevel?: string;
   tls?: { certFile: string; keyFile: string };
   apiTls?: ApiTlsFiles;
+  /** DNS cookie secrets, hex, the one that makes cookies first (GLIDEPATH_COOKIE_SECRET). */
+  cookieSecrets?: string[];
 }
 
 export interface RunningServer {
@@ -142,8 +154,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const dnsPorts: number[] = [];
     const dotPorts: number[] = [];
     const dotListeners: TlsListener[] = [];
+    let cookies: Cookies | undefined;
     if (role !== 'control') {
-      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners));
+      ({ feed, transfer, cookies } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners));
     }
 
     if (role !== 'answer') {
@@ -191,6 +204,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           opts.apiTls = apiFiles;
           log.info({ cert: apiFiles!.certFile, clientCa: apiFiles!.clientCaFiles, clientCrl: apiFiles!.clientCrlFile }, 'API certificate, CAs and CRL reloaded');
         }
+        if (o.cookieSecrets?.length && cookies) {
+          cookies.setSecrets(o.cookieSecrets.map((h) => Buffer.from(h, 'hex')));
+          log.info({ secrets: o.cookieSecrets.length }, 'DNS cookie secrets reloaded');
+        }
         if (o.logLevel && o.logLevel !== log.level) {
           for (const l of loggers) l.level = o.logLevel;
           log.info({ logLevel: o.logLevel }, 'log level changed');
@@ -217,7 +234,7 @@ export interface TransferSide { settings: TransferSettingsHolder; notifier: Noti
  *  harmless, as with several servers on one database), and re-announcement is a compare-and-set
  *  in the database, so only one worker bumps a serial. */
 async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
-  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
+  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[]): Promise<{ feed: ChangeFeed; transfer: TransferSide; cookies: Cookies | undefined }> {
   // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
   const xlog = child('transfer');
   const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
@@ -237,6 +254,16 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
   const maxUdp = opts.udpMaxPayload ?? 1232;
+  const dnsLog = child('dns');
+  const c = opts.cookies ?? { enabled: true, secrets: [], require: false };
+  // Without a configured secret, one made here: valid in this process only (the primary of `serve
+  // --workers` makes one and hands it to every worker).
+  const cookies = c.enabled ? new Cookies(c.secrets.length ? c.secrets.map((h) => Buffer.from(h, 'hex')) : [randomBytes(16)], c.require) : undefined;
+  const rrl = opts.rrl && opts.rrl.mode !== 'off' ? new ResponseRateLimiter(opts.rrl) : undefined;
+  if (rrl) {
+    rrl.onLimited = (network, cls, name) => dnsLog.info({ network, class: cls, name, mode: opts.rrl!.mode }, 'rate limit reached');
+    stats.rrl = rrl.counts;
+  }
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
@@ -248,8 +275,9 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
     }),
+    cookies,
+    rrl,
   };
-  const dnsLog = child('dns');
   for (const addr of opts.dns) {
     const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
       { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
@@ -275,7 +303,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     (id, serial) => reannounce(db.pool, id, serial), xlog, opts.now ?? Date.now, opts.transfer?.reannounce);
   reannouncer.start();
   stops.push(() => reannouncer.stop());
-  return { feed, transfer: { settings, notifier } };
+  return { feed, transfer: { settings, notifier }, cookies };
 }
 
 /** A certificate, key, CA or CRL file that cannot be read or holds no PEM: one line for the operator. */

@@ -1,6 +1,7 @@
 // What the primary of `glidepath serve --workers N` and its workers say to each other over the
 // cluster IPC channel. Plain JSON: no functions, no sockets.
-import type { HostPort } from '../config.js';
+import type { HostPort, CookieSettings } from '../config.js';
+import type { RrlSettings } from '../server/rrl.js';
 import type { QueryStatsState } from '../server/query-stats.js';
 import type { FeedState, ReloadOptions } from '../main.js';
 
@@ -15,11 +16,15 @@ export interface WorkerStart {
   tcpMaxConnections: number;
   responseCache: boolean;
   logLevel: string;
+  /** With the secrets filled in: the primary's own when none is configured, so all workers agree. */
+  cookies: CookieSettings;
+  rrl: RrlSettings;
+  udpIo: 'auto' | 'native' | 'dgram';
 }
 
 export type ToWorker =
   | { t: 'start'; start: WorkerStart }
-  | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls'> }
+  | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls' | 'cookieSecrets'> }
   | { t: 'stats'; id: number }
   /** Stop accepting, drain open TCP/TLS connections, exit. */
   | { t: 'retire' };

@@ -5,6 +5,7 @@
 // without a moment where a port is closed: a new worker is started and ready before an old one is
 // retired, and the old one drains its TCP/TLS connections before it exits.
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startServer, renderFeedState, type RunningServer, type FeedState } from '../main.js';
@@ -37,6 +38,10 @@ export class Primary {
   /** Counters of workers that have stopped: /metrics adds them to the live ones, so a replaced
    *  worker does not take its counts with it (Prometheus would read the drop as a reset). */
   private readonly gone = new QueryStats();
+
+  /** The DNS cookie secret when none is configured: made once, so every worker (and every
+   *  replacement) makes and accepts the same cookies. */
+  private readonly cookieSecret = randomBytes(16).toString('hex');
 
   constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger) {}
 
@@ -83,7 +88,7 @@ export class Primary {
   /** SIGHUP: new log level and certificate files here (API) and in every worker (DoT). */
   async reload(cfg: Readonly<Config>): Promise<void> {
     this.cfg = cfg;
-    for (const s of this.slots.values()) this.send(s.worker, { t: 'reload', o: { logLevel: cfg.logLevel, tls: cfg.tls } });
+    for (const s of this.slots.values()) this.send(s.worker, { t: 'reload', o: { logLevel: cfg.logLevel, tls: cfg.tls, cookieSecrets: this.cookieSecrets() } });
     await this.server?.reload({ logLevel: cfg.logLevel, apiTls: cfg.apiTls });
   }
 
@@ -111,7 +116,12 @@ export class Primary {
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
       tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel,
+      cookies: { ...c.cookies, secrets: this.cookieSecrets() }, rrl: c.rrl, udpIo: c.udpIo,
     };
+  }
+
+  private cookieSecrets(): string[] {
+    return this.cfg.cookies.secrets.length ? this.cfg.cookies.secrets : [this.cookieSecret];
   }
 
   private send(w: Worker, m: ToWorker): void {

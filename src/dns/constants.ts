@@ -40,6 +40,7 @@ export const OPCODE = { QUERY: 0, NOTIFY: 4, UPDATE: 5 } as const;
 export const RCODE = {
   NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, NOTAUTH: 9,
   BADVERS: 16, // extended rcode (RFC 6891 6.1.3): upper 8 bits go in the OPT TTL
+  BADCOOKIE: 23, // extended rcode (RFC 7873 8)
 } as const;
 
 export const RCODE_NAMES: Record<number, string> = Object.fromEntries(

@@ -1,8 +1,9 @@
-// The query path, shared by UDP, TCP and TLS: bytes -> decode -> find the domain and answer
-// (RFC 1034 4.3.2) -> PZC cap -> encode. Synchronous and free of I/O: it reads the snapshot that is
-// current when the packet arrives and returns the response bytes (or null to drop). Signed queries
-// and AXFR/IXFR go to the transfer side (ctx.transfer, src/transfer/service.ts), which may answer
-// a TCP transfer with a stream of messages.
+// The query path, shared by UDP, TCP and TLS: bytes -> decode -> DNS cookie check -> find the
+// domain and answer (RFC 1034 4.3.2) -> PZC cap -> encode -> response rate limit (UDP) -> cookie.
+// Synchronous and free of I/O: it reads the snapshot that is current when the packet arrives and
+// returns the response bytes (or null to drop). Signed queries and AXFR/IXFR go to the transfer
+// side (ctx.transfer, src/transfer/service.ts), which may answer a TCP transfer with a stream of
+// messages.
 import { decodeQuery } from '../dns/query.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
 import { resolve } from '../answer/resolve.js';
@@ -11,6 +12,10 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
+import type { Domain } from '../snapshot/domain.js';
+import { COOKIE_OPTION_SIZE } from '../dns/cookie.js';
+import { MALFORMED, type Cookies, type CookieState } from './cookies.js';
+import { PASS, SLIP, type ResponseRateLimiter } from './rrl.js';
 
 /** Several messages for one query (a zone transfer), possibly produced asynchronously. */
 export interface StreamedAnswer { readonly messages: AsyncIterable<Buffer> | Iterable<Buffer> }
@@ -30,6 +35,10 @@ export interface QueryContext {
   readonly cache?: ResponseCache;
   /** Zone transfers and TSIG; without it AXFR/IXFR are REFUSED and TSIG is ignored. */
   readonly transfer?: TransferPath;
+  /** DNS cookies (RFC 7873, RFC 9018); without it COOKIE options are ignored. */
+  readonly cookies?: Cookies;
+  /** Response rate limiting of UDP answers; without it nothing is limited. */
+  readonly rrl?: ResponseRateLimiter;
 }
 
 /** One datagram in, at most one out (UDP). `peer`: the client address, for transfer access control. */
@@ -57,26 +66,46 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
       ctx.stats?.count(probe.qtype, ctx.cache!.hitRcode);
-      return hit;
+      return tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, undefined, peer, ctx);
     }
   }
   const d = decodeQuery(msg);
   if (d.kind === 'drop') return null;
   if (d.kind === 'error') {
     ctx.stats?.count(d.query?.qtype ?? 0, d.rcode);
-    return encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp);
+    const out = encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp);
+    return tcp || !ctx.rrl ? out : rateLimit(msg, out, d.query?.questionEnd ?? 12, undefined, undefined, peer, ctx);
   }
   const q = d.query;
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
     if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
-    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive));
+    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, 0));
   }
-  return plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive);
+  // RFC 7873 5.2: a malformed COOKIE option is FORMERR; a query without a valid server cookie may
+  // be refused with BADCOOKIE (over UDP only: TCP proves the address).
+  const cookie = ctx.cookies?.check(msg, q, peer, ctx.now());
+  if (cookie === MALFORMED) {
+    ctx.stats?.count(q.qtype, RCODE.FORMERR);
+    return encodeError(msg, q.id, q.opcode, q.rd, RCODE.FORMERR, q, q.edns, ctx.maxUdp);
+  }
+  if (cookie && !cookie.valid && !tcp && ctx.cookies!.require) return badCookie(msg, q, cookie, ctx);
+  let out = plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, cookie ? COOKIE_OPTION_SIZE : 0);
+  if (!tcp && ctx.rrl) {
+    const limited = rateLimit(msg, out, q.questionEnd, answered, cookie, peer, ctx);
+    if (limited !== out) return limited;
+  }
+  if (cookie) out = ctx.cookies!.attach(out, cookie, ctx.now());
+  return out;
 }
 
+/** The domain the last plainAnswer came from (answers are synchronous: read right after). */
+let answered: Domain | undefined;
+
+/** `reserve`: octets left free for options added after encoding (the cookie). */
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
-  keepalive: number | undefined): Buffer {
+  keepalive: number | undefined, reserve: number): Buffer {
+  answered = undefined;
   let rcode: number = RCODE.NOERROR;
   if (q.qclass !== CLASS_IN) rcode = RCODE.REFUSED; // we serve class IN only
   else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // no transfer side configured
@@ -86,8 +115,32 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp);
   }
   const ans = resolve(snap, q, ctx.now());
+  answered = ans.domain;
   ctx.stats?.count(q.qtype, ans.rcode);
-  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined });
-  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
+  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined });
+  // Answers with a cookie are not cached (the cache keys queries without options).
+  if (probe && reserve === 0) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
   return out;
+}
+
+/** RRL (src/server/rrl.ts): the response, null (dropped), or on a slip a truncated answer, or
+ *  BADCOOKIE to a client that sent a cookie, which then has a server cookie to come back with
+ *  (RFC 7873 5.4, as BIND does). */
+function rateLimit(msg: Uint8Array, out: Buffer, questionEnd: number, domain: Domain | undefined, cookie: CookieState | undefined,
+  peer: string, ctx: QueryContext): Buffer | null {
+  const action = ctx.rrl!.decide(out, questionEnd, domain?.name, peer, cookie?.valid ?? false, ctx.now());
+  if (action === PASS) return out;
+  if (action !== SLIP) return null;
+  const d = decodeQuery(msg);
+  const q = d.kind === 'query' ? d.query : d.kind === 'error' ? d.query : undefined;
+  if (cookie && q) return badCookie(msg, q, cookie, ctx);
+  const tc = d.kind === 'drop' ? out.subarray(0, 12) : encodeError(msg, out.readUInt16BE(0), (out[2] >> 3) & 0x0f, (out[2] & 1) === 1, out[3] & 0x0f, q, q?.edns, ctx.maxUdp);
+  tc[2] |= 0x02; // TC (RFC 1035 4.1.1): the client asks again over TCP
+  return tc;
+}
+
+/** BADCOOKIE with a fresh server cookie (RFC 7873 5.2.3). */
+function badCookie(msg: Uint8Array, q: Query, cookie: CookieState, ctx: QueryContext): Buffer {
+  ctx.stats?.count(q.qtype, RCODE.BADCOOKIE);
+  return ctx.cookies!.attach(encodeError(msg, q.id, q.opcode, q.rd, RCODE.BADCOOKIE, q, q.edns, ctx.maxUdp), cookie, ctx.now());
 }

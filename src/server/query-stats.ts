@@ -1,9 +1,10 @@
 // Counters for /metrics: queries by type and rcode, and a histogram of the time the handler took.
 // Plain numbers, no I/O and no allocation on the query path.
 import { typeName, RCODE_NAMES } from '../dns/constants.js';
+import { RRL_CLASSES, RRL_ACTIONS } from './rrl.js';
 
 /** The counters as plain data: what a worker sends its primary, which sums them for /metrics. */
-export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number }
+export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[] }
 
 /** Upper bounds of the latency buckets, in seconds (Prometheus convention). */
 const BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
@@ -22,6 +23,8 @@ export class QueryStats {
   private sumSeconds = 0;
   private observations = 0;
   total = 0;
+  /** Response rate limiting: counts by class and action (ResponseRateLimiter.counts), when on. */
+  rrl: number[] | undefined;
 
   count(qtype: number, rcode: number): void {
     this.total++;
@@ -55,7 +58,7 @@ export class QueryStats {
   }
 
   state(): QueryStatsState {
-    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total };
+    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl] };
   }
 
   /** Adds another process's counters to these. */
@@ -70,6 +73,10 @@ export class QueryStats {
     this.sumSeconds += o.sumSeconds;
     this.observations += o.observations;
     this.total += o.total;
+    if (o.rrl) {
+      this.rrl ??= new Array<number>(o.rrl.length).fill(0);
+      o.rrl.forEach((v, i) => { this.rrl![i] += v; });
+    }
   }
 
   /** Prometheus text exposition. */
@@ -92,6 +99,13 @@ export class QueryStats {
     lines.push(`glidepath_dns_handle_seconds_bucket{le="+Inf"} ${this.observations}`);
     lines.push(`glidepath_dns_handle_seconds_sum ${this.sumSeconds}`);
     lines.push(`glidepath_dns_handle_seconds_count ${this.observations}`);
+    if (this.rrl) {
+      lines.push('# HELP glidepath_rrl_responses_total UDP responses response rate limiting acted on: dropped, slipped (sent truncated), or logged only (GLIDEPATH_RRL=log).',
+        '# TYPE glidepath_rrl_responses_total counter');
+      RRL_CLASSES.forEach((cls, c) => RRL_ACTIONS.forEach((action, a) => {
+        lines.push(`glidepath_rrl_responses_total{class="${cls}",action="${action}"} ${this.rrl![c * RRL_ACTIONS.length + a]}`);
+      }));
+    }
     return lines.join('\n') + '\n';
   }
 }
