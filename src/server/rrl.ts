@@ -101,12 +101,12 @@ export class ResponseRateLimiter {
     const net = networkKey(ip, ip.length === 4 ? this.settings.ipv4Prefix : this.settings.ipv6Prefix);
     const key = `${net} ${cls} ${name}`;
     const { rate, window } = this.settings;
-    const now = nowMs / 1000;
+    const now = nowMs; // milliseconds: (now - last) * rate / 1000 stays exact for whole milliseconds
     let a = this.accounts.get(key);
     if (a) {
       // Most recently used last: the Map's order is the eviction order.
       this.accounts.delete(key);
-      a.balance = Math.min(rate, a.balance + (now - a.last) * rate);
+      a.balance = Math.min(rate, a.balance + ((now - a.last) * rate) / 1000);
       a.last = now;
     } else {
       if (this.accounts.size >= this.tableSize) this.accounts.delete(this.accounts.keys().next().value!);
