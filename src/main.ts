@@ -12,6 +12,8 @@ import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
 import { ChangeFeed } from './store/change-feed.js';
 import { listenDns } from './server/dns-listeners.js';
+import { listenUdp } from './server/udp.js';
+import { listenTcp } from './server/tcp.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
 import { ListenError } from './server/listen-error.js';
@@ -280,10 +282,11 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   };
   for (const addr of opts.dns) {
     const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
-      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
+      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 },
+      { udp: (a, c, l) => listenUdp(a, c, l, opts.udpIo), tcp: listenTcp });
     stops.push(() => udp.close(), () => tcp.close());
     ports.push(port);
-    dnsLog.info({ address: addr.host, port }, 'DNS listening (udp, tcp)');
+    dnsLog.info({ address: addr.host, port, udpIo: udp.io }, 'DNS listening (udp, tcp)');
   }
 
   if (opts.dot?.length) {

@@ -7,11 +7,25 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config, HostPort } from '../config.js';
+import dgram from 'node:dgram';
 import { startServer, renderFeedState, type RunningServer, type FeedState } from '../main.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+
+/** Port 0 made concrete here, once: each worker binds its own UDP socket (SO_REUSEPORT), and all
+ *  of them, and their replacements, must take the same port. */
+async function concretePorts(dns: HostPort[]): Promise<HostPort[]> {
+  return Promise.all(dns.map(async (a) => {
+    if (a.port !== 0) return a;
+    const s = dgram.createSocket(a.host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(0, a.host, () => resolve()); });
+    const port = s.address().port;
+    await new Promise<void>((r) => s.close(() => r()));
+    return { host: a.host, port };
+  }));
+}
 
 /** A worker could not start (its message is one line for the operator, e.g. a port in use). */
 export class WorkerStartError extends Error {}
@@ -55,6 +69,7 @@ export class Primary {
       ready: () => this.readyCount() >= this.count,
       metrics: () => this.metrics(),
     });
+    this.cfg = { ...this.cfg, dns: await concretePorts(this.cfg.dns) };
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
       await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
