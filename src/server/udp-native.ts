@@ -71,22 +71,24 @@ export interface NativeUdpSocket { port: number; close(): void; stats(): [number
 export function openNativeUdp(a: Addon, host: string, port: number, v6: boolean, reusePort: boolean, rcvbuf: number,
   ctx: QueryContext, log: Logger): NativeUdpSocket {
   const outSlot = Math.max(1232, ctx.maxUdp);
-  let s: Opened | undefined;
+  // onBatch is called only from the event loop, after open() has returned `s`.
+  const s: Opened = a.open(host, port, v6, reusePort, rcvbuf, BATCH, SLOT, outSlot, (n) => onBatch(n));
   // One view per slot, made once; a query is the first inLen[i] octets of it.
-  let views: Buffer[] = [];
-  let lastPeer = Buffer.alloc(PEER);
+  const views = Array.from({ length: BATCH }, (_, i) => s.in.subarray(i * SLOT, (i + 1) * SLOT));
+  const lastPeer = Buffer.alloc(PEER, 0xff); // no address starts with family 0xff
   let lastAddress = '';
   const address = (i: number): string => {
-    const p = s!.peer;
+    const p = s.peer;
     const o = i * PEER;
-    if (p.compare(lastPeer, 0, PEER, o, o + PEER) === 0) return lastAddress;
+    // The address without the port: clients such as dnsperf ask from a few ports of one address.
+    if (p[o] === lastPeer[0] && p.compare(lastPeer, 4, PEER, o + 4, o + PEER) === 0) return lastAddress;
     p.copy(lastPeer, 0, o, o + PEER);
     if (p[o] === 4) lastAddress = `${p[o + 4]}.${p[o + 5]}.${p[o + 6]}.${p[o + 7]}`;
     else lastAddress = ipv6Text(p, o + 4);
     return lastAddress;
   };
   const onBatch = (n: number): void => {
-    const { inLen, outLen, out } = s!;
+    const { inLen, outLen, out } = s;
     for (let i = 0; i < n; i++) {
       const len = inLen[i];
       if (len < 0) continue; // longer than a slot: not a query we would answer
@@ -103,9 +105,6 @@ export function openNativeUdp(a: Addon, host: string, port: number, v6: boolean,
       outLen[i] = answer.length;
     }
   };
-  s = a.open(host, port, v6, reusePort, rcvbuf, BATCH, SLOT, outSlot, onBatch);
-  views = Array.from({ length: BATCH }, (_, i) => s!.in.subarray(i * SLOT, (i + 1) * SLOT));
-  lastPeer = Buffer.alloc(PEER, 0xff);
   let closed = false;
   return {
     port: s.port,
@@ -114,9 +113,9 @@ export function openNativeUdp(a: Addon, host: string, port: number, v6: boolean,
       closed = true;
       // Out of the SO_REUSEPORT group first, answering what is already queued: the other workers'
       // sockets take every new datagram, so a rolling restart loses none.
-      try { a.leave(s!.handle); } catch (err) { log.warn({ err: (err as Error).message }, 'udp drain failed'); }
-      a.close(s!.handle);
+      try { a.leave(s.handle); } catch (err) { log.warn({ err: (err as Error).message }, 'udp drain failed'); }
+      a.close(s.handle);
     },
-    stats: () => a.stats(s!.handle),
+    stats: () => a.stats(s.handle),
   };
 }
