@@ -5,9 +5,10 @@
 // side (ctx.transfer, src/transfer/service.ts), which may answer a TCP transfer with a stream of
 // messages.
 import { decodeQuery } from '../dns/query.js';
-import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, CLASS_CH } from '../dns/constants.js';
 import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
+import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
@@ -39,6 +40,8 @@ export interface QueryContext {
   readonly cookies?: Cookies;
   /** Response rate limiting of UDP answers; without it nothing is limited. */
   readonly rrl?: ResponseRateLimiter;
+  /** Who this node is (GLIDEPATH_NODE_ID, GLIDEPATH_VERSION): NSID and CHAOS id.server (RFC 5001, 4892). */
+  readonly identity?: ServerIdentity;
 }
 
 /** One datagram in, at most one out (UDP). `peer`: the client address, for transfer access control. */
@@ -73,7 +76,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   if (d.kind === 'drop') return null;
   if (d.kind === 'error') {
     ctx.stats?.count(d.query?.qtype ?? 0, d.rcode);
-    const out = encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp);
+    const out = encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp, ctx.identity?.nsid);
     return tcp || !ctx.rrl ? out : rateLimit(msg, out, d.query?.questionEnd ?? 12, undefined, undefined, peer, ctx);
   }
   const q = d.query;
@@ -106,18 +109,24 @@ let answered: Domain | undefined;
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
   keepalive: number | undefined, reserve: number): Buffer {
   answered = undefined;
+  if (q.qclass === CLASS_CH && ctx.identity) { // which node answered (RFC 4892)
+    const c = encodeChaos(msg, q, ctx.identity, tcp, ctx.maxUdp);
+    ctx.stats?.count(q.qtype, c.rcode);
+    return c.out;
+  }
   let rcode: number = RCODE.NOERROR;
   if (q.qclass !== CLASS_IN) rcode = RCODE.REFUSED; // we serve class IN only
   else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // no transfer side configured
   else if (q.qtype === TYPE.OPT || (q.qtype >= 128 && q.qtype < 255)) rcode = RCODE.NOTIMP; // MAILA, MAILB, TKEY...
   if (rcode !== RCODE.NOERROR) {
     ctx.stats?.count(q.qtype, rcode);
-    return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp);
+    return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp, ctx.identity?.nsid);
   }
   const ans = resolve(snap, q, ctx.now());
   answered = ans.domain;
   ctx.stats?.count(q.qtype, ans.rcode);
-  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined });
+  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
+    nsid: ctx.identity?.nsid });
   // Answers with a cookie are not cached (the cache keys queries without options).
   if (probe && reserve === 0) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
   return out;

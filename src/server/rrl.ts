@@ -10,24 +10,7 @@
 // per response; below zero the response is limited, and the debt is kept down to -window * rate,
 // so a flood stays limited until it has stopped for up to `window` seconds.
 import { addressOctets } from '../dns/cookie.js';
-
-export type RrlMode = 'off' | 'on' | 'log';
-
-export interface RrlSettings {
-  readonly mode: RrlMode;
-  /** Responses per second per account. */
-  readonly rate: number;
-  /** Seconds of debt an account may run up (BIND's window). */
-  readonly window: number;
-  /** Every slip-th limited response is sent truncated; 0: all are dropped, 1: none is. */
-  readonly slip: number;
-  readonly ipv4Prefix: number;
-  readonly ipv6Prefix: number;
-  /** Networks never limited, as "address/prefix". */
-  readonly exempt: readonly string[];
-  /** Accounts kept; the least recently used goes first past it. */
-  readonly tableSize?: number;
-}
+import type { RrlSettings } from '../config.js';
 
 export const RRL_CLASSES = ['positive', 'nxdomain', 'nodata', 'error'] as const;
 export type RrlClass = (typeof RRL_CLASSES)[number];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { startTestServer, importText, type TestServer } from '../helpers/server.js';
 import { buildQuery, query, parseResponse } from '../helpers/dig.js';
-import type { RrlSettings } from '../../src/server/rrl.js';
+import type { RrlSettings } from '../../src/config.js';
 
 const ZONE = `$ORIGIN rrl.example.
 $TTL 300
