@@ -108,18 +108,32 @@ export interface ScaleResult {
   memAfter?: Memory;
   /** Edit -> visible at this size (each catch-up used to copy every domain and zone map). */
   edits?: EditResult;
+  /** Edit of the zone shared by `shared` domains -> visible in one of them. */
+  shared?: number;
+  sharedEdits?: EditResult;
+  /** GET /v1/domains pages (SQL of the route), ms each. */
+  listingMs?: number[];
 }
 
 export function scaleTable(s: ScaleResult): string {
   const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS of all processes ready (MiB)', 'Max QPS', 'Loss at max',
-    'RSS of all processes after load (MiB)', 'Peak RSS of the main process, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)'];
+    'RSS of all processes after load (MiB)', 'Peak RSS of the main process, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)',
+    'Shared-zone edit → visible p50 / p90 / p99 / max (ms)', 'Listing page p50 / p99 (ms)'];
   const load = s.loadMs === undefined ? '–' : (s.loadMs / 1000).toFixed(1) + (s.snapshotMs !== undefined ? ` (snapshot ${(s.snapshotMs / 1000).toFixed(1)})` : '');
   const cells = s.error
-    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '']
+    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '', '', '']
     : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.treeRssMiB),
       int(s.max?.qps), lossPct(s.max), f(s.memAfter?.treeRssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB),
-      s.edits ? editCell(s.edits) : 'n/a'];
+      s.edits ? editCell(s.edits) : 'n/a',
+      s.sharedEdits ? `${editCell(s.sharedEdits)} (${int(s.shared)} domains)` : 'n/a',
+      s.listingMs?.length ? listingCell(s.listingMs) : 'n/a'];
   return [row(head), row(head.map(() => '---')), row(cells)].join('\n');
+}
+
+function listingCell(ms: readonly number[]): string {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return `${at(0.5).toFixed(1)} / ${at(0.99).toFixed(1)}`;
 }
 
 export function missingLine(missing: string[]): string {

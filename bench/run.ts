@@ -20,7 +20,7 @@ import { load, dnsperf, setDnsperfArgs, DNSPERF_ARGS, DNSPERF_PACED_ARGS, type L
 import { freePort, memoryOf, waitReady, waitAnswering, stopAll, onCleanup, query, run, withCpu, type Proc, type DnsAnswer, type CpuUse } from './util.js';
 import { render, mainTable, ratios, missingLine, scaleTable, type ServerResult, type RunInfo, type ScaleResult } from './report.js';
 import type { Peer, BenchContext } from './peers/types.js';
-import { glidepath, glidepathLog, editToVisible } from './peers/glidepath.js';
+import { glidepath, glidepathLog, editToVisible, sharedEditToVisible, listingPages, sharedDomains } from './peers/glidepath.js';
 import { pdns } from './peers/pdns.js';
 import { nsd } from './peers/nsd.js';
 import { knot } from './peers/knot.js';
@@ -163,7 +163,14 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
     if (o.edits > 0) {
       log(`scale: ${o.edits} edits`);
       out.edits = await editToVisible(ctx, port, o.edits);
+      out.shared = sharedDomains(o.scale);
+      if (out.shared > 0) {
+        log(`scale: ${o.edits} edits to the zone shared by ${out.shared} domains`);
+        out.sharedEdits = await sharedEditToVisible(ctx, port, o.edits);
+      }
     }
+    log('scale: 200 listing pages');
+    out.listingMs = await listingPages(ctx, 200);
     out.memAfter = await memoryOf(proc.pid);
   } catch (err) {
     out.error = (err as Error).message;

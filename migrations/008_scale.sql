@@ -290,4 +290,9 @@ CREATE INDEX zones_tenant_name ON zones (tenant_id, (name COLLATE "C"));
 -- 65,535-octet TXT record with an error. The same rule on an MD5 of it (equal text, equal digest;
 -- a collision between two different rdatas of one RRset is not a practical concern).
 ALTER TABLE records DROP CONSTRAINT records_zone_id_owner_type_rdata_key;
+-- The 65,535 of 001 counted presentation characters, not RDATA octets: a 65,535-octet TXT takes
+-- 66,049 characters (quotes and spaces), up to 4 per octet with \DDD escapes. The octet limit
+-- itself is checked where records are parsed (src/dns/rdata.ts).
+ALTER TABLE records DROP CONSTRAINT records_rdata_check;
+ALTER TABLE records ADD CONSTRAINT records_rdata_length CHECK (length(rdata) <= 270000);
 CREATE UNIQUE INDEX records_rdata_unique ON records (zone_id, owner, type, md5(rdata));

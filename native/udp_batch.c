@@ -325,6 +325,34 @@ static napi_value close_socket(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** send(handle, buffer, peer): one datagram outside a batch (a deferred answer, such as UPDATE's)
+ *  to the address in `peer` (the 20-octet form of the peer buffer). */
+static napi_value send_one(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  udp_t *u = unwrap(env, argv[0]);
+  if (!u || u->fd < 0) return NULL;
+  void *data, *peer;
+  size_t len, plen;
+  CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
+  CHECK(napi_get_buffer_info(env, argv[2], &peer, &plen));
+  if (plen < PEER_SIZE) { napi_throw_range_error(env, NULL, "peer is 20 octets"); return NULL; }
+  const uint8_t *p = peer;
+  struct sockaddr_storage a;
+  memset(&a, 0, sizeof a);
+  socklen_t alen;
+  if (p[0] == 4) {
+    struct sockaddr_in *s = (struct sockaddr_in *)&a;
+    s->sin_family = AF_INET; memcpy(&s->sin_port, p + 2, 2); memcpy(&s->sin_addr, p + 4, 4); alen = sizeof *s;
+  } else {
+    struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a;
+    s->sin6_family = AF_INET6; memcpy(&s->sin6_port, p + 2, 2); memcpy(&s->sin6_addr, p + 4, 16); alen = sizeof *s;
+  }
+  if (sendto(u->fd, data, len, 0, (struct sockaddr *)&a, alen) < 0) u->send_errors++; else u->sent++;
+  return NULL;
+}
+
 /** stats(handle) -> [received, sent, sendErrors] */
 static napi_value stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -345,6 +373,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "leave", NULL, leave, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL },
+    { "send", NULL, send_one, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -36,6 +36,8 @@ import { loadTransferSettings, ixfrHistory, reannounce } from './store/transfer.
 import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
 import { untilItWorks } from './feed/retry.js';
 import type { ServerIdentity } from './answer/chaos.js';
+import { UpdateService } from './update/service.js';
+import { runUpdate } from './store/update.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -321,6 +323,13 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     }),
     cookies,
     rrl,
+    // RFC 2136 UPDATE: written through this process's pool (a worker has its own), answered once
+    // this process's snapshot holds the change. An edge reads a standby and writes nothing: NOTIMP
+    // there (RFC 2136 6: updates go to the primary).
+    update: edge ? undefined : new UpdateService({
+      keys: () => settings.get().keys, run: (actor, domain, refused, decide) => runUpdate(db.pool, actor, domain, refused, decide),
+      waitFor: (seq) => feed.waitFor(seq, 2000), now: opts.now ?? Date.now, log: child('update'), maxUdp,
+    }),
     identity: serverIdentity(opts.node),
   };
   for (const addr of opts.dns) {

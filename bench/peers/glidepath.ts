@@ -10,11 +10,19 @@ import { zones, relativeData, TYPE_CODES, customerApex, SOA_SERIAL } from '../da
 import { freshDatabase, bulkInsert, dbUrl } from '../pg.js';
 import { createPool } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
+import { listDomains } from '../../src/store/domains.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DB = 'glidepath_bench';
 
 /** The 'snapshot loaded' time Glidepath logged in the last start, if any. */
+/** The zone shared by a share of the domains in a scale run, and how many serve it: a tenth of
+ *  the domains, at most 100,000 (none below 10,000 domains: the main comparison's data set). */
+export const PARKING_ZONE = 'parking';
+export function sharedDomains(domains: number): number {
+  return domains < 10_000 ? 0 : Math.min(100_000, Math.floor(domains / 10));
+}
+
 export const glidepathLog: { snapshotMs?: number; snapshotDomains?: number } = {};
 
 async function load(ctx: BenchContext): Promise<void> {
@@ -32,8 +40,9 @@ async function load(ctx: BenchContext): Promise<void> {
     const apexes: string[] = [];
     const delegationOnly: boolean[] = [];
     for (const z of zones(ctx.opts)) { apexes.push(z.apex); delegationOnly.push(z.delegationOnly); }
+    // zones.serial as the zones trigger would set it from the SOA (migrations/008_scale.sql).
     const zoneRows = (await c.query<{ id: number; name: string }>(
-      'INSERT INTO zones (tenant_id, name) SELECT $1, n FROM unnest($2::text[]) AS n RETURNING id, name',
+      `INSERT INTO zones (tenant_id, name, serial) SELECT $1, n, ${SOA_SERIAL} FROM unnest($2::text[]) AS n RETURNING id, name`,
       [tenant, apexes.map((a) => a.slice(0, -1))])).rows;
     const idOf = new Map(zoneRows.map((r) => [r.name + '.', r.id]));
     const cols: [number[], string[], number[], number[], string[]] = [[], [], [], [], []];
@@ -56,8 +65,17 @@ async function load(ctx: BenchContext): Promise<void> {
       `INSERT INTO domains (name, tenant_id, zone_id, delegation_only)
        SELECT n, t, z, d FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[]) AS u(n, t, z, d)`,
       [apexes, apexes.map(() => tenant), apexes.map((a) => idOf.get(a)!), delegationOnly]);
-    // Since migration 008 the served serial is the zone's plus the domain's offset (0 here).
-    await c.query(`UPDATE zones SET serial = ${SOA_SERIAL}`);
+    // At scale, a share of the domains on one common (parking) zone, as hosting providers run it.
+    const shared = sharedDomains(ctx.opts.domains);
+    if (shared > 0) {
+      const park = (await c.query<{ id: number }>(
+        `INSERT INTO zones (tenant_id, name, serial) VALUES ($1, '${PARKING_ZONE}', ${SOA_SERIAL}) RETURNING id`, [tenant])).rows[0].id;
+      await c.query(`INSERT INTO records (zone_id, owner, type, ttl, rdata) VALUES
+        ($1, '@', 6, 3600, 'ns1 hostmaster ${SOA_SERIAL} 3600 600 86400 300'), ($1, '@', 2, 3600, 'ns1'),
+        ($1, 'ns1', 1, 3600, '192.0.2.53'), ($1, '@', 1, 300, '192.0.2.80'), ($1, '@', 16, 300, '"parked"')`, [park]);
+      await c.query(`INSERT INTO domains (name, tenant_id, zone_id) SELECT 'p' || g || '.parked.example.', $1, $2 FROM generate_series(1, $3) g`,
+        [tenant, park, shared]);
+    }
     await c.query('COMMIT');
     await c.query('ANALYZE');
   } finally {
@@ -94,26 +112,25 @@ export const glidepath: Peer = {
 
 export interface EditResult { commitMs: number[]; visibleMs: number[]; timeouts: number }
 
-/** `count` edits, one after another: an UPDATE of a domain's apex TXT committed over SQL (autocommit),
- *  then UDP queries back to back until the new text is served. Latency: from sending the UPDATE to
- *  the first answer carrying the new text. */
-export async function editToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
+/** `count` edits, one after another: `edit` commits marker text over SQL (autocommit), then UDP
+ *  queries for `apex(i)` TXT back to back until the marker is served. Latency: from sending the
+ *  UPDATE to the first answer carrying the new text. */
+async function editsUntilVisible(ctx: BenchContext, port: number, count: number, limitMs: number,
+  apex: (i: number) => string, edit: (c: pg.Client, apex: string, text: string) => Promise<unknown>): Promise<EditResult> {
   const c = new pg.Client({ connectionString: dbUrl(ctx.pg, DB) });
   await c.connect();
   const out: EditResult = { commitMs: [], visibleMs: [], timeouts: 0 };
   try {
     const stamp = Date.now().toString(36);
     for (let i = 0; i < count; i++) {
-      const apex = customerApex(1 + Math.floor((i * ctx.opts.domains) / count));
+      const name = apex(i);
       const marker = `edit-${stamp}-${i}`;
       const t0 = performance.now();
-      await c.query(
-        `UPDATE records SET rdata = $2 WHERE owner = '@' AND type = 16
-           AND zone_id = (SELECT zone_id FROM domains WHERE name = $1)`, [apex, `"${marker}"`]);
+      await edit(c, name, `"${marker}"`);
       out.commitMs.push(performance.now() - t0);
       let seen = false;
       while (performance.now() - t0 < limitMs) {
-        const a = await query(port, apex, 'TXT', 200);
+        const a = await query(port, name, 'TXT', 200);
         if (a?.answers.some((r) => r.data.includes(marker))) { seen = true; break; }
       }
       if (seen) out.visibleMs.push(performance.now() - t0); else out.timeouts++;
@@ -121,6 +138,43 @@ export async function editToVisible(ctx: BenchContext, port: number, count: numb
     }
   } finally {
     await c.end();
+  }
+  return out;
+}
+
+/** Edits of one domain's own zone: its apex TXT, a different domain each time. */
+export function editToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
+  return editsUntilVisible(ctx, port, count, limitMs, (i) => customerApex(1 + Math.floor((i * ctx.opts.domains) / count)),
+    (c, apex, text) => c.query(`UPDATE records SET rdata = $2 WHERE owner = '@' AND type = 16
+                                  AND zone_id = (SELECT zone_id FROM domains WHERE name = $1)`, [apex, text]));
+}
+
+/** Edits to the zone shared by `sharedDomains()` domains (the parking zone's apex TXT), each
+ *  checked on a different one of its domains. */
+export function sharedEditToVisible(ctx: BenchContext, port: number, count: number, limitMs = 10_000): Promise<EditResult> {
+  const shared = sharedDomains(ctx.opts.domains);
+  return editsUntilVisible(ctx, port, count, limitMs, (i) => `p${1 + ((i * 7919) % shared)}.parked.example.`,
+    (c, _apex, text) => c.query(`UPDATE records SET rdata = $1 WHERE owner = '@' AND type = 16
+                                   AND zone_id = (SELECT id FROM zones WHERE name = '${PARKING_ZONE}')`, [text]));
+}
+
+/** Listing pages as GET /v1/domains reads them (store/domains.ts listDomains, 100 per page, from
+ *  a random name on, and filtered by zone), ms each. */
+export async function listingPages(ctx: BenchContext, count: number): Promise<number[]> {
+  const pool = createPool(dbUrl(ctx.pg, DB), 2);
+  const out: number[] = [];
+  try {
+    const tenant = (await pool.query<{ id: number }>("SELECT id FROM tenants WHERE name = 'default'")).rows[0].id;
+    const park = (await pool.query<{ id: number }>(`SELECT id FROM zones WHERE name = '${PARKING_ZONE}'`)).rows[0]?.id;
+    for (let i = 0; i < count; i++) {
+      const after = customerApex(1 + Math.floor((i * 104729) % ctx.opts.domains));
+      const t0 = performance.now();
+      if (i % 2 === 0 || park === undefined) await listDomains(pool, tenant, 100, after);
+      else await listDomains(pool, tenant, 100, `p${1 + ((i * 7919) % sharedDomains(ctx.opts.domains))}.parked.example.`, { zoneId: park });
+      out.push(performance.now() - t0);
+    }
+  } finally {
+    await pool.end();
   }
   return out;
 }

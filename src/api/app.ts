@@ -23,6 +23,8 @@ import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
+import { pdnsRoutes } from './routes/pdns/index.js';
+import { updatePolicyRoutes } from './routes/update-policy.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -151,6 +153,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
+  await app.register(updatePolicyRoutes, { ctx });
+  // PowerDNS-compatible API: its own auth header, error shape and body parsing, within /api only.
+  await app.register(pdnsRoutes, { ctx, certMode, prefix: '/api' });
   await app.ready();
   // Typed with our pino Logger; main.ts and the tests only need the plain instance.
   return app as unknown as FastifyInstance;

@@ -46,9 +46,10 @@ function refuse(req: FastifyRequest, reason: string, cert?: { subject: string; f
   throw new ApiError('unauthorized', reason);
 }
 
+/** `token`: the credential the route family carries (the bearer token by default; the PowerDNS API
+ *  takes it from X-API-Key). */
 export async function authenticate(pool: Pool, adminToken: string | undefined, req: FastifyRequest,
-  certMode: ClientCertMode = 'off'): Promise<Caller> {
-  const token = bearer(req);
+  certMode: ClientCertMode = 'off', token: string | undefined = bearer(req)): Promise<Caller> {
   if (certMode !== 'off') {
     const cert = peerCert(req);
     // A certificate that was presented but does not verify is refused even where certificates are

@@ -25,7 +25,7 @@ export const ERRORS = {
   client_cert_exists: { status: 409, cause: 'this certificate fingerprint or subject is already mapped' },
   tenant_in_use: { status: 409, cause: 'the tenant still has zones or domains; delete them first' },
   zone_in_use: { status: 409, cause: 'a domain serves the zone, now or after a pending zone change; details list the domains' },
-  key_in_use: { status: 409, cause: 'a domain\'s transfer settings use this TSIG key' },
+  key_in_use: { status: 409, cause: 'a domain\'s transfer settings or update policy use this TSIG key' },
   conflict: { status: 409, cause: 'another uniqueness or reference rule of the database (the message says which)' },
   precondition_failed: { status: 412, cause: 'If-Match names a version the zone has moved on from' },
   payload_too_large: { status: 413, cause: 'the body is over the limit (1 MiB of JSON, 10 MiB of zone file)' },
@@ -34,7 +34,8 @@ export const ERRORS = {
   zone_file_invalid: { status: 422, cause: 'a zone file does not parse; details give the line' },
   exclusive_fields: { status: 422, cause: 'exactly one of two fields must be given (e.g. tenant or admin)' },
   pzc_same_zone: { status: 422, cause: 'a zone change to the zone the domain already serves' },
-  unknown_tsig_key: { status: 422, cause: 'transfer settings name a TSIG key that does not exist' },
+  unknown_tsig_key: { status: 422, cause: 'transfer settings or an update policy name a TSIG key that does not exist' },
+  invalid_update_policy: { status: 422, cause: 'an update policy rule names an invalid key name, owner pattern or record type, or a key twice; details name each field' },
   internal: { status: 500, cause: 'a fault in the server (logged with the request id)' },
   unavailable: { status: 503, cause: 'not ready: the snapshot is not loaded or no worker answers' },
 } as const satisfies Record<string, { status: number; cause: string }>;
@@ -90,6 +91,7 @@ const REFERENCED: Record<string, [ErrorCode, string]> = {
   domains_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain serves this zone'],
   domains_pzc_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain is scheduled to switch to this zone'],
   domain_transfer_tsig_key_fkey: ['key_in_use', 'a domain\'s transfer settings use this TSIG key'],
+  update_policy_key_name_fkey: ['key_in_use', 'a domain\'s update policy names this TSIG key'],
 };
 
 interface PgError { code: string; constraint?: string; detail?: string; message: string }

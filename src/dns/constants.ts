@@ -36,11 +36,14 @@ export const CLASS_IN = 1;
 /** CHAOS: where servers answer questions about themselves (id.server, RFC 4892). */
 export const CLASS_CH = 3;
 export const CLASS_ANY = 255;
+/** RFC 2136 2.4: class NONE marks "RRset does not exist" prerequisites and single-RR deletes. */
+export const CLASS_NONE = 254;
 
 export const OPCODE = { QUERY: 0, NOTIFY: 4, UPDATE: 5 } as const;
 
 export const RCODE = {
-  NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, NOTAUTH: 9,
+  NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6,
+  YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10, // RFC 2136 2.2
   BADVERS: 16, // extended rcode (RFC 6891 6.1.3): upper 8 bits go in the OPT TTL
   BADCOOKIE: 23, // extended rcode (RFC 7873 8)
 } as const;

@@ -58,7 +58,8 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   const ar = (msg[10] << 8) | msg[11];
   const fail = (rcode: number, query?: Query, edns?: Edns): Decoded => ({ kind: 'error', rcode, id, opcode, rd, query, edns });
 
-  if (qd !== 1) return opcode === OPCODE.QUERY || qd > 1 ? fail(RCODE.FORMERR) : fail(RCODE.NOTIMP);
+  // RFC 2136 3.1.1: an UPDATE's zone section is read like a question, and must hold one zone too.
+  if (qd !== 1) return opcode === OPCODE.QUERY || opcode === OPCODE.UPDATE || qd > 1 ? fail(RCODE.FORMERR) : fail(RCODE.NOTIMP);
   // Question name: plain labels only; a pointer in the first name can only point at the header.
   const labels: string[] = [];
   const keys: string[] = [];
@@ -119,7 +120,8 @@ export function decodeQuery(msg: Uint8Array): Decoded {
   if (badVersion) return fail(RCODE.BADVERS, query, edns);
   // RFC 1996: we are the primary; a NOTIFY sent to us is refused, not misunderstood.
   if (opcode === OPCODE.NOTIFY) return fail(RCODE.REFUSED, query, edns);
-  if (opcode !== OPCODE.QUERY) return fail(RCODE.NOTIMP, query, edns);
+  // UPDATE (RFC 2136) goes on to the update side, which reads its other sections itself.
+  if (opcode !== OPCODE.QUERY && opcode !== OPCODE.UPDATE) return fail(RCODE.NOTIMP, query, edns);
   return { kind: 'query', query };
 }
 

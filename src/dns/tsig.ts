@@ -1,8 +1,10 @@
 // TSIG (RFC 8945): finding the TSIG record of a message, computing and checking its MAC, and
 // signing messages, for one message or a stream of them (multi-message AXFR, RFC 8945 5.3.1).
-// HMAC-SHA256 and HMAC-SHA512 only (RFC 8945 6: the mandatory and recommended algorithms).
+// RFC 8945 6 lists HMAC-MD5 (HMAC-MD5.SIG-ALG.REG.INT), HMAC-SHA1, -SHA224, -SHA256, -SHA384 and
+// -SHA512; all are verified and signed. The legacy ones stay because RFC 2136 clients default to
+// them (certbot-dns-rfc2136 and cert-manager to HMAC-MD5, lego to HMAC-SHA1).
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { asciiLower, nameKey, splitName } from './name.js';
+import { asciiLower, nameKey, nameToText, splitName } from './name.js';
 import { readWireName } from './rdata.js';
 import { skipName } from './query.js';
 
@@ -12,12 +14,26 @@ const CLASS_ANY = 255;
 /** TSIG error field values (RFC 8945 3; IANA "DNS RCODEs"). */
 export const TSIG_ERROR = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
 
-export type TsigAlgorithm = 'hmac-sha256' | 'hmac-sha512';
-export const TSIG_ALGORITHMS: readonly TsigAlgorithm[] = ['hmac-sha256', 'hmac-sha512'];
-const HASH: Record<TsigAlgorithm, { hash: string; size: number }> = {
-  'hmac-sha256': { hash: 'sha256', size: 32 },
-  'hmac-sha512': { hash: 'sha512', size: 64 },
+export type TsigAlgorithm = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha224' | 'hmac-sha256' | 'hmac-sha384' | 'hmac-sha512';
+export const TSIG_ALGORITHMS: readonly TsigAlgorithm[] = ['hmac-md5', 'hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512'];
+const HASH: Record<TsigAlgorithm, { hash: string; size: number; wire: string }> = {
+  // RFC 8945 6: the MD5 algorithm keeps its RFC 2845 name.
+  'hmac-md5': { hash: 'md5', size: 16, wire: 'hmac-md5.sig-alg.reg.int' },
+  'hmac-sha1': { hash: 'sha1', size: 20, wire: 'hmac-sha1' },
+  'hmac-sha224': { hash: 'sha224', size: 28, wire: 'hmac-sha224' },
+  'hmac-sha256': { hash: 'sha256', size: 32, wire: 'hmac-sha256' },
+  'hmac-sha384': { hash: 'sha384', size: 48, wire: 'hmac-sha384' },
+  'hmac-sha512': { hash: 'sha512', size: 64, wire: 'hmac-sha512' },
 };
+const BY_WIRE = new Map<string, TsigAlgorithm>(TSIG_ALGORITHMS.map((a) => [HASH[a].wire, a]));
+
+/** Our name of the algorithm a TSIG record names ("hmac-md5.sig-alg.reg.int" -> "hmac-md5"). */
+export function algorithmOf(wireName: string): TsigAlgorithm | undefined {
+  return BY_WIRE.get(wireName);
+}
+
+/** The algorithm's name as TSIG records carry it, without the trailing dot. */
+const wireAlgorithm = (a: string): string => HASH[a as TsigAlgorithm]?.wire ?? a;
 
 /** RFC 8945 10: 300 seconds is the recommended fudge. */
 export const DEFAULT_FUDGE = 300;
@@ -33,7 +49,11 @@ export interface TsigKey {
 export interface TsigRecord {
   /** Offset of the TSIG RR in the message (everything before it is what was signed). */
   readonly start: number;
+  /** Lower-case key, for finding the key. */
   readonly keyName: string;
+  /** The key name exactly as the client wrote it: a response must echo it byte for byte, because
+   *  miekg/dns finds the secret by the exact string (RFC 8945 5.3: the same key). */
+  readonly keyNameAsSent: string;
   /** Algorithm name as text, lower-case, without the trailing dot ("hmac-sha256"). */
   readonly algorithm: string;
   readonly timeSigned: number;
@@ -102,7 +122,7 @@ export function findTsig(msg: Uint8Array): TsigRecord | undefined | 'formerr' {
       if (q + otherLen !== p) return 'formerr';
       const algText = nameKey(alg.name.labels);
       return {
-        start, keyName: nameKey(key.name.labels), algorithm: algText.replace(/\.$/, ''), timeSigned, fudge, mac,
+        start, keyName: nameKey(key.name.labels), keyNameAsSent: nameToText(key.name.labels), algorithm: algText.replace(/\.$/, ''), timeSigned, fudge, mac,
         originalId, error, other: Buffer.from(msg.subarray(q, q + otherLen)),
       };
     } catch {
@@ -126,11 +146,23 @@ function u16(n: number): Buffer {
 
 interface Variables { keyName: string; algorithm: string; timeSigned: number; fudge: number; error: number; other: Buffer }
 
+/** Wire form of a name as given, case kept (the TSIG owner echoed to the client). */
+function wireName(text: string): Buffer {
+  const labels = splitName(text === '.' ? '.' : text.endsWith('.') ? text : text + '.').labels;
+  const out: number[] = [];
+  for (const l of labels) {
+    out.push(l.length);
+    for (let i = 0; i < l.length; i++) out.push(l.charCodeAt(i));
+  }
+  out.push(0);
+  return Buffer.from(out);
+}
+
 /** RFC 8945 4.3.3: the TSIG variables the MAC covers. */
 function variables(v: Variables): Buffer {
   return Buffer.concat([
     canonicalName(v.keyName), u16(CLASS_ANY), Buffer.alloc(4), // class ANY, TTL 0
-    canonicalName(v.algorithm + '.'), u48(v.timeSigned), u16(v.fudge), u16(v.error), u16(v.other.length), v.other,
+    canonicalName(wireAlgorithm(v.algorithm) + '.'), u48(v.timeSigned), u16(v.fudge), u16(v.error), u16(v.other.length), v.other,
   ]);
 }
 
@@ -145,12 +177,12 @@ function computeMac(key: TsigKey, message: Uint8Array, v: Variables, prior: Buff
   return h.digest();
 }
 
-function tsigRecord(v: Variables, mac: Buffer, originalId: number): Buffer {
+function tsigRecord(v: Variables, mac: Buffer, originalId: number, owner: string): Buffer {
   const rdata = Buffer.concat([
-    canonicalName(v.algorithm + '.'), u48(v.timeSigned), u16(v.fudge), u16(mac.length), mac,
+    canonicalName(wireAlgorithm(v.algorithm) + '.'), u48(v.timeSigned), u16(v.fudge), u16(mac.length), mac,
     u16(originalId), u16(v.error), u16(v.other.length), v.other,
   ]);
-  return Buffer.concat([canonicalName(v.keyName), u16(TYPE_TSIG), u16(CLASS_ANY), Buffer.alloc(4), u16(rdata.length), rdata]);
+  return Buffer.concat([wireName(owner), u16(TYPE_TSIG), u16(CLASS_ANY), Buffer.alloc(4), u16(rdata.length), rdata]);
 }
 
 export interface SignOptions {
@@ -165,6 +197,8 @@ export interface SignOptions {
   other?: Buffer;
   /** BADKEY/BADSIG answers carry an empty MAC (RFC 8945 5.3.2). */
   unsigned?: boolean;
+  /** The key name as the request wrote it (TsigRecord.keyNameAsSent), echoed as the owner. */
+  ownerAsSent?: string;
 }
 
 /** Appends a TSIG record to `message` (whose ID is the original ID) and returns the signed message
@@ -176,7 +210,7 @@ export function sign(message: Uint8Array, key: Pick<TsigKey, 'name' | 'algorithm
   };
   const mac = o.unsigned || !key.secret ? Buffer.alloc(0)
     : computeMac(key as TsigKey, message, v, o.prior, o.timersOnly ?? false);
-  const out = Buffer.concat([message, tsigRecord(v, mac, (message[0] << 8) | message[1])]);
+  const out = Buffer.concat([message, tsigRecord(v, mac, (message[0] << 8) | message[1], o.ownerAsSent ?? key.name)]);
   out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   return { message: out, mac };
 }
@@ -208,7 +242,7 @@ export interface VerifyOptions {
 /** RFC 8945 5.2: key, then MAC, then time. */
 export function verify(msg: Uint8Array, t: TsigRecord, key: TsigKey | undefined, o: VerifyOptions): VerifyResult {
   // 5.2.1: an unknown key, or a known one with another algorithm, is BADKEY.
-  if (!key || key.name !== t.keyName || key.algorithm !== t.algorithm) return { ok: false, error: TSIG_ERROR.BADKEY };
+  if (!key || key.name !== t.keyName || HASH[key.algorithm].wire !== t.algorithm) return { ok: false, error: TSIG_ERROR.BADKEY };
   // 5.2.2.1: a MAC longer than the hash, or shorter than max(10, half the hash), is FORMERR.
   const full = HASH[key.algorithm].size;
   if (t.mac.length > full || t.mac.length < Math.max(10, full / 2)) return { ok: false, error: 'formerr' };
@@ -225,12 +259,12 @@ export function verify(msg: Uint8Array, t: TsigRecord, key: TsigKey | undefined,
 export class TsigSigner {
   private prior: Buffer;
   private first = true;
-  constructor(private readonly key: TsigKey, requestMac: Buffer, private readonly now: () => number) {
+  constructor(private readonly key: TsigKey, requestMac: Buffer, private readonly now: () => number, private readonly ownerAsSent?: string) {
     this.prior = requestMac;
   }
 
   sign(message: Uint8Array): Buffer {
-    const s = sign(message, this.key, { now: this.now(), prior: this.prior, timersOnly: !this.first });
+    const s = sign(message, this.key, { now: this.now(), prior: this.prior, timersOnly: !this.first, ownerAsSent: this.ownerAsSent });
     this.first = false;
     this.prior = s.mac;
     return s.message;

@@ -3,9 +3,10 @@
 // Synchronous and free of I/O: it reads the snapshot that is current when the packet arrives and
 // returns the response bytes (or null to drop). Signed queries and AXFR/IXFR go to the transfer
 // side (ctx.transfer, src/transfer/service.ts), which may answer a TCP transfer with a stream of
-// messages.
+// messages; UPDATE (RFC 2136) goes to the update side (ctx.update, src/update/service.ts), whose
+// one answer comes after the database write, over UDP or TCP.
 import { decodeQuery } from '../dns/query.js';
-import { RCODE, TYPE, CLASS_IN, CLASS_CH } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, CLASS_CH, OPCODE } from '../dns/constants.js';
 import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
@@ -27,6 +28,11 @@ export interface TransferPath {
   answer(msg: Uint8Array, q: Query, peer: string, tcp: boolean, plain: () => Buffer | null): StreamAnswer;
 }
 
+export interface UpdatePath {
+  /** An opcode-UPDATE message (RFC 2136): one answer, after the write. */
+  answer(msg: Uint8Array, q: Query, peer: string): StreamAnswer;
+}
+
 export interface QueryContext {
   snapshot(): Snapshot;
   /** Largest UDP payload we send (GLIDEPATH_UDP_MAX_PAYLOAD). */
@@ -40,14 +46,18 @@ export interface QueryContext {
   readonly cookies?: Cookies;
   /** Response rate limiting of UDP answers; without it nothing is limited. */
   readonly rrl?: ResponseRateLimiter;
+  /** Dynamic UPDATE; without it UPDATE is NOTIMP. */
+  readonly update?: UpdatePath;
   /** Who this node is (GLIDEPATH_NODE_ID, GLIDEPATH_VERSION): NSID and CHAOS id.server (RFC 5001, 4892). */
   readonly identity?: ServerIdentity;
 }
 
-/** One datagram in, at most one out (UDP). `peer`: the client address, for transfer access control. */
+/** One datagram in, at most one out, synchronously. `peer`: the client address, for transfer access
+ *  control. An answer that needs the database (UPDATE) is dropped here: the UDP listener uses
+ *  handleStreamQuery and sends the one message of such a stream when it is ready. */
 export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer = ''): Buffer | null {
   const out = handleStreamQuery(msg, tcp, ctx, peer);
-  return out === null || Buffer.isBuffer(out) ? out : null; // a stream is only made for TCP
+  return out === null || Buffer.isBuffer(out) ? out : null;
 }
 
 /** As handleQuery, for byte streams (TCP, TLS): a transfer may answer with several messages.
@@ -80,6 +90,10 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
     return tcp || !ctx.rrl ? out : rateLimit(msg, out, d.query?.questionEnd ?? 12, undefined, undefined, peer, ctx);
   }
   const q = d.query;
+  if (q.opcode === OPCODE.UPDATE) {
+    ctx.stats?.count(q.qtype, RCODE.NOERROR);
+    return ctx.update ? ctx.update.answer(msg, q, peer) : encodeError(msg, q.id, q.opcode, q.rd, RCODE.NOTIMP, q, q.edns, ctx.maxUdp, ctx.identity?.nsid);
+  }
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
     if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);

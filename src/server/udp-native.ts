@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { handleQuery, type QueryContext } from './handle-query.js';
+import { handleStreamQuery, type QueryContext, type StreamAnswer } from './handle-query.js';
 
 interface Opened {
   handle: unknown;
@@ -21,6 +21,7 @@ interface Addon {
   leave(handle: unknown): void;
   close(handle: unknown): void;
   stats(handle: unknown): [number, number, number];
+  send(handle: unknown, data: Buffer, peer: Buffer): void;
 }
 
 const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/udp_batch.node', import.meta.url));
@@ -66,6 +67,11 @@ export function ipv6Text(p: Uint8Array, o: number): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
+async function first(messages: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer | undefined> {
+  for await (const m of messages) return m;
+  return undefined;
+}
+
 export interface NativeUdpSocket { port: number; close(): void; stats(): [number, number, number] }
 
 export function openNativeUdp(a: Addon, host: string, port: number, v6: boolean, reusePort: boolean, rcvbuf: number,
@@ -92,15 +98,23 @@ export function openNativeUdp(a: Addon, host: string, port: number, v6: boolean,
     for (let i = 0; i < n; i++) {
       const len = inLen[i];
       if (len < 0) continue; // longer than a slot: not a query we would answer
-      let answer: Buffer | null;
+      let answer: StreamAnswer;
       try {
-        answer = handleQuery(views[i].subarray(0, len), false, ctx, address(i));
+        answer = handleStreamQuery(views[i].subarray(0, len), false, ctx, address(i));
       } catch (err) {
         // A bug must cost one answer, not the listener.
         log.error({ err, from: address(i) }, 'query handler failed');
         continue;
       }
-      if (answer === null || answer.length > outSlot) continue;
+      if (answer === null) continue;
+      if (!Buffer.isBuffer(answer)) {
+        // A deferred answer (UPDATE, after its database write): sent on its own when it is ready.
+        const peer = Buffer.from(s.peer.subarray(i * PEER, (i + 1) * PEER));
+        void first(answer.messages).then((m) => { if (m && !closed) a.send(s.handle, m, peer); },
+          (err: Error) => log.error({ err }, 'deferred udp answer failed'));
+        continue;
+      }
+      if (answer.length > outSlot) continue;
       answer.copy(out, i * outSlot);
       outLen[i] = answer.length;
     }

@@ -1,13 +1,14 @@
-// UDP listener: one datagram in, at most one out, answered synchronously from the snapshot. Two
-// ways to the same handleQuery: the batched native addon (udp-native.ts) where it built, else
-// node:dgram (GLIDEPATH_UDP_IO chooses; "auto" prefers the addon).
+// UDP listener: one datagram in, at most one out, answered synchronously from the snapshot (an
+// UPDATE's answer comes once its database write is done). Two ways to the same handle-query: the
+// batched native addon (udp-native.ts) where it built, else node:dgram (GLIDEPATH_UDP_IO chooses;
+// "auto" prefers the addon).
 import dgram from 'node:dgram';
 import cluster from 'node:cluster';
 import { isIP, isIPv6 } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config.js';
-import { handleQuery, type QueryContext } from './handle-query.js';
+import { handleStreamQuery, type QueryContext, type StreamAnswer } from './handle-query.js';
 import { ListenError } from './listen-error.js';
 import { nativeUdp, nativeUdpError, openNativeUdp } from './udp-native.js';
 
@@ -16,6 +17,12 @@ const UDP_RECV_BUFFER = 4 << 20;
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 export interface UdpListener { port: number; io: 'native' | 'dgram'; close(): Promise<void> }
+
+/** The one message a deferred answer (UPDATE) makes over UDP. */
+export async function firstMessage(messages: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer | undefined> {
+  for await (const m of messages) return m;
+  return undefined;
+}
 
 export type UdpIo = 'auto' | 'native' | 'dgram';
 
@@ -55,16 +62,19 @@ export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger, 
   const own = reusePort && dgramReusePort();
   const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literal, ...(own ? { reusePort: true } : {}) });
   sock.on('message', (msg, rinfo) => {
-    let out: Buffer | null;
+    let out: StreamAnswer;
     try {
-      out = handleQuery(msg, false, ctx, rinfo.address);
+      out = handleStreamQuery(msg, false, ctx, rinfo.address);
     } catch (err) {
       // A bug must cost one answer, not the listener.
       log.error({ err, from: rinfo.address }, 'query handler failed');
       return;
     }
+    if (out === null) return;
     // No callback: one less allocation per answer; send errors arrive as 'error' events (logged).
-    if (out) sock.send(out, rinfo.port, rinfo.address);
+    if (Buffer.isBuffer(out)) { sock.send(out, rinfo.port, rinfo.address); return; }
+    void firstMessage(out.messages).then((m) => { if (m) sock.send(m, rinfo.port, rinfo.address); },
+      (err: unknown) => log.error({ err, from: rinfo.address }, 'query handler failed'));
   });
   await new Promise<void>((resolve, reject) => {
     sock.once('error', (err) => reject(new ListenError(addr, 'udp', err)));

@@ -9,7 +9,8 @@ import type { Query } from '../dns/query.js';
 import { encodeError } from '../answer/encode.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
-import { findTsig, verify, sign, TsigSigner, TSIG_ERROR, type TsigKey, type TsigRecord } from '../dns/tsig.js';
+import { findTsig, verify, TsigSigner } from '../dns/tsig.js';
+import { signAnswer, tsigErrorAnswer, type Verified } from './tsig-answer.js';
 import { mayTransfer, type TransferSettings } from './access.js';
 import { axfrRecords } from './axfr.js';
 import { planIxfr, clientSerial, type IxfrHistory } from './ixfr.js';
@@ -34,8 +35,6 @@ export interface TransferDeps {
   messageTarget?: number;
 }
 
-interface Verified { key: TsigKey; mac: Buffer }
-
 export class TransferService implements TransferPath {
   constructor(private readonly deps: TransferDeps) {}
 
@@ -50,9 +49,9 @@ export class TransferService implements TransferPath {
       const r = verify(msg, t, key, { now: d.now() / 1000 });
       if (!r.ok) {
         d.log.info({ peer, key: t.keyName, error: r.error }, 'TSIG check failed');
-        return this.tsigError(msg, q, t, r.error, key);
+        return tsigErrorAnswer(msg, q, t, r.error, key, d.now() / 1000, d.maxUdp);
       }
-      signed = { key: key!, mac: t.mac };
+      signed = { key: key!, mac: t.mac, asSent: t.keyNameAsSent };
     }
     if (q.qtype !== TYPE.AXFR && q.qtype !== TYPE.IXFR) {
       const out = plain();
@@ -93,7 +92,7 @@ export class TransferService implements TransferPath {
     records: () => TransferRR[] | undefined | Promise<TransferRR[] | undefined>, udp = false): AnswerOut {
     const d = this.deps;
     const target = d.messageTarget ?? MESSAGE_TARGET;
-    const signer = signed ? new TsigSigner(signed.key, signed.mac, () => Math.floor(d.now() / 1000)) : undefined;
+    const signer = signed ? new TsigSigner(signed.key, signed.mac, () => Math.floor(d.now() / 1000), signed.asSent) : undefined;
     const failed = () => {
       const out = encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, d.maxUdp);
       return signer ? signer.sign(out) : out;
@@ -127,23 +126,7 @@ export class TransferService implements TransferPath {
   }
 
   private signOne(out: Buffer, v: Verified): Buffer {
-    return sign(out, v.key, { now: this.deps.now() / 1000, prior: v.mac }).message;
-  }
-
-  /** RFC 8945 5.3.2: NOTAUTH with the TSIG error; BADKEY and BADSIG unsigned (an empty MAC), BADTIME
-   *  signed, with our time in Other Data. A malformed MAC size is a FORMERR. */
-  private tsigError(msg: Uint8Array, q: Query, t: TsigRecord, error: number | 'formerr', key: TsigKey | undefined): Buffer {
-    const d = this.deps;
-    if (error === 'formerr') return encodeError(msg, q.id, q.opcode, q.rd, RCODE.FORMERR, q, q.edns, d.maxUdp);
-    const out = encodeError(msg, q.id, q.opcode, q.rd, RCODE.NOTAUTH, q, q.edns, d.maxUdp);
-    const now = Math.floor(d.now() / 1000);
-    const name = { name: t.keyName, algorithm: (key?.algorithm ?? t.algorithm) as TsigKey['algorithm'] };
-    if (error === TSIG_ERROR.BADTIME && key) {
-      const other = Buffer.alloc(6);
-      other.writeUIntBE(now, 0, 6);
-      return sign(out, key, { now: t.timeSigned, fudge: t.fudge, prior: t.mac, error, other }).message;
-    }
-    return sign(out, name, { now, error, unsigned: true }).message;
+    return signAnswer(out, v, this.deps.now() / 1000);
   }
 }
 

@@ -71,12 +71,17 @@ test('setup: primary + streaming standby, a full node on the primary, two edges 
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.replication?.standby, true);
   assert.equal(r.body.replication?.wal_receiver, 'streaming');
+  // An edge with workers: its primary process reports the workers' position.
+  const r2 = await readyz(edge2);
+  assert.equal(r2.status, 200, JSON.stringify(r2.body));
+  assert.ok(Number(r2.body.replication?.journal_seq) > 0);
 });
 
 test('dig +nsid and dig CH TXT id.server name each node', { skip, timeout: 30_000 }, async () => {
   for (const n of [full, edge1, edge2]) {
     assert.match(await dig(n.dns, ['+nsid', 'shop.example', 'SOA']), new RegExp(`NSID: .*\\("${n.name}"\\)`), n.name);
     assert.match(await dig(n.dns, ['CH', 'TXT', 'id.server']), new RegExp(`id\\.server\\.\\s+0\\s+CH\\s+TXT\\s+"${n.name}"`), n.name);
+    assert.match(n.log(), new RegExp(`"node":"${n.name}"`), 'log lines name the node');
   }
 });
 
@@ -120,16 +125,17 @@ test('a PZC switch at T happens on all three nodes within 1 s of T, with TTLs ca
   await new Promise((r) => setTimeout(r, Math.max(0, T - 1000 - Date.now())));
   const first = await Promise.all(all.map(async (n) => {
     for (;;) {
-      const asked = Date.now();
       const v = await txt(n, 'www.shop.example', 200);
-      if (v === 'after') return { node: n.name, asked, at: Date.now() };
-      if (Date.now() > T + 3000) return { node: n.name, asked, at: Infinity };
+      if (v === 'after') return { node: n.name, at: Date.now() };
+      if (Date.now() > T + 3000) return { node: n.name, at: Infinity };
       await new Promise((r) => setTimeout(r, 10));
     }
   }));
   for (const f of first) {
     t.diagnostic(`${f.node}: new zone served from ${f.at - T} ms after T`);
-    assert.ok(f.asked >= T - 5, `${f.node} served the new zone before T`);
+    // The answer came back at f.at, so the node made it at f.at or before: never before T. (When it
+    // was asked does not matter: a busy node may take a query sent before T after T.)
+    assert.ok(f.at >= T, `${f.node} served the new zone before T`);
     assert.ok(f.at - T < 1000, `${f.node} switched ${f.at - T} ms after T`);
   }
 });

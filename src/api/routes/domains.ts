@@ -137,15 +137,18 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
 
   app.get<{ Params: { name: string }; Querystring: Q & { since?: string; limit?: string } }>('/v1/domains/:name/changes', {
     schema: {
-      tags: ['domains'], summary: 'Journal of a domain: its own changes and the record changes of its zone, after `since`',
+      tags: ['domains'], summary: 'Journal of a domain (this domain only, not an earlier one of the same name): its own changes and the record changes of its zone since it was created, after `since`',
       params: nameParams,
       querystring: obj({ ...tenantQuery, since: str({ pattern: UINT, description: 'Journal sequence number; rows after it.' }), limit: pageQuery.limit }),
       response: responses({ 200: obj({ changes: { type: 'array', items: change }, next: { type: ['integer', 'null'] } }, ['changes', 'next']) }, 404),
     },
   }, async (req) => {
-    const d = await findDomain(ctx.pool, await tenantFor(req, ctx.pool, false), req.params.name);
+    const tenantId = await tenantFor(req, ctx.pool, false);
+    const d = await findDomain(ctx.pool, tenantId, req.params.name);
     const { limit } = page(req.query);
-    const changes = await domainChanges(ctx.pool, { domain: d.name, zoneId: d.zone_id, since: Number(req.query.since ?? 0), limit });
+    const changes = await domainChanges(ctx.pool, {
+      domainId: d.id, tenantId: tenantId!, zoneId: d.zone_id, createdAt: d.created_at, since: Number(req.query.since ?? 0), limit,
+    });
     return { changes, next: changes.length === limit ? changes[changes.length - 1].seq : null };
   });
 }
