@@ -31,7 +31,7 @@ async function server(rrl: Partial<RrlSettings>, secrets?: string[]): Promise<{ 
 
 interface Tally { answered: number; truncated: number; dropped: number; rcodes: string[] }
 
-/** Sends `n` queries one after another from `from`, each waiting for its answer (or 150 ms). */
+/** Sends `n` queries one after another from `from`, each waiting for its answer (or 500 ms: no answer by then is a drop). */
 async function burst(port: number, n: number, name: string, type = 'A', from = '127.0.0.1', packet?: (i: number) => Buffer): Promise<Tally> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, from, () => r()));
@@ -40,7 +40,7 @@ async function burst(port: number, n: number, name: string, type = 'A', from = '
     for (let i = 0; i < n; i++) {
       const q = packet ? packet(i) : buildQuery(name, type, { id: i });
       const got = await new Promise<Buffer | null>((resolve) => {
-        const timer = setTimeout(() => { sock.off('message', on); resolve(null); }, 150);
+        const timer = setTimeout(() => { sock.off('message', on); resolve(null); }, 500);
         const on = (m: Buffer) => { if (m.readUInt16BE(0) !== q.readUInt16BE(0)) return; clearTimeout(timer); sock.off('message', on); resolve(m); };
         sock.on('message', on);
         sock.send(q, port, '127.0.0.1');
