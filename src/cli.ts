@@ -163,11 +163,12 @@ async function main(argv: string[]): Promise<number> {
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
+          cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo,
           retention: serveCfg.retention,
           edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });
         started = true;
-        reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls }));
+        reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls, cookieSecrets: c.cookies.secrets }));
         restartNow = () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2');
         if (restartAsked) restartNow();
         log.info({ signal: await stopSignal }, 'shutting down');
@@ -290,6 +291,11 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
   if (a.udpMaxPayload !== b.udpMaxPayload || a.tcpIdleMs !== b.tcpIdleMs || a.tcpMaxConnections !== b.tcpMaxConnections
     || a.responseCache !== b.responseCache) out.push('GLIDEPATH_UDP_MAX_PAYLOAD/TCP_IDLE_MS/TCP_MAX_CONNECTIONS/RESPONSE_CACHE');
   if (a.controlSocket !== b.controlSocket) out.push('GLIDEPATH_CONTROL_SOCKET');
+  // Cookie secrets are reloaded (that is how they rotate); switching cookies on or off is not.
+  if (a.cookies.enabled !== b.cookies.enabled || a.cookies.require !== b.cookies.require
+    || !a.cookies.secrets.length !== !b.cookies.secrets.length) out.push('GLIDEPATH_COOKIES/_COOKIE_REQUIRE (or _COOKIE_SECRET set or unset)');
+  if (!same(a.rrl, b.rrl)) out.push('GLIDEPATH_RRL and GLIDEPATH_RRL_*');
+  if (a.udpIo !== b.udpIo) out.push('GLIDEPATH_UDP_IO');
   if (a.role !== b.role || a.nodeId !== b.nodeId || a.version !== b.version || a.pollMs !== b.pollMs || a.maxLagSeconds !== b.maxLagSeconds) {
     out.push('GLIDEPATH_ROLE/NODE_ID/VERSION/POLL_MS/MAX_LAG');
   }

@@ -1,6 +1,7 @@
 // The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
 // (documented in README.md); keep them stable.
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 
 export interface HostPort { host: string; port: number }
@@ -28,6 +29,12 @@ export interface Config {
   /** GLIDEPATH_KEY_FILE: the key that encrypts DNSSEC private keys; created on first use only at
    *  the default path (in the data directory). */
   keyFile: { file: string; create: boolean };
+  /** DNS cookies (RFC 7873/9018): GLIDEPATH_COOKIES, _COOKIE_SECRET, _COOKIE_REQUIRE. */
+  cookies: CookieSettings;
+  /** Response rate limiting (GLIDEPATH_RRL and GLIDEPATH_RRL_*). */
+  rrl: RrlSettings;
+  /** UDP I/O: the batched native addon when it built ("auto"), or node:dgram (GLIDEPATH_UDP_IO). */
+  udpIo: 'auto' | 'native' | 'dgram';
   /** History limits (GLIDEPATH_JOURNAL_MAX_AGE/_DEPTH, GLIDEPATH_IXFR_MAX_AGE/_DEPTH) and how often
    *  they are enforced (GLIDEPATH_RETENTION_INTERVAL). */
   retention: RetentionLimits & { intervalMs: number };
@@ -42,6 +49,44 @@ export interface Config {
   pollMs: number;
   /** GLIDEPATH_MAX_LAG: seconds of lag past which an edge's /readyz says not ready. */
   maxLagSeconds: number;
+}
+
+export type RrlMode = 'off' | 'on' | 'log';
+
+/** Response rate limiting (src/server/rrl.ts), as BIND and Knot define it. */
+export interface RrlSettings {
+  readonly mode: RrlMode;
+  /** Responses per second per account. */
+  readonly rate: number;
+  /** Seconds of debt an account may run up (BIND's window). */
+  readonly window: number;
+  /** Every slip-th limited response is sent truncated; 0: all are dropped, 1: none is. */
+  readonly slip: number;
+  readonly ipv4Prefix: number;
+  readonly ipv6Prefix: number;
+  /** Networks never limited, as "address/prefix". */
+  readonly exempt: readonly string[];
+  /** Accounts kept; the least recently used goes first past it. */
+  readonly tableSize?: number;
+}
+
+/** "192.0.2.0/24", "2001:db8::/32" or a bare address. */
+function isNetwork(text: string): boolean {
+  const [addr, len, extra] = text.split('/');
+  const family = isIP(addr);
+  if (!family || extra !== undefined) return false;
+  if (len === undefined) return true;
+  const bits = Number(len);
+  return /^\d+$/.test(len) && bits <= (family === 4 ? 32 : 128);
+}
+
+export interface CookieSettings {
+  enabled: boolean;
+  /** Hex, 16 octets each; the first makes cookies, the rest are accepted. Empty: one made at start
+   *  (shared by the workers of one `serve`, not by other nodes). */
+  secrets: string[];
+  /** BADCOOKIE to UDP queries with a client cookie but no valid server cookie (RFC 7873 5.2.3). */
+  require: boolean;
 }
 
 export interface ApiTlsFiles {
@@ -172,6 +217,36 @@ function apiTlsFiles(env: NodeJS.ProcessEnv): ApiTlsFiles | undefined {
   };
 }
 
+function cookieSettings(env: NodeJS.ProcessEnv): CookieSettings {
+  const secrets = (env.GLIDEPATH_COOKIE_SECRET ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const x of secrets) {
+    if (!/^[0-9a-fA-F]{32}$/.test(x)) throw new ConfigError(`GLIDEPATH_COOKIE_SECRET: "${x}" is not 32 hex digits (16 octets, RFC 9018 4.4)`);
+  }
+  return { enabled: onOff(env, 'GLIDEPATH_COOKIES', true), secrets, require: onOff(env, 'GLIDEPATH_COOKIE_REQUIRE', false) };
+}
+
+function rrlSettings(env: NodeJS.ProcessEnv): RrlSettings {
+  const mode = (env.GLIDEPATH_RRL || 'off') as RrlMode;
+  if (mode !== 'on' && mode !== 'off' && mode !== 'log') throw new ConfigError(`GLIDEPATH_RRL: "${mode}" must be on, off or log`);
+  const exempt = (env.GLIDEPATH_RRL_EXEMPT ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const e of exempt) if (!isNetwork(e)) throw new ConfigError(`GLIDEPATH_RRL_EXEMPT: "${e}" is not an address or address/prefix`);
+  return {
+    mode,
+    rate: intEnv(env, 'GLIDEPATH_RRL_RATE', 20, 1, 1_000_000),
+    window: intEnv(env, 'GLIDEPATH_RRL_WINDOW', 15, 1, 3600),
+    slip: intEnv(env, 'GLIDEPATH_RRL_SLIP', 2, 0, 10),
+    ipv4Prefix: intEnv(env, 'GLIDEPATH_RRL_IPV4_PREFIX', 24, 8, 32),
+    ipv6Prefix: intEnv(env, 'GLIDEPATH_RRL_IPV6_PREFIX', 56, 16, 128),
+    exempt,
+  };
+}
+
+function udpIo(env: NodeJS.ProcessEnv): Config['udpIo'] {
+  const v = env.GLIDEPATH_UDP_IO || 'auto';
+  if (v !== 'auto' && v !== 'native' && v !== 'dgram') throw new ConfigError(`GLIDEPATH_UDP_IO: "${v}" must be auto, native or dgram`);
+  return v;
+}
+
 function role(env: NodeJS.ProcessEnv): Config['role'] {
   const r = env.GLIDEPATH_ROLE || 'primary';
   if (r !== 'primary' && r !== 'edge') throw new ConfigError(`GLIDEPATH_ROLE: "${r}" must be primary or edge`);
@@ -205,6 +280,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
     keyFile: env.GLIDEPATH_KEY_FILE ? { file: resolve(env.GLIDEPATH_KEY_FILE), create: false } : { file: join(dataDir, 'dnssec-kek.key'), create: true },
+    cookies: cookieSettings(env),
+    rrl: rrlSettings(env),
+    udpIo: udpIo(env),
     retention: Object.freeze({
       journalMaxAgeS: durationEnv(env, 'GLIDEPATH_JOURNAL_MAX_AGE', DEFAULT_RETENTION.journalMaxAgeS, 60),
       journalMaxDepth: intEnv(env, 'GLIDEPATH_JOURNAL_MAX_DEPTH', DEFAULT_RETENTION.journalMaxDepth, 1000, Number.MAX_SAFE_INTEGER),

@@ -1,6 +1,11 @@
 // Composition root: config -> database (embedded or DATABASE_URL) -> migrate -> snapshot and change
 // feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
 import type { Logger } from 'pino';
+import type { CookieSettings } from './config.js';
+import type { RrlSettings } from './config.js';
+import { ResponseRateLimiter } from './server/rrl.js';
+import { Cookies } from './server/cookies.js';
+import { randomBytes } from 'node:crypto';
 import type { Config, HostPort, ApiTlsFiles, EdgeOptions, NodeName } from './config.js';
 import { createPool, checkConnection, type Pool } from './store/db.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
@@ -10,6 +15,8 @@ import { ChangeFeed } from './feed/change-feed.js';
 import { feedState } from './feed/state.js';
 import { Metrics, type Gather } from './metrics/registry.js';
 import { listenDns } from './server/dns-listeners.js';
+import { listenUdp } from './server/udp.js';
+import { listenTcp } from './server/tcp.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
 import { ListenError } from './server/listen-error.js';
@@ -113,6 +120,12 @@ export interface ServerOptions {
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
   /** GLIDEPATH_KEY_FILE (DNSSEC key encryption); default: created in the data directory on first use. */
   keyFile?: KeyFileSetting;
+  /** DNS cookies (on by default, with a secret made at start when none is given). */
+  cookies?: CookieSettings;
+  /** Response rate limiting of UDP answers (off by default). */
+  rrl?: RrlSettings;
+  /** UDP I/O: the batched native addon where it built ("auto", the default), or node:dgram. */
+  udpIo?: 'auto' | 'native' | 'dgram';
   /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
@@ -127,6 +140,8 @@ export interface ReloadOptions {
   logLevel?: string;
   tls?: { certFile: string; keyFile: string };
   apiTls?: ApiTlsFiles;
+  /** DNS cookie secrets, hex, the one that makes cookies first (GLIDEPATH_COOKIE_SECRET). */
+  cookieSecrets?: string[];
 }
 
 export interface RunningServer {
@@ -175,8 +190,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const dnsPorts: number[] = [];
     const dotPorts: number[] = [];
     const dotListeners: TlsListener[] = [];
+    let cookies: Cookies | undefined;
     if (role !== 'control') {
-      ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners, kek));
+      ({ feed, transfer, cookies } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners, kek));
     }
 
     if (role !== 'answer' && !edge) {
@@ -234,6 +250,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           opts.apiTls = apiFiles;
           log.info({ cert: apiFiles!.certFile, clientCa: apiFiles!.clientCaFiles, clientCrl: apiFiles!.clientCrlFile }, 'API certificate, CAs and CRL reloaded');
         }
+        if (o.cookieSecrets?.length && cookies) {
+          cookies.setSecrets(o.cookieSecrets.map((h) => Buffer.from(h, 'hex')));
+          log.info({ secrets: o.cookieSecrets.length }, 'DNS cookie secrets reloaded');
+        }
         if (o.logLevel && o.logLevel !== log.level) {
           for (const l of loggers) l.level = o.logLevel;
           log.info({ logLevel: o.logLevel }, 'log level changed');
@@ -260,7 +280,7 @@ export interface TransferSide { settings: TransferSettingsHolder; notifier: Noti
  *  harmless, as with several servers on one database), and re-announcement is a compare-and-set
  *  in the database, so only one worker bumps a serial. */
 async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
-  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[], kek: KekHolder): Promise<{ feed: ChangeFeed; transfer: TransferSide }> {
+  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[], kek: KekHolder): Promise<{ feed: ChangeFeed; transfer: TransferSide; cookies: Cookies | undefined }> {
   // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
   const xlog = child('transfer');
   const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
@@ -290,6 +310,16 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
 
   const maxUdp = opts.udpMaxPayload ?? 1232;
   const signatures = new SignatureCache(); // one per process: answers and transfers share signatures
+  const dnsLog = child('dns');
+  const c = opts.cookies ?? { enabled: true, secrets: [], require: false };
+  // Without a configured secret, one made here: valid in this process only (the primary of `serve
+  // --workers` makes one and hands it to every worker).
+  const cookies = c.enabled ? new Cookies(c.secrets.length ? c.secrets.map((h) => Buffer.from(h, 'hex')) : [randomBytes(16)], c.require) : undefined;
+  const rrl = opts.rrl && opts.rrl.mode !== 'off' ? new ResponseRateLimiter(opts.rrl) : undefined;
+  if (rrl) {
+    rrl.onLimited = (network, cls, name) => dnsLog.info({ network, class: cls, name, mode: opts.rrl!.mode }, 'rate limit reached');
+    stats.rrl = rrl.counts;
+  }
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
@@ -302,6 +332,8 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget, signatures,
     }),
+    cookies,
+    rrl,
     // RFC 2136 UPDATE: written through this process's pool (a worker has its own), answered once
     // this process's snapshot holds the change. An edge reads a standby and writes nothing: NOTIMP
     // there (RFC 2136 6: updates go to the primary).
@@ -311,13 +343,13 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     }),
     identity: serverIdentity(opts.node),
   };
-  const dnsLog = child('dns');
   for (const addr of opts.dns) {
     const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
-      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
+      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 },
+      { udp: (a, c, l) => listenUdp(a, c, l, opts.udpIo), tcp: listenTcp });
     stops.push(() => udp.close(), () => tcp.close());
     ports.push(port);
-    dnsLog.info({ address: addr.host, port }, 'DNS listening (udp, tcp)');
+    dnsLog.info({ address: addr.host, port, udpIo: udp.io }, 'DNS listening (udp, tcp)');
   }
 
   if (opts.dot?.length) {
@@ -333,12 +365,12 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     }
   }
 
-  if (edge) return { feed, transfer: { settings, notifier } };
+  if (edge) return { feed, transfer: { settings, notifier }, cookies };
   const reannouncer = new Reannouncer(() => feed.snapshot(), () => settings.get(),
     (id, serial) => reannounce(db.pool, id, serial), xlog, opts.now ?? Date.now, opts.transfer?.reannounce);
   reannouncer.start();
   stops.push(() => reannouncer.stop());
-  return { feed, transfer: { settings, notifier } };
+  return { feed, transfer: { settings, notifier }, cookies };
 }
 
 /** A certificate, key, CA or CRL file that cannot be read or holds no PEM: one line for the operator. */

@@ -1,6 +1,7 @@
 // What the primary of `glidepath serve --workers N` and its workers say to each other over the
 // cluster IPC channel. Plain JSON: no functions, no sockets.
-import type { HostPort, EdgeOptions, NodeName } from '../config.js';
+import type { HostPort, EdgeOptions, NodeName, CookieSettings } from '../config.js';
+import type { RrlSettings } from '../config.js';
 import type { QueryStatsState } from '../server/query-stats.js';
 import type { FeedState } from '../feed/state.js';
 import type { ReloadOptions } from './server.js';
@@ -17,6 +18,10 @@ export interface WorkerStart {
   responseCache: boolean;
   logLevel: string;
   keyFile: { file: string; create: boolean };
+  /** With the secrets filled in: the primary's own when none is configured, so all workers agree. */
+  cookies: CookieSettings;
+  rrl: RrlSettings;
+  udpIo: 'auto' | 'native' | 'dgram';
   /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
   edge?: EdgeOptions;
   node?: NodeName;
@@ -24,7 +29,7 @@ export interface WorkerStart {
 
 export type ToWorker =
   | { t: 'start'; start: WorkerStart }
-  | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls'> }
+  | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls' | 'cookieSecrets'> }
   | { t: 'stats'; id: number }
   /** Stop accepting, drain open TCP/TLS connections, exit. */
   | { t: 'retire' };

@@ -5,14 +5,29 @@
 // without a moment where a port is closed: a new worker is started and ready before an old one is
 // retired, and the old one drains its TCP/TLS connections before it exits.
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { edgeOptions, type Config } from '../config.js';
+import dgram from 'node:dgram';
+import { edgeOptions, type Config, type HostPort } from '../config.js';
 import type { FeedState } from '../feed/state.js';
 import type { Scrape } from '../metrics/registry.js';
 import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+
+/** Port 0 made concrete here, once: each worker binds its own UDP socket (SO_REUSEPORT), and all
+ *  of them, and their replacements, must take the same port. */
+async function concretePorts(dns: HostPort[]): Promise<HostPort[]> {
+  return Promise.all(dns.map(async (a) => {
+    if (a.port !== 0) return a;
+    const s = dgram.createSocket(a.host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(0, a.host, () => resolve()); });
+    const port = s.address().port;
+    await new Promise<void>((r) => s.close(() => r()));
+    return { host: a.host, port };
+  }));
+}
 
 /** A worker could not start (its message is one line for the operator, e.g. a port in use). */
 export class WorkerStartError extends Error {}
@@ -40,6 +55,10 @@ export class Primary {
    *  worker does not take its counts with it (Prometheus would read the drop as a reset). */
   private readonly gone = new QueryStats();
 
+  /** The DNS cookie secret when none is configured: made once, so every worker (and every
+   *  replacement) makes and accepts the same cookies. */
+  private readonly cookieSecret = randomBytes(16).toString('hex');
+
   constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger,
     private readonly startServer: StartServer) {}
 
@@ -55,6 +74,7 @@ export class Primary {
       positions: async () => (await this.ask()).flatMap((r) => (r && !r.slot.retiring ? [r.feed] : [])),
       edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version },
     });
+    this.cfg = { ...this.cfg, dns: await concretePorts(this.cfg.dns) };
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
       await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
@@ -88,7 +108,7 @@ export class Primary {
   /** SIGHUP: new log level and certificate files here (API) and in every worker (DoT). */
   async reload(cfg: Readonly<Config>): Promise<void> {
     this.cfg = cfg;
-    for (const s of this.slots.values()) this.send(s.worker, { t: 'reload', o: { logLevel: cfg.logLevel, tls: cfg.tls } });
+    for (const s of this.slots.values()) this.send(s.worker, { t: 'reload', o: { logLevel: cfg.logLevel, tls: cfg.tls, cookieSecrets: this.cookieSecrets() } });
     await this.server?.reload({ logLevel: cfg.logLevel, apiTls: cfg.apiTls });
   }
 
@@ -116,8 +136,13 @@ export class Primary {
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
       tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
+      cookies: { ...c.cookies, secrets: this.cookieSecrets() }, rrl: c.rrl, udpIo: c.udpIo,
       edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
     };
+  }
+
+  private cookieSecrets(): string[] {
+    return this.cfg.cookies.secrets.length ? this.cfg.cookies.secrets : [this.cookieSecret];
   }
 
   private send(w: Worker, m: ToWorker): void {

@@ -1,7 +1,8 @@
 // What cluster/ needs of a running Glidepath and of the function that starts one. main.ts's
 // startServer fits both; cli.ts hands it in, so cluster/ never imports the composition root.
 import type { Logger } from 'pino';
-import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName } from '../config.js';
+import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName, CookieSettings } from '../config.js';
+import type { RrlSettings } from '../config.js';
 import type { QueryStats } from '../server/query-stats.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
 import type { Gather } from '../metrics/registry.js';
@@ -11,6 +12,8 @@ export interface ReloadOptions {
   logLevel?: string;
   tls?: { certFile: string; keyFile: string };
   apiTls?: ApiTlsFiles;
+  /** DNS cookie secrets, hex, the one that makes cookies first (GLIDEPATH_COOKIE_SECRET). */
+  cookieSecrets?: string[];
 }
 
 /** The options of main.ts's startServer that the primary ("control") and workers ("answer") set. */
@@ -39,6 +42,9 @@ export interface StartOptions {
   positions?: () => Promise<Array<{ seq: number; ageSeconds: number }>>;
   edge?: EdgeOptions;
   node?: NodeName;
+  cookies?: CookieSettings;
+  rrl?: RrlSettings;
+  udpIo?: 'auto' | 'native' | 'dgram';
 }
 
 export interface Started {

@@ -45,6 +45,7 @@ export const RCODE = {
   NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6,
   YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10, // RFC 2136 2.2
   BADVERS: 16, // extended rcode (RFC 6891 6.1.3): upper 8 bits go in the OPT TTL
+  BADCOOKIE: 23, // extended rcode (RFC 7873 8)
 } as const;
 
 /** Extended DNS Error INFO-CODEs (RFC 8914 4) that the server sends. */

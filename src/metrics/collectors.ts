@@ -4,6 +4,7 @@
 // type, and get() returning the values.
 import type { Metric } from 'prom-client';
 import { HANDLE_BUCKETS } from '../server/query-stats.js';
+import { RRL_CLASSES, RRL_ACTIONS } from '../server/rrl.js';
 import type { Scrape } from './registry.js';
 import { qtypeLabel, rcodeLabel } from './labels.js';
 
@@ -48,6 +49,15 @@ export function dnsCollectors(now: () => Scrape): Metric[] {
       out.push({ metricName: 'glidepath_dns_handle_seconds_bucket', labels: { le: '+Inf' }, value: q.observations });
       out.push({ metricName: 'glidepath_dns_handle_seconds_sum', value: q.sumSeconds });
       out.push({ metricName: 'glidepath_dns_handle_seconds_count', value: q.observations });
+      return out;
+    }),
+    collector('glidepath_rrl_responses_total', 'UDP responses response rate limiting acted on: dropped, slipped (sent truncated), or logged only (GLIDEPATH_RRL=log).', 'counter', () => {
+      const r = now().queries?.rrl;
+      if (!r) return undefined;
+      const out: Value[] = [];
+      RRL_CLASSES.forEach((cls, c) => RRL_ACTIONS.forEach((action, a) => {
+        out.push({ labels: { class: cls, action }, value: r[c * RRL_ACTIONS.length + a] ?? 0 });
+      }));
       return out;
     }),
   ];

@@ -1,9 +1,10 @@
-// The query path, shared by UDP, TCP and TLS: bytes -> decode -> find the domain and answer
-// (RFC 1034 4.3.2) -> PZC cap -> encode. Synchronous and free of I/O: it reads the snapshot that is
-// current when the packet arrives and returns the response bytes (or null to drop). Signed queries
-// and AXFR/IXFR go to the transfer side (ctx.transfer, src/transfer/service.ts), which may answer
-// a TCP transfer with a stream of messages; UPDATE (RFC 2136) goes to the update side (ctx.update,
-// src/update/service.ts), whose one answer comes after the database write, over UDP or TCP.
+// The query path, shared by UDP, TCP and TLS: bytes -> decode -> DNS cookie check -> find the
+// domain and answer (RFC 1034 4.3.2) -> PZC cap -> encode -> response rate limit (UDP) -> cookie.
+// Synchronous and free of I/O: it reads the snapshot that is current when the packet arrives and
+// returns the response bytes (or null to drop). Signed queries and AXFR/IXFR go to the transfer
+// side (ctx.transfer, src/transfer/service.ts), which may answer a TCP transfer with a stream of
+// messages; UPDATE (RFC 2136) goes to the update side (ctx.update, src/update/service.ts), whose
+// one answer comes after the database write, over UDP or TCP.
 import { decodeQuery } from '../dns/query.js';
 import { RCODE, TYPE, CLASS_IN, CLASS_CH, OPCODE, EDE } from '../dns/constants.js';
 import { signAnswer, activeKey } from '../answer/dnssec.js';
@@ -15,6 +16,10 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
+import type { Domain } from '../snapshot/domain.js';
+import { COOKIE_OPTION_SIZE } from '../dns/cookie.js';
+import { MALFORMED, type Cookies, type CookieState } from './cookies.js';
+import { PASS, SLIP, type ResponseRateLimiter } from './rrl.js';
 
 /** RFC 8914 4.1: a signature that could not be made is a server failure, said as such. */
 const SIGNING_FAILED = { code: EDE.OTHER, text: 'DNSSEC signing failed' };
@@ -44,6 +49,10 @@ export interface QueryContext {
   readonly signatures?: SignatureCache;
   /** Zone transfers and TSIG; without it AXFR/IXFR are REFUSED and TSIG is ignored. */
   readonly transfer?: TransferPath;
+  /** DNS cookies (RFC 7873, RFC 9018); without it COOKIE options are ignored. */
+  readonly cookies?: Cookies;
+  /** Response rate limiting of UDP answers; without it nothing is limited. */
+  readonly rrl?: ResponseRateLimiter;
   /** Dynamic UPDATE; without it UPDATE is NOTIMP. */
   readonly update?: UpdatePath;
   /** Who this node is (GLIDEPATH_NODE_ID, GLIDEPATH_VERSION): NSID and CHAOS id.server (RFC 5001, 4892). */
@@ -78,14 +87,15 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
       ctx.stats?.count(probe.qtype, ctx.cache!.hitRcode);
-      return hit;
+      return tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, undefined, peer, ctx);
     }
   }
   const d = decodeQuery(msg);
   if (d.kind === 'drop') return null;
   if (d.kind === 'error') {
     ctx.stats?.count(d.query?.qtype ?? 0, d.rcode);
-    return encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp, ctx.identity?.nsid);
+    const out = encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp, ctx.identity?.nsid);
+    return tcp || !ctx.rrl ? out : rateLimit(msg, out, d.query?.questionEnd ?? 12, undefined, undefined, peer, ctx);
   }
   const q = d.query;
   if (q.opcode === OPCODE.UPDATE) {
@@ -95,13 +105,32 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
     if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
-    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls));
+    return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls, 0));
   }
-  return plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, tls);
+  // RFC 7873 5.2: a malformed COOKIE option is FORMERR; a query without a valid server cookie may
+  // be refused with BADCOOKIE (over UDP only: TCP proves the address).
+  const cookie = ctx.cookies?.check(msg, q, peer, ctx.now());
+  if (cookie === MALFORMED) {
+    ctx.stats?.count(q.qtype, RCODE.FORMERR);
+    return encodeError(msg, q.id, q.opcode, q.rd, RCODE.FORMERR, q, q.edns, ctx.maxUdp);
+  }
+  if (cookie && !cookie.valid && !tcp && ctx.cookies!.require) return badCookie(msg, q, cookie, ctx);
+  let out = plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, tls, cookie ? COOKIE_OPTION_SIZE : 0);
+  if (!tcp && ctx.rrl) {
+    const limited = rateLimit(msg, out, q.questionEnd, answered, cookie, peer, ctx);
+    if (limited !== out) return limited;
+  }
+  if (cookie) out = ctx.cookies!.attach(out, cookie, ctx.now());
+  return out;
 }
 
+/** The domain the last plainAnswer came from (answers are synchronous: read right after). */
+let answered: Domain | undefined;
+
+/** `reserve`: octets left free for options added after encoding (the cookie). */
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
-  keepalive: number | undefined, tls: boolean): Buffer {
+  keepalive: number | undefined, tls: boolean, reserve: number): Buffer {
+  answered = undefined;
   if (q.qclass === CLASS_CH && ctx.identity) { // which node answered (RFC 4892)
     const c = encodeChaos(msg, q, ctx.identity, tcp, ctx.maxUdp);
     ctx.stats?.count(q.qtype, c.rcode);
@@ -117,6 +146,7 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   }
   const now = ctx.now();
   const ans = resolve(snap, q, now);
+  answered = ans.domain;
   // RFC 4035 3.1: signatures and proofs only for a query with DO, to a signed domain.
   let renew = Infinity;
   if (q.edns?.do && ctx.signatures && activeKey(ans.domain)) {
@@ -128,8 +158,31 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     }
   }
   ctx.stats?.count(q.qtype, ans.rcode);
-  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
-    nsid: ctx.identity?.nsid, pad: tls });
-  if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
+  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
+    nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
+  // Answers with a cookie are not cached (the cache keys queries without options).
+  if (probe && reserve === 0) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
+}
+
+/** RRL (src/server/rrl.ts): the response, null (dropped), or on a slip a truncated answer, or
+ *  BADCOOKIE to a client that sent a cookie, which then has a server cookie to come back with
+ *  (RFC 7873 5.4, as BIND does). */
+function rateLimit(msg: Uint8Array, out: Buffer, questionEnd: number, domain: Domain | undefined, cookie: CookieState | undefined,
+  peer: string, ctx: QueryContext): Buffer | null {
+  const action = ctx.rrl!.decide(out, questionEnd, domain?.name, peer, cookie?.valid ?? false, ctx.now());
+  if (action === PASS) return out;
+  if (action !== SLIP) return null;
+  const d = decodeQuery(msg);
+  const q = d.kind === 'query' ? d.query : d.kind === 'error' ? d.query : undefined;
+  if (cookie && q) return badCookie(msg, q, cookie, ctx);
+  const tc = d.kind === 'drop' ? out.subarray(0, 12) : encodeError(msg, out.readUInt16BE(0), (out[2] >> 3) & 0x0f, (out[2] & 1) === 1, out[3] & 0x0f, q, q?.edns, ctx.maxUdp);
+  tc[2] |= 0x02; // TC (RFC 1035 4.1.1): the client asks again over TCP
+  return tc;
+}
+
+/** BADCOOKIE with a fresh server cookie (RFC 7873 5.2.3). */
+function badCookie(msg: Uint8Array, q: Query, cookie: CookieState, ctx: QueryContext): Buffer {
+  ctx.stats?.count(q.qtype, RCODE.BADCOOKIE);
+  return ctx.cookies!.attach(encodeError(msg, q.id, q.opcode, q.rd, RCODE.BADCOOKIE, q, q.edns, ctx.maxUdp), cookie, ctx.now());
 }

@@ -70,6 +70,8 @@ export class ResponseCache {
   misses = 0;
   /** The rcode of the response the last hit returned (for the query counters). */
   hitRcode = 0;
+  /** The domain the last hit was answered from (response rate limiting counts per zone). */
+  hitDomain: Domain | undefined;
 
   constructor(private readonly maxEntries = 200_000, private readonly maxUdp = 1232, slabBytes = maxEntries * 160) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, not ${maxEntries}`);
@@ -175,6 +177,7 @@ export class ResponseCache {
     for (let i = 12; i < q; i++) out[i] = msg[i]; // the question as sent
     for (let i = q; i < len; i++) out[i] = slab[start + i];
     this.hitRcode = rows[r + RCODE];
+    this.hitDomain = this.domains[id];
     return out;
   }
 

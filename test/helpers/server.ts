@@ -21,6 +21,8 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
     api: { host: '127.0.0.1', port: 0 },
     adminToken: 'test-admin-token',
     log: createLogger(process.env.GLIDEPATH_TEST_LOG ?? 'silent'),
+    // test/run.ts runs the UDP suites a second time with node:dgram.
+    udpIo: (process.env.GLIDEPATH_TEST_UDP_IO as 'dgram' | undefined) ?? 'auto',
     ...opts,
   });
   const s = Object.assign(server, { database });
