@@ -5,6 +5,7 @@ import { ZoneContentError } from '../store/records.js';
 import { RdataError } from '../dns/rdata.js';
 import { NameError } from '../dns/name.js';
 import { ZoneFileError } from '../zonefile/parse.js';
+import { DomainClaimError } from '../store/domain-claims.js';
 
 export interface Detail { path: string; problem: string }
 
@@ -48,6 +49,10 @@ function isPgError(e: unknown): e is PgError {
 /** Status and body for anything thrown by a handler or by fastify itself. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ApiError) return { status: err.status, body: body(err.status, err.message, err.details, err.code) };
+  if (err instanceof DomainClaimError) {
+    const status = err.code === 'public_suffix' ? 422 : 409;
+    return { status, body: body(status, err.message, [{ path: 'name', problem: err.message }], err.code) };
+  }
   if (err instanceof ZoneContentError) return { status: 422, body: body(422, 'invalid DNS data', err.details) };
   if (err instanceof ZoneFileError) {
     return { status: 422, body: body(422, `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]) };

@@ -8,6 +8,7 @@ import { TYPE } from '../dns/constants.js';
 import { parseAbsoluteName, relativeKey, nameToText, NameError } from '../dns/name.js';
 import { checkZoneContent, replaceZoneRecords, ZoneContentError, resolveZoneName, type StoredRecord } from './records.js';
 import type { ZoneFileRecord } from '../zonefile/parse.js';
+import { claimDomainName, DomainClaimError } from './domain-claims.js';
 
 export class ImportError extends Error {}
 export class NotFoundError extends Error {}
@@ -61,7 +62,13 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
        ON CONFLICT (tenant_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, [tenantId, zoneName])).rows[0].id;
     await replaceZoneRecords(c, zoneId, await keepStoredSoaSerial(c, zoneId, domain, stored));
     const existing = (await c.query<{ tenant_id: number }>('SELECT tenant_id FROM domains WHERE name = $1 FOR UPDATE', [domain])).rows[0];
-    if (existing && existing.tenant_id !== tenantId) throw new ImportError(`${o.file}: domain ${domain} belongs to another tenant`);
+    // The operator's CLI acts as admin (it may load registries), under the same takeover rule.
+    try {
+      await claimDomainName(c, { key: domain, tenantId, delegationOnly: o.delegationOnly, admin: true, replacing: existing?.tenant_id === tenantId });
+    } catch (err) {
+      if (err instanceof DomainClaimError) throw new ImportError(`${o.file}: ${err.message}`);
+      throw err;
+    }
     if (existing) {
       await c.query('UPDATE domains SET zone_id = $2, delegation_only = $3 WHERE name = $1', [domain, zoneId, o.delegationOnly]);
     } else {
