@@ -16,6 +16,7 @@ export const CODES = {
   409: 'conflict',
   412: 'precondition_failed',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   422: 'invalid_data',
   500: 'internal',
