@@ -54,7 +54,10 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
     const status = err.code === 'public_suffix' ? 422 : 409;
     return { status, body: body(status, err.message, [{ path: 'name', problem: err.message }], err.code) };
   }
-  if (err instanceof ZoneContentError) return { status: 422, body: body(422, 'invalid DNS data', err.details) };
+  if (err instanceof ZoneContentError) {
+    const message = err.code === 'rrset_too_large' ? `an RRset too large for a DNS message: ${err.message}` : 'invalid DNS data';
+    return { status: 422, body: body(422, message, err.details, err.code) };
+  }
   if (err instanceof ZoneFileError) {
     return { status: 422, body: body(422, `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]) };
   }

@@ -5,7 +5,7 @@ import { parseZoneFile, ZoneFileError } from '../zonefile/parse.js';
 import { writeZoneFile } from '../zonefile/write.js';
 import { formatRdata, parseRdata } from '../dns/rdata.js';
 import { TYPE } from '../dns/constants.js';
-import { parseAbsoluteName, relativeKey, nameToText, NameError } from '../dns/name.js';
+import { parseAbsoluteName, relativeKey, nameToText, wireLength, NameError } from '../dns/name.js';
 import { checkZoneContent, replaceZoneRecords, ZoneContentError, resolveZoneName, type StoredRecord } from './records.js';
 import type { ZoneFileRecord } from '../zonefile/parse.js';
 import { claimDomainName, DomainClaimError } from './domain-claims.js';
@@ -48,7 +48,7 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
   let stored: StoredRecord[];
   try {
     stored = toStored(parseZoneFile(text, { origin: apex }));
-    checkZoneContent(stored, { delegationOnly: o.delegationOnly, requireApex: true });
+    checkZoneContent(stored, { delegationOnly: o.delegationOnly, requireApex: true, apexWireLength: wireLength(apex) });
   } catch (err) {
     if (err instanceof ZoneFileError) throw new ImportError(`${o.file}:${err.line}: ${err.message}`);
     if (err instanceof ZoneContentError || err instanceof NameError) throw new ImportError(`${o.file}: ${err.message}`);

@@ -5,13 +5,12 @@
 // process) follows the same rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, settle } from '../helpers/server.js';
 import { query } from '../helpers/dig.js';
+import { runGlidepath } from '../helpers/cli.js';
 
 const ADMIN = 'test-admin-token';
 const s = await startTestServer();
@@ -134,17 +133,8 @@ test('glidepath import --tenant follows the same rule', async () => {
   try {
     const file = join(dir, 'take.zone');
     writeFileSync(file, '$ORIGIN www.b.example.\n@ 60 IN SOA ns1 h 1 2 3 4 5\n@ 60 IN NS ns1\nns1 60 IN A 198.51.100.66\n');
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k.startsWith('GLIDEPATH_')) env[k] = v;
-    Object.assign(env, { DATABASE_URL: s.database.url, GLIDEPATH_LOG_LEVEL: 'silent', GLIDEPATH_API: 'off', GLIDEPATH_DATA_DIR: join(dir, 'data') });
     const before = await domainCount();
-    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'bin/glidepath.js'), 'import', file, '--tenant', 'tenant-a'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
+    const out = await runGlidepath(['import', file, '--tenant', 'tenant-a'], s.database.url);
     assert.notEqual(out.code, 0, 'refused');
     assert.match(out.stderr, /not available/);
     assert.doesNotMatch(out.stderr, /tenant-b/);

@@ -5,8 +5,8 @@ import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { claimDomainName, checkWidenDomain } from '../../store/domain-claims.js';
 import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
-import { lockZone, lockZoneById } from '../../store/zones.js';
-import { checkZoneContent, loadZoneRecords } from '../../store/records.js';
+import { lockZone, lockZoneById, zoneUse } from '../../store/zones.js';
+import { checkZoneContent, loadZoneRecords, longestApexWire } from '../../store/records.js';
 import { domainChanges } from '../../store/journal-read.js';
 import { parseAbsoluteName, nameKey, NameError } from '../../dns/name.js';
 import type { Client, Pool } from '../../store/db.js';
@@ -38,9 +38,10 @@ export function domainOut(d: Domain) {
 
 /** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations).
  *  Locks the zone row so that no RRset change slips in between the check and the commit. */
-export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
+export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean, domain?: string): Promise<void> {
   await lockZoneById(db, zoneId);
-  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
+  const apexWireLength = longestApexWire([...(await zoneUse(db, zoneId)).domains, ...(domain === undefined ? [] : [domain])]);
+  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true, apexWireLength });
 }
 
 async function zoneOr404(db: Client, tenantId: number, name: string) {
@@ -75,7 +76,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       const tenantId = (await tenantFor(req, db, true))!;
       const zone = await zoneOr404(db, tenantId, req.body.zone);
       const delegationOnly = req.body.delegation_only ?? false;
-      await checkServable(db, zone.id, delegationOnly);
+      await checkServable(db, zone.id, delegationOnly, key);
       // The one rule against taking over another tenant's names (store/domain-claims.ts).
       await claimDomainName(db, { key, tenantId, delegationOnly, admin: c.admin });
       await createDomain(db, { name: key, tenantId, zoneId: zone.id, delegationOnly });
@@ -120,7 +121,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       const cur = await findDomain(db, tenantId, req.params.name, true);
       const zoneId = req.body.zone === undefined ? cur.zone_id : (await zoneOr404(db, tenantId!, req.body.zone)).id;
       const delegationOnly = req.body.delegation_only ?? cur.delegation_only;
-      await checkServable(db, zoneId, delegationOnly);
+      await checkServable(db, zoneId, delegationOnly, cur.name);
       // The zone a pending PZC will switch to must suit the flag as well.
       if (cur.pzc_zone_id !== null && delegationOnly && !cur.delegation_only) await checkServable(db, cur.pzc_zone_id, true);
       if (cur.delegation_only && !delegationOnly) await checkWidenDomain(db, { key: cur.name, tenantId: tenantId! });
