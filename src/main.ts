@@ -68,6 +68,8 @@ export interface ServerOptions {
   logLevel?: string;
   udpMaxPayload?: number;
   tcpIdleMs?: number;
+  /** Time a TCP/TLS client has to send one whole message once it has begun (slow-loris bound). */
+  tcpMessageMs?: number;
   tcpMaxConnections?: number;
   /** Clock for the query path (tests inject one). */
   now?: () => number;
@@ -252,7 +254,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   const dnsLog = child('dns');
   for (const addr of opts.dns) {
     const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
-      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 });
+      { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 });
     stops.push(() => udp.close(), () => tcp.close());
     ports.push(port);
     dnsLog.info({ address: addr.host, port }, 'DNS listening (udp, tcp)');
@@ -263,7 +265,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     const material = await readTls(opts.tls);
     for (const addr of opts.dot) {
       const dot = await listenTls(addr, ctx, dnsLog,
-        { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
+        { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
       stops.push(() => dot.close());
       dotListeners.push(dot);
       dotPorts.push(dot.port);
