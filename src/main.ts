@@ -90,7 +90,7 @@ export interface ServerOptions {
   metrics?: () => Promise<string>;
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
-  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number; refusalLogMs?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
@@ -249,6 +249,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      refusalLogMs: opts.transfer?.refusalLogMs,
     }),
   };
   const dnsLog = child('dns');

@@ -17,6 +17,7 @@ import { packTransfer, MESSAGE_TARGET, type TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
 import { liveView } from '../pzc/policy.js';
 import type { StreamAnswer, TransferPath } from '../server/handle-query.js';
+import { RefusalLog } from './refusal-log.js';
 
 type AnswerOut = StreamAnswer;
 
@@ -32,12 +33,18 @@ export interface TransferDeps {
   maxUdp: number;
   /** Soft size of a transfer message (tests make it small). */
   messageTarget?: number;
+  /** Interval of the aggregated refusal log lines (default 60 s; tests make it short). */
+  refusalLogMs?: number;
 }
 
 interface Verified { key: TsigKey; mac: Buffer }
 
 export class TransferService implements TransferPath {
-  constructor(private readonly deps: TransferDeps) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: TransferDeps) {
+    this.refusals = new RefusalLog(deps.log, deps.refusalLogMs);
+  }
 
   /** Answers a signed query or a transfer query. `plain` answers the query the ordinary way. */
   answer(msg: Uint8Array, q: Query, peer: string, tcp: boolean, plain: () => Buffer | null): AnswerOut {
@@ -49,7 +56,7 @@ export class TransferService implements TransferPath {
       const key = d.settings().keys.get(t.keyName);
       const r = verify(msg, t, key, { now: d.now() / 1000 });
       if (!r.ok) {
-        d.log.info({ peer, key: t.keyName, error: r.error }, 'TSIG check failed');
+        this.refusals.note('TSIG check failed', peer, `${t.keyName}: ${r.error}`, {});
         return this.tsigError(msg, q, t, r.error, key);
       }
       signed = { key: key!, mac: t.mac };
@@ -59,7 +66,7 @@ export class TransferService implements TransferPath {
       return out && signed ? this.signOne(out, signed) : out;
     }
     const refuse = (why: string, rcode: number = RCODE.REFUSED): Buffer => {
-      d.log.info({ peer, qname: q.keys.join('.') + '.', qtype: q.qtype === TYPE.AXFR ? 'AXFR' : 'IXFR', why }, 'transfer refused');
+      this.refusals.note('transfer refused', peer, why, { qname: q.keys.join('.') + '.', qtype: q.qtype === TYPE.AXFR ? 'AXFR' : 'IXFR' });
       const out = encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, d.maxUdp);
       return signed ? this.signOne(out, signed) : out;
     };
