@@ -23,9 +23,9 @@ import type { Client } from './db.js';
 import { asciiLower, isAtOrBelow, labelToText, nameKey, parseAbsoluteName } from '../dns/name.js';
 
 /** Why a name cannot be claimed: `public_suffix` or `domain_unavailable` (held elsewhere), or
- *  `domain_exists` (the caller's own tenant already has it). */
+ *  `domain_taken` (the caller's own tenant already has it). */
 export class DomainClaimError extends Error {
-  constructor(public readonly code: 'public_suffix' | 'domain_unavailable' | 'domain_exists', message: string) {
+  constructor(public readonly code: 'public_suffix' | 'domain_unavailable' | 'domain_taken', message: string) {
     super(message);
   }
 }
@@ -87,7 +87,7 @@ export async function claimDomainName(c: Client, o: {
   await lockClaims(c, labels);
   for (const h of await overlapping(c, labels)) {
     if (h.tenant_id === o.tenantId) {
-      if (h.name === o.key && !o.replacing) throw new DomainClaimError('domain_exists', `domain "${o.key}" already exists`);
+      if (h.name === o.key && !o.replacing) throw new DomainClaimError('domain_taken', `domain "${o.key}" already exists`);
       continue;
     }
     const other = parseAbsoluteName(h.name);

@@ -81,7 +81,7 @@ test('a tenant cannot create a domain at, below or above another tenant\'s domai
   assert.equal((await call('POST', '/v1/domains', a, { name: 'www.a.example', zone: 'za' })).status, 201);
   const dup = await call('POST', '/v1/domains', a, { name: 'a.example', zone: 'za' });
   assert.equal(dup.status, 409);
-  assert.equal(dup.body.error, 'domain_exists');
+  assert.equal(dup.body.error, 'domain_taken');
 });
 
 test('a tenant cannot claim a public suffix; the admin can, as a registry, and names below it stay open', async () => {

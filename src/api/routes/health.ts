@@ -1,7 +1,18 @@
 // Liveness, readiness and metrics: no token needed.
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
-import { obj, str, errorRef } from '../schemas.js';
+import { obj, str } from '../schemas.js';
+
+const num = { type: 'number' } as const;
+const nullable = (t: string) => ({ type: [t, 'null'] });
+/** An edge's replication report (src/feed/readiness.ts), in /readyz whether ready or not. */
+const replication = obj({
+  role: str(), node: str(), journal_seq: { type: 'integer' }, database_journal_seq: nullable('integer'),
+  lag_seconds: num, replay_lag_seconds: nullable('number'), standby: nullable('boolean'), wal_receiver: nullable('string'),
+  database_error: nullable('string'), max_lag_seconds: num,
+}, ['role', 'node', 'journal_seq', 'database_journal_seq', 'lag_seconds', 'replay_lag_seconds', 'standby', 'wal_receiver', 'database_error', 'max_lag_seconds'],
+{ description: 'Edge nodes (GLIDEPATH_ROLE=edge) only: the journal position applied and the lag behind the database and its primary.' });
+const problem = obj({ path: str(), problem: str() }, ['path', 'problem']);
 
 export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const status = obj({ status: str() }, ['status']);
@@ -11,10 +22,20 @@ export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
 
   app.get('/readyz', {
     schema: {
-      tags: ['health'], summary: 'The database is reachable and the DNS snapshot is loaded', security: [],
-      response: { 200: status, 503: errorRef },
+      tags: ['health'],
+      summary: 'The database is reachable and the DNS snapshot is loaded; on an edge: the snapshot is loaded and lags by at most GLIDEPATH_MAX_LAG',
+      security: [],
+      response: {
+        200: obj({ status: str(), replication }, ['status']),
+        503: obj({ error: str(), message: str(), details: { type: 'array', items: problem }, replication }, ['error', 'message', 'details']),
+      },
     },
   }, async (_req, reply) => {
+    if (ctx.opts.readiness) {
+      const r = await ctx.opts.readiness();
+      if (r.problems.length) return reply.code(503).send({ error: 'unavailable', message: 'not ready', details: r.problems, replication: r.replication });
+      return { status: 'ready', replication: r.replication };
+    }
     const problems: { path: string; problem: string }[] = [];
     try {
       await withTimeout(ctx.pool.query('SELECT 1'), 2000);

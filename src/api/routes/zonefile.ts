@@ -3,7 +3,6 @@
 // domain (by name) that points at the zone, else the zone name. This plugin is encapsulated: it takes text/dns only, and a larger body than the JSON routes.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteContext } from '../app.js';
-import { ZONE_FILE_LIMIT } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone, servingDomains } from '../../store/zones.js';
 import { loadZoneRecords } from '../../store/records.js';
@@ -27,12 +26,15 @@ async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q 
   try {
     apex = parseAbsoluteName(text);
   } catch (e) {
-    if (e instanceof NameError) throw new ApiError(422, `origin "${text}": ${e.message}`, [{ path: 'origin', problem: e.message }]);
+    if (e instanceof NameError) throw new ApiError('invalid_data', `origin "${text}": ${e.message}`, [{ path: 'origin', problem: e.message }]);
     throw e;
   }
   const key = text.toLowerCase().replace(/\.?$/, '.');
   return { apex, serial: domains.find((d) => d.name === key)?.serial };
 }
+
+/** Largest zone file a PUT may carry (JSON bodies have their own, smaller limit in app.ts). */
+export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
 
 export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   app.removeAllContentTypeParsers();
@@ -48,7 +50,7 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     },
   }, async (req, reply) => {
     const c = caller(req);
-    if (typeof req.body !== 'string') throw new ApiError(415, 'send the zone as Content-Type: text/dns');
+    if (typeof req.body !== 'string') throw new ApiError('unsupported_media_type', 'send the zone as Content-Type: text/dns');
     const out = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = await tenantFor(req, db, false);
       const zone = tenantId === null ? undefined : await findZone(db, tenantId, req.params.zone);

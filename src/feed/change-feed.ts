@@ -2,14 +2,19 @@
 // the journal from the last sequence it applied, so a lost notification or a lost connection can
 // delay a change but never drop it. While the database is away the server keeps answering from the
 // snapshot it has, reconnects with backoff and jitter, and catches up.
-import pg from 'pg';
+//
+// Without LISTEN (an edge on a hot standby, which refuses LISTEN: PostgreSQL manual, "Hot Standby")
+// the same catch-up simply runs every `pollMs`: one indexed read of the journal after the last
+// applied sequence. Sequence numbers become visible in commit order on the primary, and a standby
+// replays commits in that same order, so polling by sequence misses and reorders nothing there.
 import type { Logger } from 'pino';
-import type { Pool } from './db.js';
-import { loadAll, loadDelta, type JournalEntry } from './load.js';
+import type { Pool } from '../store/db.js';
+import { loadAll, loadDelta, type JournalEntry } from '../store/load.js';
+import { JournalListener, CHANNEL } from '../store/journal-listen.js';
 import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 
-export const CHANNEL = 'glidepath_journal';
+export { CHANNEL };
 
 export class ChangeFeed {
   private snap: Snapshot = Snapshot.empty();
@@ -20,8 +25,10 @@ export class ChangeFeed {
   caughtUpAt = 0;
   /** Highest journal sequence announced by NOTIFY: how far behind the snapshot is, for /metrics. */
   notifiedSeq = 0;
-  private listener: pg.Client | undefined;
+  private listener: JournalListener | undefined;
   private running: Promise<void> | undefined;
+  /** The last catch-up failed (the database is away): later failures are logged quietly. */
+  private failing = false;
   private again = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -32,7 +39,7 @@ export class ChangeFeed {
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
-    private readonly pollMs = 5000) {
+    private readonly pollMs = 5000, private readonly listen = true) {
     this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
   }
 
@@ -40,41 +47,44 @@ export class ChangeFeed {
 
   async start(): Promise<void> {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
-    await this.connect();
+    if (this.listen) await this.connect();
+    await this.loadEverything();
+    this.loaded = true;
+    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
+    this.pollTimer.unref();
+    this.kick();
+  }
+
+  /** A whole new snapshot (at start, and when retention pruned journal rows this feed had not read). */
+  private async loadEverything(): Promise<void> {
     const t0 = Date.now();
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
     const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
     this.snap = builder.finish(all.domains);
     this.seq = all.seq;
-    this.loaded = true;
     this.caughtUpAt = Date.now();
     this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
-    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
-    this.pollTimer.unref();
-    this.kick();
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', (m) => {
-      const n = Number(m.payload);
-      if (n > this.notifiedSeq) this.notifiedSeq = n;
-      this.kick();
+    const client: JournalListener = new JournalListener(this.url, {
+      notified: (n) => {
+        if (n > this.notifiedSeq) this.notifiedSeq = n;
+        this.kick();
+      },
+      lost: (err) => this.lost(client, err),
     });
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client, new Error('connection closed')));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    await client.open();
     this.listener = client;
     this.backoff = 100;
   }
 
-  private lost(client: pg.Client, err: Error): void {
+  private lost(client: JournalListener, err: Error): void {
     if (this.listener !== client || this.stopped) return;
     this.listener = undefined;
     this.log.warn({ err: err.message }, 'journal listener lost; answering from the current snapshot while reconnecting');
-    client.end().catch(() => undefined);
+    void client.close();
     this.scheduleReconnect();
   }
 
@@ -98,9 +108,14 @@ export class ChangeFeed {
   kick(): void {
     if (!this.loaded || this.stopped) return;
     if (this.running) { this.again = true; return; }
-    this.running = this.catchUp().catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
-      if (!this.listener) this.scheduleReconnect();
+    this.running = this.catchUp().then(() => {
+      if (this.failing) this.log.info('journal catch-up works again');
+      this.failing = false;
+    }, (err: Error) => {
+      // Polling every 100 ms while the database is away: one warning, not ten a second.
+      this.log[this.failing ? 'debug' : 'warn']({ err: err.message }, 'journal catch-up failed; answering from the current snapshot, will retry');
+      this.failing = true;
+      if (this.listen && !this.listener) this.scheduleReconnect();
     }).finally(() => {
       this.running = undefined;
       if (this.again) { this.again = false; this.kick(); }
@@ -111,6 +126,13 @@ export class ChangeFeed {
     for (;;) {
       const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
       if (!delta) break;
+      if (delta === 'reload') {
+        this.log.warn({ seq: this.seq }, 'journal rows after this snapshot were pruned; reloading everything');
+        await this.loadEverything();
+        // Transfer settings may have changed too: say so, as a journal entry would.
+        this.onApplied(this.seq, [{ seq: this.seq, entity: 'transfer', action: 'reload', zone_id: null, domain_name: null, details: {} }]);
+        continue;
+      }
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;
       this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
@@ -137,6 +159,6 @@ export class ChangeFeed {
     await this.running;
     const l = this.listener;
     this.listener = undefined;
-    await l?.end().catch(() => undefined);
+    await l?.close();
   }
 }
