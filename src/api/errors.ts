@@ -22,7 +22,7 @@ export const ERRORS = {
   tenant_exists: { status: 409, cause: 'a tenant with this name exists' },
   zone_exists: { status: 409, cause: 'the tenant has a zone with this name' },
   domain_taken: { status: 409, cause: 'the domain name is already served (by this tenant or another: which one is not said)' },
-  domain_unavailable: { status: 409, cause: 'the domain name is, or lies above or below, a domain served for another tenant (which one, and how, is not said); below a delegation-only domain (a registry) is open' },
+  domain_unavailable: { status: 409, cause: 'the domain name lies above or below a domain served for another tenant (which one is not said); below a delegation-only domain (a registry) is open' },
   key_exists: { status: 409, cause: 'a TSIG key with this name exists' },
   client_cert_exists: { status: 409, cause: 'this certificate fingerprint or subject is already mapped' },
   tenant_in_use: { status: 409, cause: 'the tenant still has zones or domains; delete them first' },

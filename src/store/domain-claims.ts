@@ -12,7 +12,8 @@
 //     the names below it are delegated to whoever registers them, and any tenant may serve them);
 //   - no other tenant's domain may lie below N, unless N is delegation-only and the caller admin
 //     (an operator putting a registry above existing customer domains).
-// A refusal never says which tenant holds the name, nor whether it is above, at or below.
+// A refusal never says which tenant holds the name: `domain_taken` for the name itself (the same
+// words whoever holds it), `domain_unavailable` for a name above or below another tenant's.
 //
 // Race safety: the check and the INSERT/UPDATE run in the caller's transaction after a
 // transaction-scoped advisory lock on N's top-level label. Two names can only overlap when they
@@ -22,8 +23,8 @@ import { getPublicSuffix } from 'tldts';
 import type { Client } from './db.js';
 import { asciiLower, isAtOrBelow, labelToText, nameKey, parseAbsoluteName } from '../dns/name.js';
 
-/** Why a name cannot be claimed: `public_suffix` or `domain_unavailable` (held elsewhere), or
- *  `domain_taken` (the caller's own tenant already has it). */
+/** Why a name cannot be claimed: `public_suffix`, `domain_taken` (the name is served, by anyone),
+ *  `domain_unavailable` (above or below another tenant's domain). */
 export class DomainClaimError extends Error {
   constructor(public readonly code: 'public_suffix' | 'domain_unavailable' | 'domain_taken', message: string) {
     super(message);
@@ -68,7 +69,7 @@ async function overlapping(c: Client, labels: readonly string[]): Promise<Held[]
 }
 
 const unavailable = (key: string) => new DomainClaimError('domain_unavailable',
-  `domain "${key}" is not available: it is, or lies above or below, a domain served for someone else`);
+  `domain "${key}" is not available: it lies above or below a domain served for someone else`);
 
 /**
  * Checks that `tenantId` may serve `key` (a stored domain key: lower-case, trailing dot) and takes
@@ -87,11 +88,12 @@ export async function claimDomainName(c: Client, o: {
   await lockClaims(c, labels);
   for (const h of await overlapping(c, labels)) {
     if (h.tenant_id === o.tenantId) {
-      if (h.name === o.key && !o.replacing) throw new DomainClaimError('domain_taken', `domain "${o.key}" already exists`);
+      if (h.name === o.key && !o.replacing) throw new DomainClaimError('domain_taken', 'this domain name is already served');
       continue;
     }
     const other = parseAbsoluteName(h.name);
-    if (h.name === o.key) throw unavailable(o.key);
+    // The name itself is served (as DNS shows anyway): taken, whoever holds it, which is not said.
+    if (h.name === o.key) throw new DomainClaimError('domain_taken', 'this domain name is already served');
     if (isAtOrBelow(labels, other) && !h.delegation_only) throw unavailable(o.key);
     if (isAtOrBelow(other, labels) && !(o.admin && o.delegationOnly)) throw unavailable(o.key);
   }

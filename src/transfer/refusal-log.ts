@@ -1,7 +1,7 @@
 // Log lines for refused transfers and failed TSIG checks, aggregated: fuzzing or a misconfigured
 // secondary polling every second must not write a line per query (8,919 lines were seen). The
 // first refusal of a (peer, reason) in an interval is logged at once, so an operator sees it when
-// it starts; the rest of the interval is counted, and one line with the count closes the interval.
+// it starts; after that it is counted, one line with the count per interval while it goes on.
 // The table is bounded: past MAX_KEYS distinct pairs in one interval (spoofed UDP sources), the
 // rest share one "other" count.
 import type { Logger } from 'pino';
@@ -29,14 +29,18 @@ export class RefusalLog {
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs).unref();
   }
 
-  /** Closes the interval: one line per (peer, reason) that was refused again after its first. */
+  /** Closes the interval: one line per (peer, reason) refused again since its last line. A pair
+   *  that goes on is only counted from then on (one line per interval); one that went quiet is
+   *  forgotten, and logged at once when it comes back. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const seconds = this.intervalMs / 1000;
-    for (const c of this.counts.values()) {
-      if (c.repeated > 0) this.log.info({ peer: c.peer, why: c.why, repeated: c.repeated, seconds }, `${c.msg} (repeated)`);
+    for (const [k, c] of this.counts) {
+      if (c.repeated === 0) { this.counts.delete(k); continue; }
+      this.log.info({ peer: c.peer, why: c.why, repeated: c.repeated, seconds }, `${c.msg} (repeated)`);
+      c.repeated = 0;
     }
-    this.counts = new Map();
+    if (this.counts.size) this.timer = setTimeout(() => this.flush(), this.intervalMs).unref();
   }
 }

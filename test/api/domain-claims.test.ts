@@ -65,11 +65,11 @@ test('a tenant cannot create a domain at, below or above another tenant\'s domai
   const below = await call('POST', '/v1/domains', a, { name: 'www.b.example', zone: 'za' });
   const deeper = await call('POST', '/v1/domains', a, { name: 'x.y.b.example.', zone: 'za' });
   const above = await call('POST', '/v1/domains', a, { name: 'c.example', zone: 'za' });
-  for (const r of [at, below, deeper, above]) opaque(r, 'domain_unavailable', 409);
-  // The same words whether the name is held, above or below a held one: nothing to probe with.
+  opaque(at, 'domain_taken', 409);
+  for (const r of [below, deeper, above]) opaque(r, 'domain_unavailable', 409);
+  // The same words above and below: nothing to probe the holder's names with.
   const norm = (r: Res) => r.text.replace(/[a-z.]*example\./g, 'NAME');
-  assert.equal(norm(at), norm(below));
-  assert.equal(norm(at), norm(above));
+  assert.equal(norm(below), norm(above));
   assert.equal(await domainCount(), before, 'nothing was created');
   // B's names still answer B's data.
   await settle(s);
@@ -82,6 +82,8 @@ test('a tenant cannot create a domain at, below or above another tenant\'s domai
   const dup = await call('POST', '/v1/domains', a, { name: 'a.example', zone: 'za' });
   assert.equal(dup.status, 409);
   assert.equal(dup.body.error, 'domain_taken');
+  // The same words for a taken name whoever holds it (here A itself, above B's).
+  assert.equal(norm(at), norm(dup));
 });
 
 test('a tenant cannot claim a public suffix; the admin can, as a registry, and names below it stay open', async () => {
@@ -121,7 +123,8 @@ test('two tenants racing for overlapping names: exactly one wins, the other gets
     ]);
     assert.deepEqual([p.status, c.status].sort(), [201, 409], `round ${i}: ${p.text} / ${c.text}`);
     assert.deepEqual([x.status, y.status].sort(), [201, 409], `round ${i}: ${x.text} / ${y.text}`);
-    for (const r of [p, c, x, y]) if (r.status === 409) opaque(r, 'domain_unavailable', 409);
+    for (const r of [p, c]) if (r.status === 409) opaque(r, 'domain_unavailable', 409);
+    for (const r of [x, y]) if (r.status === 409) opaque(r, 'domain_taken', 409);
   }
   const overlaps = await s.db.pool.query(`SELECT p.name, c.name FROM domains p JOIN domains c
       ON c.name LIKE '%.' || p.name AND c.tenant_id <> p.tenant_id AND NOT p.delegation_only`);

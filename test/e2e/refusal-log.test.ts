@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { startTestServer, importText, waitFor } from '../helpers/server.js';
 import { query } from '../helpers/dig.js';
 
-const INTERVAL_MS = 5000; // longer than the burst takes, even on a loaded machine
+const INTERVAL_MS = 2000;
 const lines: Array<{ msg: string; peer?: string; why?: string; repeated?: number }> = [];
 const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l)); } });
 const s = await startTestServer({ api: null, log, transfer: { refusalLogMs: INTERVAL_MS } });
@@ -26,14 +26,14 @@ test('a burst of refused transfers: one line per client and reason, then one cou
     if (i % 20 === 19) await Promise.all(burst.splice(0));
   }
   await Promise.all(burst);
-  assert.ok(Date.now() - t0 < INTERVAL_MS, `the burst took ${Date.now() - t0} ms, more than one interval`);
-  const first = refusals();
-  assert.equal(first.length, 3, `one line per reason at once:\n${first.map((l) => JSON.stringify(l)).join('\n')}`);
-  assert.deepEqual(new Set(first.map((l) => l.why)).size, 3);
-  await waitFor(() => refusals().length >= 6, INTERVAL_MS * 4, 'the interval\'s count lines');
+  const elapsed = Date.now() - t0;
+  const counted = () => refusals().reduce((n, l) => n + (l.repeated ?? 1), 0);
+  await waitFor(() => counted() >= 300, INTERVAL_MS * 3, 'the interval\'s count lines');
   const all = refusals();
-  assert.equal(all.length, 6, all.map((l) => JSON.stringify(l)).join('\n'));
-  const counted = all.reduce((n, l) => n + (l.repeated ?? 1), 0);
-  assert.equal(counted, 300, 'every refusal is counted');
-  for (const l of all.slice(3)) assert.equal(l.repeated, 99);
+  assert.equal(counted(), 300, 'every refusal is counted, once');
+  // One line per reason at once, then one count line per reason and interval while it goes on.
+  assert.deepEqual(new Set(all.slice(0, 3).map((l) => l.why)).size, 3, all.map((l) => JSON.stringify(l)).join('\n'));
+  const bound = 3 * (2 + Math.ceil(elapsed / INTERVAL_MS));
+  assert.ok(all.length <= bound, `${all.length} lines for 300 refusals in ${elapsed} ms (bound ${bound})`);
+  for (const l of all.slice(3)) assert.ok((l.repeated ?? 0) > 0, 'the later lines carry counts');
 });
