@@ -66,6 +66,8 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
     try {
       await claimDomainName(c, { key: domain, tenantId, delegationOnly: o.delegationOnly, admin: true, replacing: existing?.tenant_id === tenantId });
     } catch (err) {
+      // The operator may be told who holds the very name; above or below, the rule's own words.
+      if (err instanceof DomainClaimError && existing) throw new ImportError(`${o.file}: domain ${domain} belongs to another tenant`);
       if (err instanceof DomainClaimError) throw new ImportError(`${o.file}: ${err.message}`);
       throw err;
     }
