@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       if (workers === 0) {
         const server = await startServer({
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
-          udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
+          udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMessageMs: serveCfg.tcpMessageMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
           cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo,
           retention: serveCfg.retention,
@@ -288,8 +288,8 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
   if (!a.tls !== !b.tls) out.push('GLIDEPATH_TLS_CERT/_KEY (on or off)');
   if (!a.apiTls !== !b.apiTls) out.push('GLIDEPATH_API_TLS_CERT/_KEY (on or off)');
   if (a.apiTls && b.apiTls && a.apiTls.clientCert !== b.apiTls.clientCert) out.push('GLIDEPATH_API_CLIENT_CERT (or client CAs on or off)');
-  if (a.udpMaxPayload !== b.udpMaxPayload || a.tcpIdleMs !== b.tcpIdleMs || a.tcpMaxConnections !== b.tcpMaxConnections
-    || a.responseCache !== b.responseCache) out.push('GLIDEPATH_UDP_MAX_PAYLOAD/TCP_IDLE_MS/TCP_MAX_CONNECTIONS/RESPONSE_CACHE');
+  if (a.udpMaxPayload !== b.udpMaxPayload || a.tcpIdleMs !== b.tcpIdleMs || a.tcpMessageMs !== b.tcpMessageMs || a.tcpMaxConnections !== b.tcpMaxConnections
+    || a.responseCache !== b.responseCache) out.push('GLIDEPATH_UDP_MAX_PAYLOAD/TCP_IDLE_MS/TCP_MESSAGE_MS/TCP_MAX_CONNECTIONS/RESPONSE_CACHE');
   if (a.controlSocket !== b.controlSocket) out.push('GLIDEPATH_CONTROL_SOCKET');
   // Cookie secrets are reloaded (that is how they rotate); switching cookies on or off is not.
   if (a.cookies.enabled !== b.cookies.enabled || a.cookies.require !== b.cookies.require

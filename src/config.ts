@@ -16,6 +16,7 @@ export interface Config {
   /** Largest UDP response we send to EDNS clients (RFC 6891 6.2.5; 1232 per DNS Flag Day 2020). */
   udpMaxPayload: number;
   tcpIdleMs: number;
+  tcpMessageMs: number;
   tcpMaxConnections: number;
   /** Cache of encoded responses (src/server/response-cache.ts); off for measurements and debugging. */
   responseCache: boolean;
@@ -273,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     logLevel: logLevel(env.GLIDEPATH_LOG_LEVEL),
     udpMaxPayload: intEnv(env, 'GLIDEPATH_UDP_MAX_PAYLOAD', 1232, 512, 65535),
     tcpIdleMs: intEnv(env, 'GLIDEPATH_TCP_IDLE_MS', 10_000, 100, 3_600_000),
+    tcpMessageMs: intEnv(env, 'GLIDEPATH_TCP_MESSAGE_MS', 2000, 100, 600_000),
     tcpMaxConnections: intEnv(env, 'GLIDEPATH_TCP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
     responseCache: onOff(env, 'GLIDEPATH_RESPONSE_CACHE', true),
     dot: parseHostPortList(env.GLIDEPATH_DOT ?? '', 853, 'GLIDEPATH_DOT'),

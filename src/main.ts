@@ -89,6 +89,8 @@ export interface ServerOptions {
   logLevel?: string;
   udpMaxPayload?: number;
   tcpIdleMs?: number;
+  /** Time a TCP/TLS client has to send one whole message once it has begun (slow-loris bound). */
+  tcpMessageMs?: number;
   tcpMaxConnections?: number;
   /** Clock for the query path (tests inject one). */
   now?: () => number;
@@ -117,7 +119,7 @@ export interface ServerOptions {
   node?: NodeName;
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
-  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number; refusalLogMs?: number };
   /** GLIDEPATH_KEY_FILE (DNSSEC key encryption); default: created in the data directory on first use. */
   keyFile?: KeyFileSetting;
   /** DNS cookies (on by default, with a secret made at start when none is given). */
@@ -331,6 +333,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget, signatures,
+      refusalLogMs: opts.transfer?.refusalLogMs,
     }),
     cookies,
     rrl,
@@ -345,7 +348,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   };
   for (const addr of opts.dns) {
     const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
-      { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 },
+      { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 },
       { udp: (a, c, l) => listenUdp(a, c, l, opts.udpIo), tcp: listenTcp });
     stops.push(() => udp.close(), () => tcp.close());
     ports.push(port);
@@ -357,7 +360,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     const material = await readTls(opts.tls);
     for (const addr of opts.dot) {
       const dot = await listenTls(addr, ctx, dnsLog,
-        { idleMs: opts.tcpIdleMs ?? 10_000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
+        { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
       stops.push(() => dot.close());
       dotListeners.push(dot);
       dotPorts.push(dot.port);

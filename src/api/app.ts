@@ -77,6 +77,8 @@ export interface RouteContext { pool: Pool; opts: AppOptions; metrics: Metrics }
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
+export const MAX_PARAM_LENGTH = 4096;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -89,6 +91,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Our own one-line request log below (never with headers, so never with the token).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
+    // Owner and domain names sit in the path: a 255-octet name (RFC 1035 2.3.4) in presentation
+    // form with \DDD escapes, percent-encoded, can take about 1,600 characters (fastify's default
+    // is 100). A longer one still gets the one error shape, through frameworkErrors.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();

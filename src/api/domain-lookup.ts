@@ -1,8 +1,8 @@
 // Finding a tenant's domain by the name a request gives, and the check that a zone can serve a
 // domain: shared by the domain, PZC and transfer routes.
 import { getDomain, type Domain } from '../store/domains.js';
-import { lockZoneById } from '../store/zones.js';
-import { checkZoneContent, loadZoneRecords } from '../store/records.js';
+import { lockZoneById, zoneUse } from '../store/zones.js';
+import { checkZoneContent, loadZoneRecords, longestApexWire } from '../store/records.js';
 import { parseAbsoluteName, nameKey, NameError } from '../dns/name.js';
 import type { Client, Pool } from '../store/db.js';
 import { notFound } from './errors.js';
@@ -19,10 +19,12 @@ export function domainKey(text: string): string | null {
 }
 
 /** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations).
- *  Locks the zone row so that no RRset change slips in between the check and the commit. */
-export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
+ *  Locks the zone row so that no RRset change slips in between the check and the commit. `domain`:
+ *  the domain about to be served from it, whose apex the RRset size check counts with. */
+export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean, domain?: string): Promise<void> {
   await lockZoneById(db, zoneId);
-  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
+  const apexWireLength = longestApexWire([...(await zoneUse(db, zoneId)).domains, ...(domain === undefined ? [] : [domain])]);
+  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true, apexWireLength });
 }
 
 /** The tenant's domain named `text` (with or without the trailing dot), else 404; `lock` takes

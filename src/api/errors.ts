@@ -5,6 +5,7 @@ import { ZoneContentError } from '../store/records.js';
 import { RdataError } from '../dns/rdata.js';
 import { NameError } from '../dns/name.js';
 import { ZoneFileError } from '../zonefile/parse.js';
+import { DomainClaimError } from '../store/domain-claims.js';
 
 export interface Detail { path: string; problem: string }
 
@@ -21,6 +22,7 @@ export const ERRORS = {
   tenant_exists: { status: 409, cause: 'a tenant with this name exists' },
   zone_exists: { status: 409, cause: 'the tenant has a zone with this name' },
   domain_taken: { status: 409, cause: 'the domain name is already served (by this tenant or another: which one is not said)' },
+  domain_unavailable: { status: 409, cause: 'the domain name lies above or below a domain served for another tenant (which one is not said); below a delegation-only domain (a registry) is open' },
   key_exists: { status: 409, cause: 'a TSIG key with this name exists' },
   client_cert_exists: { status: 409, cause: 'this certificate fingerprint or subject is already mapped' },
   tenant_in_use: { status: 409, cause: 'the tenant still has zones or domains; delete them first' },
@@ -29,9 +31,12 @@ export const ERRORS = {
   conflict: { status: 409, cause: 'another uniqueness or reference rule of the database (the message says which)' },
   precondition_failed: { status: 412, cause: 'If-Match names a version the zone has moved on from' },
   payload_too_large: { status: 413, cause: 'the body is over the limit (1 MiB of JSON, 10 MiB of zone file)' },
+  uri_too_long: { status: 414, cause: 'a path parameter is over 4,096 characters (names up to 255 octets always fit)' },
   unsupported_media_type: { status: 415, cause: 'the body is not of a type the route takes (zone files: text/dns)' },
   invalid_data: { status: 422, cause: 'a value is not valid: a DNS name, record data, TTL, date, secret or address; or the zone breaks a rule (CNAME and other data, apex SOA and NS, delegation-only); details name each field' },
   zone_file_invalid: { status: 422, cause: 'a zone file does not parse; details give the line' },
+  rrset_too_large: { status: 422, cause: 'an RRset\'s smallest answer is over 65,535 octets (RFC 1035 4.2.2), so it could never be served; details name owner/type' },
+  public_suffix: { status: 422, cause: 'the domain name is a public suffix (Public Suffix List: a TLD, co.uk, github.io): only an admin serves it, as a registry' },
   exclusive_fields: { status: 422, cause: 'exactly one of two fields must be given (e.g. tenant or admin)' },
   pzc_same_zone: { status: 422, cause: 'a zone change to the zone the domain already serves' },
   unknown_tsig_key: { status: 422, cause: 'transfer settings or an update policy name a TSIG key that does not exist' },
@@ -51,7 +56,7 @@ export type Status = (typeof ERRORS)[ErrorCode]['status'];
 /** The code an error of a status gets when its thrower names none (the status's generic cause). */
 export const CODES = {
   400: 'bad_request', 401: 'unauthorized', 403: 'admin_required', 404: 'not_found', 409: 'conflict',
-  412: 'precondition_failed', 413: 'payload_too_large', 415: 'unsupported_media_type', 422: 'invalid_data',
+  412: 'precondition_failed', 413: 'payload_too_large', 414: 'uri_too_long', 415: 'unsupported_media_type', 422: 'invalid_data',
   500: 'internal', 503: 'unavailable',
 } as const satisfies Record<Status, ErrorCode>;
 
@@ -109,7 +114,11 @@ function isPgError(e: unknown): e is PgError {
 /** Status and body for anything thrown by a handler or by fastify itself. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ApiError) return reply(err.code, err.message, err.details);
-  if (err instanceof ZoneContentError) return reply('invalid_data', 'invalid DNS data', err.details);
+  if (err instanceof DomainClaimError) return reply(err.code, err.message, [{ path: 'name', problem: err.message }]);
+  if (err instanceof ZoneContentError) {
+    if (err.code === 'rrset_too_large') return reply('rrset_too_large', `an RRset too large for a DNS message: ${err.message}`, err.details);
+    return reply('invalid_data', 'invalid DNS data', err.details);
+  }
   if (err instanceof ZoneFileError) {
     return reply('zone_file_invalid', `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]);
   }

@@ -3,7 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Client } from '../store/db.js';
 import { lockZone, zoneUse, zoneVersion, type Zone } from '../store/zones.js';
-import { checkZoneContent, loadZoneRecords, replaceZoneRecords, ownerKey, ZoneContentError, type StoredRecord } from '../store/records.js';
+import { checkZoneContent, longestApexWire, loadZoneRecords, replaceZoneRecords, ownerKey, ZoneContentError, type StoredRecord } from '../store/records.js';
 import { TYPE, typeName, typeCode, isMetaType } from '../dns/constants.js';
 import { NameError } from '../dns/name.js';
 import { ApiError, notFound } from './errors.js';
@@ -38,7 +38,9 @@ export async function editZone(
   // A zone that a domain serves, or that already has its apex, keeps an apex SOA and NS; an
   // unserved zone being built up may lack them until then.
   const hadApex = current.some((r) => r.owner === '@' && r.type === TYPE.SOA) && current.some((r) => r.owner === '@' && r.type === TYPE.NS);
-  checkZoneContent(next, { delegationOnly: use.delegationOnly, requireApex: o.requireApex ?? (use.served || hadApex) });
+  checkZoneContent(next, {
+    delegationOnly: use.delegationOnly, requireApex: o.requireApex ?? (use.served || hadApex), apexWireLength: longestApexWire(use.domains),
+  });
   await replaceZoneRecords(c, zone.id, next);
   return { zone, version: await zoneVersion(c, zone.id) };
 }

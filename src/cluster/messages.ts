@@ -14,6 +14,7 @@ export interface WorkerStart {
   tls: { certFile: string; keyFile: string } | undefined;
   udpMaxPayload: number;
   tcpIdleMs: number;
+  tcpMessageMs: number;
   tcpMaxConnections: number;
   responseCache: boolean;
   logLevel: string;

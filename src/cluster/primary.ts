@@ -135,7 +135,7 @@ export class Primary {
     const c = this.cfg;
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
-      tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
+      tcpIdleMs: c.tcpIdleMs, tcpMessageMs: c.tcpMessageMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
       cookies: { ...c.cookies, secrets: this.cookieSecrets() }, rrl: c.rrl, udpIo: c.udpIo,
       edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
     };
@@ -195,7 +195,7 @@ export class Primary {
     if (s.worker.isDead()) { this.slots.delete(s.worker.id); return Promise.resolve(); }
     return new Promise<void>((resolve) => {
       // The worker drains for at most the TCP drain deadline; past that (and some slack) it is cut.
-      const timer = setTimeout(() => s.worker.kill('SIGKILL'), drainDeadline({ idleMs: this.cfg.tcpIdleMs, maxConnections: 0 }) + 10_000);
+      const timer = setTimeout(() => s.worker.kill('SIGKILL'), drainDeadline({ idleMs: this.cfg.tcpIdleMs, messageMs: this.cfg.tcpMessageMs, maxConnections: 0 }) + 10_000);
       s.worker.once('exit', () => { clearTimeout(timer); this.slots.delete(s.worker.id); resolve(); });
       this.send(s.worker, { t: 'retire' });
     });

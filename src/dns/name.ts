@@ -2,6 +2,8 @@
 // (0..255), original case kept. Comparison is ASCII case-insensitive only (RFC 4343 2): octets outside
 // A-Z are compared exactly, so we never use String.prototype.toLowerCase on labels.
 
+import { domainToASCII } from 'node:url';
+
 export type Labels = readonly string[];
 
 /** RFC 1035 2.3.4: a label is at most 63 octets, a name at most 255 octets on the wire. */
@@ -69,6 +71,18 @@ export function relativeKey(labels: Labels): string {
   return asciiLower(out);
 }
 
+/** One rule for non-ASCII names, in the API, zone files and the CLI alike: a label typed with
+ *  characters beyond ASCII is a U-label, stored as its A-label (RFC 5890 2.3.2.1), "münchen" as
+ *  "xn--mnchen-3ya"; never as raw Latin-1 octets. The conversion is Node's url.domainToASCII
+ *  (WHATWG URL: UTS #46 with nontransitional processing, as browsers resolve names). Octets given as
+ *  \DDD escapes stay binary labels (RFC 2181 11). */
+function toALabel(label: string, escaped: boolean, text: string): string {
+  if (escaped) throw new NameError(`label "${label}" in name "${text}" mixes \\ escapes with non-ASCII characters`);
+  const a = domainToASCII(label);
+  if (a === '' || a.includes('.')) throw new NameError(`"${label}" in name "${text}" is not a valid internationalized label (UTS #46); use its IDNA A-label`);
+  return a;
+}
+
 /** Splits presentation text into labels, honouring \X and \DDD escapes. Returns the labels and
  *  whether the text was absolute (ended in an unescaped dot). Throws NameError on bad syntax. */
 export function splitName(text: string): { labels: string[]; absolute: boolean } {
@@ -77,11 +91,15 @@ export function splitName(text: string): { labels: string[]; absolute: boolean }
   const labels: string[] = [];
   let cur = '';
   let absolute = false;
+  let unicode = false;
+  let escaped = false;
+  const end = () => labels.push(unicode ? toALabel(cur, escaped, text) : cur);
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (ch === '\\') {
       const next = text[i + 1];
       if (next === undefined) throw new NameError(`dangling backslash in name "${text}"`);
+      escaped = true;
       if (next >= '0' && next <= '9') {
         const digits = text.slice(i + 1, i + 4);
         if (!/^[0-9]{3}$/.test(digits)) throw new NameError(`bad \\DDD escape in name "${text}"`);
@@ -90,23 +108,25 @@ export function splitName(text: string): { labels: string[]; absolute: boolean }
         cur += String.fromCharCode(v);
         i += 3;
       } else {
+        if (next.charCodeAt(0) >= 0x80) throw new NameError(`"\\${next}" in name "${text}": escape octets as \\DDD, or write the label unescaped as a U-label`);
         cur += next;
         i += 1;
       }
     } else if (ch === '.') {
       if (cur.length === 0) throw new NameError(`empty label in name "${text}"`);
-      labels.push(cur);
+      end();
       cur = '';
+      unicode = false;
+      escaped = false;
       if (i === text.length - 1) absolute = true;
     } else {
-      const c = text.charCodeAt(i);
-      if (c > 255) throw new NameError(`non-ASCII character in name "${text}" (use IDNA A-labels)`);
+      if (text.charCodeAt(i) >= 0x80) unicode = true;
       cur += ch;
     }
   }
   if (!absolute) {
     if (cur.length === 0) throw new NameError(`empty label in name "${text}"`);
-    labels.push(cur);
+    end();
   }
   checkLengths(labels, text);
   return { labels, absolute };

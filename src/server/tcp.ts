@@ -1,13 +1,20 @@
 // TCP listener as RFC 7766 asks: two-octet length framing (RFC 1035 4.2.2), several queries per
 // connection answered as they are read (pipelining), partial reads and writes, an idle timeout,
-// and a cap on connections that closes the longest-idle one to make room (RFC 7766 6.2.3).
+// a bound on the time to receive one whole message (as Knot's tcp-io-timeout: a client trickling a
+// byte at a time resets the idle timer forever), and a cap on connections that closes the
+// longest-idle one to make room (RFC 7766 6.2.3).
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config.js';
 import { handleStreamQuery, type QueryContext, type StreamAnswer } from './handle-query.js';
 import { ListenError } from './listen-error.js';
 
-export interface StreamOptions { idleMs: number; maxConnections: number }
+export interface StreamOptions {
+  idleMs: number;
+  /** Once a message has begun, the rest of it must arrive within this time (slow-loris bound). */
+  messageMs: number;
+  maxConnections: number;
+}
 
 /** A connection as the table sees it: its last activity, and whether it is being drained. */
 export interface StreamConn { touch(): void; readonly draining: boolean }
@@ -41,6 +48,20 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
     sock.end();
   });
   sock.on('error', () => undefined); // resets and the like: the 'close' that follows cleans up
+  // Slow-loris: from the first octet of a message (its length prefix), the whole of it must arrive
+  // within messageMs. Not while a transfer is being written: reading is paused then, on our side.
+  let partial: NodeJS.Timeout | undefined;
+  const watchPartial = (consumed: boolean): void => {
+    const waitingOnClient = !busy && pending.length > 0;
+    if (partial !== undefined && (consumed || !waitingOnClient)) { clearTimeout(partial); partial = undefined; }
+    if (waitingOnClient && partial === undefined) {
+      partial = setTimeout(() => {
+        log.debug({ from: sock.remoteAddress, octets: pending.length }, 'TCP message not received in time: closed');
+        sock.destroy();
+      }, opts.messageMs);
+    }
+  };
+  sock.on('close', () => clearTimeout(partial));
   const send = (out: Buffer): boolean => {
     const framed = Buffer.allocUnsafe(out.length + 2);
     framed.writeUInt16BE(out.length, 0);
@@ -80,6 +101,7 @@ export function serveStream(sock: net.Socket, ctx: QueryContext, log: Logger, op
       });
     }
     pending = off === pending.length ? Buffer.alloc(0) : pending.subarray(off);
+    watchPartial(off > 0);
     // Draining (shutdown, rolling restart): the FIN leaves right behind the answers just written,
     // so a client that waits for each answer never has a query in flight when the connection
     // closes; one that pipelines learns of the close with its answers and retries the rest

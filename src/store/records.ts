@@ -5,6 +5,7 @@ import { splitName, relativeKey, NameError, resolveZoneName } from '../dns/name.
 import type { StoredRecord } from '../snapshot/zone.js';
 import { typeCode, typeName, isMetaType, TYPE } from '../dns/constants.js';
 import { parseRdata, formatRdata, RdataError } from '../dns/rdata.js';
+import { MAX_MESSAGE, rdataAnswerLength, rrsetAnswerSize } from '../dns/message-size.js';
 
 // Kept here too for the many callers that import them from the store.
 export type { StoredRecord } from '../snapshot/zone.js';
@@ -13,7 +14,8 @@ export { resolveZoneName } from '../dns/name.js';
 export interface Problem { path: string; problem: string }
 
 export class ZoneContentError extends Error {
-  constructor(public readonly details: Problem[]) {
+  /** `code`: the stable API error code when all problems share one cause (else invalid_data). */
+  constructor(public readonly details: Problem[], public readonly code?: string) {
     super(details.map((d) => `${d.path}: ${d.problem}`).join('; '));
   }
 }
@@ -60,8 +62,50 @@ export function recordsFromText(owner: string, type: string, ttl: number, rdatas
 
 const ADDRESS_TYPES = new Set<number>([TYPE.A, TYPE.AAAA]);
 
-/** Zone-wide rules that hold after any change (checked on the zone's whole new content). */
-export function checkZoneContent(records: readonly StoredRecord[], opts: { delegationOnly: boolean; requireApex: boolean }): void {
+/** Wire length of the longest of these domain names (stored keys), the root's (1) when none:
+ *  relative names in a zone grow by the apex of whichever domain serves it. */
+export function longestApexWire(names: Iterable<string>): number {
+  let max = 1;
+  for (const n of names) {
+    let w = 1;
+    for (const l of splitName(n).labels) w += l.length + 1;
+    max = Math.max(max, w);
+  }
+  return max;
+}
+
+/** Upper bound of one record's share of an answer, from its text alone: no rdata field takes more
+ *  than 4 octets per character of presentation text, and a name grows by at most an apex. Lets
+ *  the exact check below skip the RRsets that are obviously small. */
+const roughRecordBound = (r: StoredRecord) => 12 + 4 * r.rdata.length + 4 * 256 + 16;
+
+/** RFC 1035 4.2.2: RRsets whose smallest answer is over 65,535 octets (dns/message-size.ts), under
+ *  an apex of `apexWire` octets; one problem each, naming the RRset. */
+function oversizedRRsets(byOwner: Map<string, Map<number, StoredRecord[]>>, apexWire: number): Problem[] {
+  const problems: Problem[] = [];
+  for (const [owner, types] of byOwner) {
+    for (const [type, set] of types) {
+      let bound = 0;
+      for (const r of set) bound += roughRecordBound(r);
+      if (bound + 12 + 255 + 15 <= MAX_MESSAGE) continue;
+      let qname = apexWire;
+      if (owner !== '@') for (const l of splitName(owner).labels) qname += l.length + 1;
+      const lengths = set.map((r) => rdataAnswerLength(type, parseRdata(type, r.rdata, resolveZoneName), apexWire));
+      const size = rrsetAnswerSize(qname, lengths);
+      if (size > MAX_MESSAGE) {
+        problems.push({
+          path: `${owner}/${typeName(type)}`,
+          problem: `its ${set.length} records need ${size} octets in an answer, over the ${MAX_MESSAGE} a DNS message can hold (RFC 1035 4.2.2): it could never be served`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Zone-wide rules that hold after any change (checked on the zone's whole new content).
+ *  `apexWireLength`: of the longest domain that serves the zone (default: the root's, 1). */
+export function checkZoneContent(records: readonly StoredRecord[], opts: { delegationOnly: boolean; requireApex: boolean; apexWireLength?: number }): void {
   const problems: Problem[] = [];
   const byOwner = new Map<string, Map<number, StoredRecord[]>>();
   for (const r of records) {
@@ -119,6 +163,8 @@ export function checkZoneContent(records: readonly StoredRecord[], opts: { deleg
     }
   }
   if (problems.length) throw new ZoneContentError(problems);
+  const tooLarge = oversizedRRsets(byOwner, opts.apexWireLength ?? 1);
+  if (tooLarge.length) throw new ZoneContentError(tooLarge, 'rrset_too_large');
 }
 
 /** Replaces the zone's records by `records`, writing only the difference (so the journal, and IXFR

@@ -5,9 +5,10 @@ import { parseZoneFile, ZoneFileError } from '../zonefile/parse.js';
 import { writeZoneFile } from '../zonefile/write.js';
 import { formatRdata, parseRdata } from '../dns/rdata.js';
 import { TYPE } from '../dns/constants.js';
-import { parseAbsoluteName, relativeKey, nameToText, NameError } from '../dns/name.js';
+import { parseAbsoluteName, relativeKey, nameToText, wireLength, NameError } from '../dns/name.js';
 import { checkZoneContent, replaceZoneRecords, ZoneContentError, resolveZoneName, type StoredRecord } from './records.js';
 import type { ZoneFileRecord } from '../zonefile/parse.js';
+import { claimDomainName, DomainClaimError } from './domain-claims.js';
 
 export class ImportError extends Error {}
 export class NotFoundError extends Error {}
@@ -47,7 +48,7 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
   let stored: StoredRecord[];
   try {
     stored = toStored(parseZoneFile(text, { origin: apex }));
-    checkZoneContent(stored, { delegationOnly: o.delegationOnly, requireApex: true });
+    checkZoneContent(stored, { delegationOnly: o.delegationOnly, requireApex: true, apexWireLength: wireLength(apex) });
   } catch (err) {
     if (err instanceof ZoneFileError) throw new ImportError(`${o.file}:${err.line}: ${err.message}`);
     if (err instanceof ZoneContentError || err instanceof NameError) throw new ImportError(`${o.file}: ${err.message}`);
@@ -61,7 +62,15 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
        ON CONFLICT (tenant_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, [tenantId, zoneName])).rows[0].id;
     await replaceZoneRecords(c, zoneId, await keepStoredSoaSerial(c, zoneId, domain, stored));
     const existing = (await c.query<{ tenant_id: number }>('SELECT tenant_id FROM domains WHERE name = $1 FOR UPDATE', [domain])).rows[0];
-    if (existing && existing.tenant_id !== tenantId) throw new ImportError(`${o.file}: domain ${domain} belongs to another tenant`);
+    // The operator's CLI acts as admin (it may load registries), under the same takeover rule.
+    try {
+      await claimDomainName(c, { key: domain, tenantId, delegationOnly: o.delegationOnly, admin: true, replacing: existing?.tenant_id === tenantId });
+    } catch (err) {
+      // The operator may be told who holds the very name; above or below, the rule's own words.
+      if (err instanceof DomainClaimError && existing) throw new ImportError(`${o.file}: domain ${domain} belongs to another tenant`);
+      if (err instanceof DomainClaimError) throw new ImportError(`${o.file}: ${err.message}`);
+      throw err;
+    }
     if (existing) {
       await c.query('UPDATE domains SET zone_id = $2, delegation_only = $3 WHERE name = $1', [domain, zoneId, o.delegationOnly]);
     } else {

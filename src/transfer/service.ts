@@ -21,6 +21,7 @@ import { packTransfer, MESSAGE_TARGET, type TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
 import { liveView } from '../pzc/policy.js';
 import type { StreamAnswer, TransferPath } from '../server/handle-query.js';
+import { RefusalLog } from './refusal-log.js';
 
 type AnswerOut = StreamAnswer;
 
@@ -38,10 +39,16 @@ export interface TransferDeps {
   messageTarget?: number;
   /** DNSSEC signatures (shared with the query path); without it signed domains transfer unsigned. */
   signatures?: SignatureCache;
+  /** Interval of the aggregated refusal log lines (default 60 s; tests make it short). */
+  refusalLogMs?: number;
 }
 
 export class TransferService implements TransferPath {
-  constructor(private readonly deps: TransferDeps) {}
+  private readonly refusals: RefusalLog;
+
+  constructor(private readonly deps: TransferDeps) {
+    this.refusals = new RefusalLog(deps.log, deps.refusalLogMs);
+  }
 
   /** Answers a signed query or a transfer query. `plain` answers the query the ordinary way. */
   answer(msg: Uint8Array, q: Query, peer: string, tcp: boolean, plain: () => Buffer | null): AnswerOut {
@@ -53,7 +60,7 @@ export class TransferService implements TransferPath {
       const key = d.settings().keys.get(t.keyName);
       const r = verify(msg, t, key, { now: d.now() / 1000 });
       if (!r.ok) {
-        d.log.info({ peer, key: t.keyName, error: r.error }, 'TSIG check failed');
+        this.refusals.note('TSIG check failed', peer, `${t.keyName}: ${r.error}`, {});
         return tsigErrorAnswer(msg, q, t, r.error, key, d.now() / 1000, d.maxUdp);
       }
       signed = { key: key!, mac: t.mac, asSent: t.keyNameAsSent };
@@ -63,7 +70,7 @@ export class TransferService implements TransferPath {
       return out && signed ? this.signOne(out, signed) : out;
     }
     const refuse = (why: string, rcode: number = RCODE.REFUSED): Buffer => {
-      d.log.info({ peer, qname: q.keys.join('.') + '.', qtype: q.qtype === TYPE.AXFR ? 'AXFR' : 'IXFR', why }, 'transfer refused');
+      this.refusals.note('transfer refused', peer, why, { qname: q.keys.join('.') + '.', qtype: q.qtype === TYPE.AXFR ? 'AXFR' : 'IXFR' });
       // RFC 8914 4.19/4.21: say why, for the operator of the secondary.
       const ede = rcode === RCODE.NOTAUTH ? { code: EDE.NOT_AUTHORITATIVE, text: why }
         : rcode === RCODE.REFUSED ? { code: EDE.PROHIBITED, text: why } : undefined;

@@ -101,7 +101,7 @@ export const PACKAGE_HOME: Array<{ pkg: RegExp; unit: string }> = [
 ];
 
 /** What a pure unit may import besides other pure units: computation only, no I/O, no logging. */
-const PURE_BUILTINS = new Set(['node:crypto', 'node:buffer']);
+const PURE_BUILTINS = new Set(['node:crypto', 'node:buffer', 'node:url']);
 
 /** Every break of the rule, one line each (empty: the tree passes). */
 export async function checkTree(root: string): Promise<string[]> {

@@ -16,7 +16,7 @@ import { query } from '../helpers/dig.js';
 const snap = buildSnapshot([], new Map());
 const ctx: QueryContext = { snapshot: () => snap, maxUdp: 1232, now: Date.now };
 const log = pino({ level: 'silent' });
-const stream = { idleMs: 1000, maxConnections: 10 };
+const stream = { idleMs: 1000, messageMs: 2000, maxConnections: 10 };
 
 /** A TCP listener the test holds, on a port the system picks. */
 async function holdTcp(): Promise<net.Server> {

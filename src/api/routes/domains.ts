@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
+import { claimDomainName, checkWidenDomain } from '../../store/domain-claims.js';
 import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
 import { findZone, lockZone } from '../../store/zones.js';
 import { domainChanges } from '../../store/journal-read.js';
@@ -46,7 +47,9 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       const tenantId = (await tenantFor(req, db, true))!;
       const zone = await zoneOr404(db, tenantId, req.body.zone);
       const delegationOnly = req.body.delegation_only ?? false;
-      await checkServable(db, zone.id, delegationOnly);
+      await checkServable(db, zone.id, delegationOnly, key);
+      // The one rule against taking over another tenant's names (store/domain-claims.ts).
+      await claimDomainName(db, { key, tenantId, delegationOnly, admin: c.admin });
       await createDomain(db, { name: key, tenantId, zoneId: zone.id, delegationOnly });
       return (await getDomain(db, tenantId, key))!;
     });
@@ -96,7 +99,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       tags: ['domains'], summary: 'Point a domain at another zone now, and/or toggle delegation-only',
       params: nameParams, querystring: obj(tenantQuery),
       body: obj({ zone: str({ pattern: ZONE_NAME }), delegation_only: { type: 'boolean' } }, [], { minProperties: 1 }),
-      response: responses({ 200: domainSchema }, 404, 422),
+      response: responses({ 200: domainSchema }, 404, 409, 422),
     },
   }, async (req) => {
     const c = caller(req);
@@ -105,9 +108,10 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       const cur = await findDomain(db, tenantId, req.params.name, true);
       const zoneId = req.body.zone === undefined ? cur.zone_id : (await zoneOr404(db, tenantId!, req.body.zone)).id;
       const delegationOnly = req.body.delegation_only ?? cur.delegation_only;
-      await checkServable(db, zoneId, delegationOnly);
+      await checkServable(db, zoneId, delegationOnly, cur.name);
       // The zone a pending PZC will switch to must suit the flag as well.
       if (cur.pzc_zone_id !== null && delegationOnly && !cur.delegation_only) await checkServable(db, cur.pzc_zone_id, true);
+      if (cur.delegation_only && !delegationOnly) await checkWidenDomain(db, { key: cur.name, tenantId: tenantId! });
       await updateDomain(db, cur.id, { zoneId, delegationOnly });
       return (await getDomain(db, tenantId!, cur.name))!;
     });

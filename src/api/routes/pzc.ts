@@ -8,7 +8,7 @@ import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import type { Domain } from '../../store/domains.js';
 import { findZone, lockZone } from '../../store/zones.js';
-import { loadZoneRecords, recordsFromText, checkZoneContent, type StoredRecord } from '../../store/records.js';
+import { loadZoneRecords, recordsFromText, checkZoneContent, longestApexWire, type StoredRecord } from '../../store/records.js';
 import {
   scheduleSwitch, switchNow, cancelSwitch, maxZoneTtl, upcomingSwitches,
   putScheduledRRset, getScheduledRRset, deleteScheduledRRset, upcomingRRsets, type ScheduledRRset,
@@ -112,7 +112,7 @@ export async function pzcRoutes(app: FastifyInstance, { ctx }: { ctx: RouteConte
         throw new ApiError('pzc_same_zone', `domain "${d.name}" already serves zone "${target.name}"`, [{ path: 'zone', problem: 'is the zone the domain serves now' }]);
       }
       // The target must be servable as this domain: apex SOA and NS, delegation-only rules.
-      await checkServable(db, target.id, d.delegation_only);
+      await checkServable(db, target.id, d.delegation_only, d.name);
       const nowMs = Date.now();
       const maxTtl = await maxZoneTtl(db, d.zone_id);
       if (when.getTime() <= nowMs) {
@@ -190,7 +190,7 @@ export async function pzcRoutes(app: FastifyInstance, { ctx }: { ctx: RouteConte
       // The zone as it will be at T must be valid as it is now (CNAME rule, apex, delegation-only);
       // the scheduler checks again at T, and records a failure rather than half-applying.
       const use = await zoneUse(db, zone.id);
-      checkZoneContent(next, { delegationOnly: use.delegationOnly, requireApex: use.served });
+      checkZoneContent(next, { delegationOnly: use.delegationOnly, requireApex: use.served, apexWireLength: longestApexWire(use.domains) });
       await putScheduledRRset(db, zone.id, { owner: k.owner, type: k.type, ttl: req.body.ttl, rdatas: row.rdatas, at: when });
       return rrsetOut(row, maxTtl, new Date(nowMs), nowMs, false);
     });
