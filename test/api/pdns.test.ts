@@ -57,6 +57,20 @@ test('PowerDNS API', async (t) => {
     assert.equal((master.body as { soa_edit_api: string }).soa_edit_api, '');
   });
 
+  await t.test('no name takeover: another tenant cannot create at, below or above a domain, nor a public suffix', async () => {
+    const below = await pdns(api, 'POST', `${S}/zones`, b, { name: 'www.example.com.', kind: 'Native', nameservers: ['ns1.example.net.'] });
+    assert.equal(below.status, 409, below.text);
+    assert.equal((below.body as { code: string }).code, 'domain_unavailable');
+    assert.doesNotMatch(below.text, /tenant-a/);
+    const same = await pdns(api, 'POST', `${S}/zones`, b, { name: 'example.com.', kind: 'Native', nameservers: ['ns1.example.net.'] });
+    assert.equal(same.status, 409);
+    const suffix = await pdns(api, 'POST', `${S}/zones`, b, { name: 'co.uk.', kind: 'Native', nameservers: ['ns1.example.net.'] });
+    assert.equal(suffix.status, 422, suffix.text);
+    assert.equal((suffix.body as { code: string }).code, 'public_suffix');
+    const rows = await api.db.pool.query("SELECT 1 FROM domains WHERE name IN ('www.example.com.', 'co.uk.')");
+    assert.equal(rows.rowCount, 0);
+  });
+
   await t.test('get by id: trailing dot optional, case ignored; list without rrsets', async () => {
     for (const id of ['example.com.', 'example.com', 'EXAMPLE.com.']) {
       const r = await pdns(api, 'GET', `${S}/zones/${id}`, a);

@@ -8,6 +8,7 @@ import { caller, tenantFor } from '../auth.js';
 import { tx, type Client } from '../../store/db.js';
 import { createZone, deleteZone, lockZoneById, zoneUse } from '../../store/zones.js';
 import { createDomain, deleteDomain } from '../../store/domains.js';
+import { claimDomainName, DomainClaimError } from '../../store/domain-claims.js';
 import { checkZoneContent, loadZoneRecords, replaceZoneRecords, type StoredRecord } from '../../store/records.js';
 import { domainNameTaken, freeZoneName, getPdnsDomain, listPdnsDomains, putPdnsMeta, type PdnsDomain, type PdnsMeta } from '../../store/pdns.js';
 import { TYPE } from '../../dns/constants.js';
@@ -142,6 +143,14 @@ export async function pdnsZoneRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     const d = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = c.admin ? (await tenantFor(req, db, true))! : c.tenantId!;
       if (await domainNameTaken(db, key)) throw new PdnsError(409, `Conflict: domain ${key} already exists`, 'domain_taken');
+      // The one rule against taking over another tenant's names (store/domain-claims.ts), as in the
+      // native API: PowerDNS's 409 for a name held (by anyone), 422 for a public suffix.
+      try {
+        await claimDomainName(db, { key, tenantId, delegationOnly: false, admin: c.admin });
+      } catch (e) {
+        if (e instanceof DomainClaimError) throw new PdnsError(e.code === 'public_suffix' ? 422 : 409, e.message, e.code);
+        throw e;
+      }
       const base = key.replace(/\.$/, '');
       const zone = await createZone(db, tenantId, await freeZoneName(db, tenantId, ZONE_NAME.test(base) ? base : 'pdns-zone'));
       await replaceZoneRecords(db, zone.id, records);
