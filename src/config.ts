@@ -24,6 +24,14 @@ export interface Config {
   apiTls: ApiTlsFiles | undefined;
   /** Unix socket where `glidepath restart` reaches `serve --workers` (GLIDEPATH_CONTROL_SOCKET). */
   controlSocket: string;
+  /** Give up connecting to PostgreSQL after this (GLIDEPATH_DB_CONNECT_TIMEOUT_MS). */
+  dbConnectTimeoutMs: number;
+  /** Longest an API statement may run (GLIDEPATH_DB_STATEMENT_TIMEOUT_MS); past it the request is a 503. */
+  dbStatementTimeoutMs: number;
+  /** Largest zone-file upload, in bytes (GLIDEPATH_ZONE_FILE_MAX_BYTES). */
+  zoneFileMaxBytes: number;
+  /** Most records one zone may hold after an API write (GLIDEPATH_ZONE_MAX_RECORDS). */
+  zoneMaxRecords: number;
 }
 
 export interface ApiTlsFiles {
@@ -116,5 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    dbConnectTimeoutMs: intEnv(env, 'GLIDEPATH_DB_CONNECT_TIMEOUT_MS', 2000, 100, 600_000),
+    dbStatementTimeoutMs: intEnv(env, 'GLIDEPATH_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    zoneFileMaxBytes: intEnv(env, 'GLIDEPATH_ZONE_FILE_MAX_BYTES', 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    zoneMaxRecords: intEnv(env, 'GLIDEPATH_ZONE_MAX_RECORDS', 500_000, 1, 10_000_000),
   });
 }

@@ -6,6 +6,8 @@ import { createPool, checkConnection, type Pool } from './store/db.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
+import { DatabaseMonitor } from './store/db-monitor.js';
+import { readSeed } from './cluster/seed.js';
 import { ChangeFeed } from './store/change-feed.js';
 import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
@@ -28,7 +30,7 @@ export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | 
 
 /** DATABASE_URL when set; else the embedded server in the data directory (attaching to one a
  *  running `glidepath serve` already started, so CLI commands work beside it). */
-export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>, log: Logger): Promise<Database> {
+export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'> & { connectMs?: number; mayBeDown?: boolean }, log: Logger): Promise<Database> {
   let url = cfg.databaseUrl;
   let embedded: EmbeddedServer | undefined;
   if (!url) {
@@ -39,10 +41,16 @@ export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>,
       log.info({ dataDir: cfg.dataDir }, 'embedded PostgreSQL started');
     }
   }
-  const pool = createPool(url);
+  const pool = createPool(url, 10, { connectMs: cfg.connectMs });
   try {
     await checkConnection(pool, url);
   } catch (err) {
+    // A worker started from a sibling's snapshot answers without the database, and catches up
+    // through the change feed once it is back.
+    if (cfg.mayBeDown) {
+      log.warn({ err: (err as Error).message }, 'database unavailable; answering from the snapshot handed over');
+      return { url, pool, embedded, close: () => pool.end().catch(() => undefined) };
+    }
     await pool.end().catch(() => undefined);
     await embedded?.stop();
     throw err;
@@ -86,6 +94,14 @@ export interface ServerOptions {
   /** For "control": readiness and DNS metrics gathered from the workers. */
   ready?: () => boolean;
   metrics?: () => Promise<string>;
+  /** PostgreSQL timeouts (GLIDEPATH_DB_*): connecting, and (API only) a statement. */
+  db?: { connectMs?: number; statementMs?: number };
+  /** "answer": a snapshot file (cluster/seed.ts) to start from instead of the database, which may be down. */
+  seed?: string;
+  /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
+  workers?: () => { ready: number; wanted: number };
+  /** Told when the API's database monitor sees the database go down or come back. */
+  onDatabaseChange?: (up: boolean) => void;
   /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
    *  transfer message (tests shrink them). */
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
@@ -129,7 +145,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   })());
   const role = opts.role ?? 'all';
   try {
-    const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath' }, log);
+    const db = await openDatabase({
+      databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath', connectMs: opts.db?.connectMs ?? 2000, mayBeDown: !!opts.seed,
+    }, log);
     stops.push(() => db.close());
     if (role !== 'answer') {
       const applied = await migrate(db.pool);
@@ -156,8 +174,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let apiServer: TlsServer | undefined;
     if (opts.api && role !== 'answer') {
       const f = feed;
+      // The API's own pool, with a statement timeout: a frozen or overloaded database costs a
+      // request seconds, not minutes (migrations and snapshot loads use db.pool, without one).
+      const apiPool = createPool(db.url, 10, { connectMs: opts.db?.connectMs ?? 2000, statementMs: opts.db?.statementMs ?? 15_000 });
+      stops.push(() => apiPool.end().catch(() => undefined));
+      const monitor = new DatabaseMonitor(apiPool, child('database'));
+      monitor.onChange = (up) => opts.onDatabaseChange?.(up);
+      monitor.start();
+      stops.push(async () => monitor.stop());
       const app = await buildApp({
-        pool: db.pool, log: child('api'), adminToken: opts.adminToken,
+        pool: apiPool, log: child('api'), adminToken: opts.adminToken, database: monitor, workers: opts.workers,
         ready: f ? () => f.loaded : opts.ready,
         metrics: f ? () => stats.render() + feedMetrics(f) : opts.metrics,
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
@@ -225,9 +251,18 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   const notifier = new Notifier(() => settings.get(), xlog, Date.now, opts.transfer?.notify);
   stops.push(async () => notifier.stop());
 
-  const feed = new ChangeFeed(db.url, db.pool, child('journal'));
-  await feed.start();
+  const flog = child('journal');
+  const feed = new ChangeFeed(db.url, db.pool, flog);
+  if (opts.seed) {
+    // Handed over by a sibling because the database is down (cluster/seed.ts): answer from it now.
+    const { snap, seq } = await readSeed(opts.seed, (zoneId, r, err) => flog.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse'));
+    feed.startFrom(snap, seq);
+  } else {
+    await feed.start();
+  }
   stops.push(() => feed.stop());
+  // Transfer settings missed while the database was away (a seeded start has none yet).
+  feed.onReconnected = () => { void settings.reload(); };
   // No await between start() and here: the feed's first catch-up cannot have run yet.
   notifier.prime(feed.snapshot());
   feed.onApplied = (_seq, entries) => {

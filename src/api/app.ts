@@ -11,7 +11,8 @@ import type { SecureContextOptions } from 'node:tls';
 import { authenticate } from './auth.js';
 import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
-import { errorHandler, ApiError } from './errors.js';
+import { errorHandler, ApiError, databaseUnavailable } from './errors.js';
+import type { DatabaseState } from '../store/db-monitor.js';
 import { shared } from './schemas.js';
 import { ApiMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
@@ -34,6 +35,10 @@ export interface AppOptions {
   metrics?: () => string | Promise<string>;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
+  /** The database's state (store/db-monitor.ts): while it is down, /v1 answers 503 at once. */
+  database?: DatabaseState & { failed(err: unknown): boolean };
+  /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
+  workers?: () => { ready: number; wanted: number };
 }
 
 /** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
@@ -87,7 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   for (const s of shared) app.addSchema(s);
   // Only JSON (and text/dns on the zone file route): anything else is a 415.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler((err) => { opts.database?.failed(err); }));
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
   });
@@ -95,6 +100,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
     if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) {
+      // Fail fast through an outage: no connect or statement timeout to wait out per request.
+      if (opts.database && !opts.database.up) throw databaseUnavailable();
       req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode);
     }
   });

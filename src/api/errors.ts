@@ -5,6 +5,7 @@ import { ZoneContentError } from '../store/records.js';
 import { RdataError } from '../dns/rdata.js';
 import { NameError } from '../dns/name.js';
 import { ZoneFileError } from '../zonefile/parse.js';
+import { isDatabaseUnavailable } from '../store/db.js';
 
 export interface Detail { path: string; problem: string }
 
@@ -48,6 +49,7 @@ function isPgError(e: unknown): e is PgError {
 /** Status and body for anything thrown by a handler or by fastify itself. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ApiError) return { status: err.status, body: body(err.status, err.message, err.details, err.code) };
+  if (isDatabaseUnavailable(err)) return { status: 503, body: body(503, DATABASE_UNAVAILABLE_MESSAGE, [], DATABASE_UNAVAILABLE) };
   if (err instanceof ZoneContentError) return { status: 422, body: body(422, 'invalid DNS data', err.details) };
   if (err instanceof ZoneFileError) {
     return { status: 422, body: body(422, `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]) };
@@ -76,10 +78,28 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: body(500, 'internal error') };
 }
 
-export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const { status, body: b } = toErrorBody(err);
-  if (status >= 500) req.log.error({ err }, 'request failed');
-  void reply.code(status).type('application/json').send(b);
+/** The database is down, unreachable or too slow: the request changed nothing; try again. */
+export const DATABASE_UNAVAILABLE = 'database_unavailable';
+export const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable: nothing was changed; retry after the Retry-After seconds';
+/** Seconds a client is asked to wait (RFC 9110 10.2.3) while the database is unavailable. */
+export const RETRY_AFTER_SECONDS = 2;
+
+export const databaseUnavailable = () => new ApiError(503, DATABASE_UNAVAILABLE_MESSAGE, [], DATABASE_UNAVAILABLE);
+
+/** The error handler; `onUnavailable` hears of every request that failed because the database
+ *  could not be used (the outage is logged there once, not here per request). */
+export function errorHandler(onUnavailable: (err: unknown) => void = () => undefined) {
+  return (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
+    const { status, body: b } = toErrorBody(err);
+    if (b.error === DATABASE_UNAVAILABLE) {
+      if (!(err instanceof ApiError)) onUnavailable(err);
+      req.log.debug({ err: (err as Error).message }, 'request failed: database unavailable');
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+    }
+    void reply.code(status).type('application/json').send(b);
+  };
 }
 
 /** JSON schema of the error body, shared by every route's responses. */

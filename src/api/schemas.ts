@@ -41,6 +41,7 @@ export const errorRef = { $ref: 'Error#' } as const;
 export function responses(ok: Record<number, unknown>, ...errors: Status[]): Record<number, unknown> {
   const out: Record<number, unknown> = { ...ok };
   for (const s of [400, 401, ...errors] as Status[]) out[s] = { ...errorRef, description: CODES[s] };
+  out[503] = { ...errorRef, description: 'database_unavailable: the database is down or too slow; nothing was changed; retry after the Retry-After header\'s seconds' };
   return out;
 }
 

@@ -15,12 +15,18 @@ export interface WorkerStart {
   tcpMaxConnections: number;
   responseCache: boolean;
   logLevel: string;
+  /** Give up connecting to PostgreSQL after this many ms. */
+  connectMs: number;
+  /** Start from this snapshot file (cluster/seed.ts) instead of the database, which is down. */
+  seed?: string;
 }
 
 export type ToWorker =
   | { t: 'start'; start: WorkerStart }
   | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls'> }
   | { t: 'stats'; id: number }
+  /** Write your snapshot to `path` (cluster/seed.ts) for a worker starting without the database. */
+  | { t: 'dump'; id: number; path: string }
   /** Stop accepting, drain open TCP/TLS connections, exit. */
   | { t: 'retire' };
 
@@ -29,7 +35,9 @@ export type FromWorker =
   | { t: 'hello' }
   /** Snapshot loaded and every listener bound: the worker answers. */
   | { t: 'ready' }
-  | { t: 'failed'; error: string }
+  /** `database`: it failed because the database could not be used (a seeded start may work). */
+  | { t: 'failed'; error: string; database: boolean }
+  | { t: 'dumped'; id: number; error?: string }
   | { t: 'stats'; id: number; stats: QueryStatsState; feed: FeedState }
   /** The worker's counters as it stops (after its last answer): the primary keeps them, so that
    *  the sums in /metrics never go down when a worker is replaced. */

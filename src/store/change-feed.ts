@@ -1,7 +1,9 @@
 // Follows the change journal. LISTEN is only a hint that something changed: the feed always re-reads
 // the journal from the last sequence it applied, so a lost notification or a lost connection can
 // delay a change but never drop it. While the database is away the server keeps answering from the
-// snapshot it has, reconnects with backoff and jitter, and catches up.
+// snapshot it has, reconnects with a short backoff and jitter (first try within 75 ms, then at most
+// every 750 ms, so a restarted database is followed within about a second), and catches up at once.
+// An outage is logged once as it starts and once as it ends.
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Pool } from './db.js';
@@ -10,6 +12,13 @@ import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/
 import { Snapshot } from '../snapshot/snapshot.js';
 
 export const CHANNEL = 'glidepath_journal';
+
+/** Reconnect backoff: the first retry comes after 25-75 ms, then the base doubles up to 0.5 s; each
+ *  delay is jittered by ±50 % (so at most 750 ms: a database back is followed within a second), so
+ *  that many workers do not reconnect in step. */
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 500;
+const CONNECT_TIMEOUT_MS = 2000;
 
 export class ChangeFeed {
   private snap: Snapshot = Snapshot.empty();
@@ -26,10 +35,16 @@ export class ChangeFeed {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private backoff = 100;
+  private backoff = FIRST_RETRY_MS;
+  /** Wall-clock ms when the listener was lost (0: connected), for the one line saying it is back. */
+  private lostAt = 0;
+  /** A catch-up failure was logged during this outage: the next ones go to debug. */
+  private catchUpFailing = false;
   private readonly onBad: BadRecordHandler;
   /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
+  /** Called each time the listener is back after a loss (or first connects after startFrom). */
+  onReconnected: () => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
     private readonly pollMs = 5000) {
@@ -55,8 +70,23 @@ export class ChangeFeed {
     this.kick();
   }
 
+  /** Starts from a snapshot handed over by a sibling (the database may be down): answers from it at
+   *  once, and connects and catches up from `seq` in the background, retrying until it can. */
+  startFrom(snap: Snapshot, seq: number): void {
+    this.snap = snap;
+    this.seq = seq;
+    this.loaded = true;
+    this.caughtUpAt = Date.now();
+    this.lostAt = Date.now();
+    this.log.info({ domains: snap.domains.size, seq }, 'snapshot taken over from a sibling; connecting to the journal');
+    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
+    this.pollTimer.unref();
+    this.backoff = 0;
+    this.scheduleReconnect();
+  }
+
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('notification', (m) => {
       const n = Number(m.payload);
       if (n > this.notifiedSeq) this.notifiedSeq = n;
@@ -64,15 +94,21 @@ export class ChangeFeed {
     });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection closed')));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      client.end().catch(() => undefined);
+      throw err;
+    }
     this.listener = client;
-    this.backoff = 100;
+    this.backoff = FIRST_RETRY_MS;
   }
 
   private lost(client: pg.Client, err: Error): void {
     if (this.listener !== client || this.stopped) return;
     this.listener = undefined;
+    this.lostAt = Date.now();
     this.log.warn({ err: err.message }, 'journal listener lost; answering from the current snapshot while reconnecting');
     client.end().catch(() => undefined);
     this.scheduleReconnect();
@@ -81,14 +117,18 @@ export class ChangeFeed {
   private scheduleReconnect(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.backoff * (0.5 + Math.random());
-    this.backoff = Math.min(this.backoff * 2, 10_000);
+    this.backoff = Math.min(Math.max(this.backoff * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      if (this.stopped) return;
       this.connect().then(() => {
-        this.log.info('journal listener reconnected; catching up');
+        if (this.stopped) { void this.stop(); return; }
+        this.log.info({ downSeconds: Math.round((Date.now() - this.lostAt) / 100) / 10 }, 'journal listener reconnected; catching up');
+        this.lostAt = 0;
         this.kick();
+        this.onReconnected();
       }, (err: Error) => {
-        this.log.warn({ err: err.message }, 'journal listener reconnect failed');
+        this.log.debug({ err: err.message }, 'journal listener reconnect failed; retrying');
         this.scheduleReconnect();
       });
     }, delay);
@@ -98,8 +138,11 @@ export class ChangeFeed {
   kick(): void {
     if (!this.loaded || this.stopped) return;
     if (this.running) { this.again = true; return; }
-    this.running = this.catchUp().catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
+    this.running = this.catchUp().then(() => { this.catchUpFailing = false; }, (err: Error) => {
+      // Once per outage: while the database is away every poll fails the same way.
+      if (this.catchUpFailing) this.log.debug({ err: err.message }, 'journal catch-up failed; will retry');
+      else this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
+      this.catchUpFailing = true;
       if (!this.listener) this.scheduleReconnect();
     }).finally(() => {
       this.running = undefined;
