@@ -145,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
         const server = await startServer({
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
           db: { connectMs: serveCfg.dbConnectTimeoutMs, statementMs: serveCfg.dbStatementTimeoutMs },
+          zoneFile: { maxBytes: serveCfg.zoneFileMaxBytes, maxRecords: serveCfg.zoneMaxRecords },
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
         });

@@ -96,6 +96,8 @@ export interface ServerOptions {
   metrics?: () => Promise<string>;
   /** PostgreSQL timeouts (GLIDEPATH_DB_*): connecting, and (API only) a statement. */
   db?: { connectMs?: number; statementMs?: number };
+  /** Zone-file upload limits (GLIDEPATH_ZONE_FILE_MAX_BYTES, GLIDEPATH_ZONE_MAX_RECORDS). */
+  zoneFile?: { maxBytes: number; maxRecords: number };
   /** "answer": a snapshot file (cluster/seed.ts) to start from instead of the database, which may be down. */
   seed?: string;
   /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
@@ -183,7 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       monitor.start();
       stops.push(async () => monitor.stop());
       const app = await buildApp({
-        pool: apiPool, log: child('api'), adminToken: opts.adminToken, database: monitor, workers: opts.workers,
+        pool: apiPool, log: child('api'), adminToken: opts.adminToken, database: monitor, workers: opts.workers, zoneFile: opts.zoneFile,
         ready: f ? () => f.loaded : opts.ready,
         metrics: f ? () => stats.render() + feedMetrics(f) : opts.metrics,
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,

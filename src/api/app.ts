@@ -37,6 +37,8 @@ export interface AppOptions {
   https?: ApiTlsMaterial;
   /** The database's state (store/db-monitor.ts): while it is down, /v1 answers 503 at once. */
   database?: DatabaseState & { failed(err: unknown): boolean };
+  /** Zone-file uploads: largest body, most records (GLIDEPATH_ZONE_FILE_MAX_BYTES, _ZONE_MAX_RECORDS). */
+  zoneFile?: { maxBytes: number; maxRecords: number };
   /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
   workers?: () => { ready: number; wanted: number };
 }
@@ -65,6 +67,7 @@ export interface RouteContext { pool: Pool; opts: AppOptions; metrics: ApiMetric
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
+export const ZONE_MAX_RECORDS = 500_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

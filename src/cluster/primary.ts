@@ -61,6 +61,7 @@ export class Primary {
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
       adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
       db: { connectMs: this.cfg.dbConnectTimeoutMs, statementMs: this.cfg.dbStatementTimeoutMs },
+      zoneFile: { maxBytes: this.cfg.zoneFileMaxBytes, maxRecords: this.cfg.zoneMaxRecords },
       // Ready while some worker answers DNS (a lost one is being replaced); /healthz fails at none.
       ready: () => this.readyCount() > 0,
       workers: () => ({ ready: Math.min(this.readyCount(), this.count), wanted: this.count }),

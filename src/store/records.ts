@@ -141,6 +141,24 @@ export async function replaceZoneRecords(c: Client, zoneId: number, records: rea
   if (want.size) await insertRecords(c, zoneId, [...want.values()]);
 }
 
+/** replaceZoneRecords for a whole zone given as columns (a zone-file upload): the difference is
+ *  computed by PostgreSQL, so the API holds the four arrays and nothing per record. Two statements,
+ *  as there: the journal gets the records removed, then those added (in the order given, without
+ *  duplicates). */
+export async function replaceZoneRecordColumns(c: Client, zoneId: number, cols: { owners: string[]; types: number[]; ttls: number[]; rdatas: string[] }): Promise<void> {
+  const params = [zoneId, cols.owners, cols.types, cols.ttls, cols.rdatas];
+  const given = 'unnest($2::text[], $3::int[], $4::int[], $5::text[]) WITH ORDINALITY AS n(owner, type, ttl, rdata, ord)';
+  await c.query(
+    `DELETE FROM records r WHERE r.zone_id = $1 AND NOT EXISTS (
+       SELECT 1 FROM ${given} WHERE n.owner = r.owner AND n.type = r.type AND n.ttl = r.ttl AND n.rdata = r.rdata)`, params);
+  await c.query(
+    `INSERT INTO records (zone_id, owner, type, ttl, rdata)
+     SELECT $1, owner, type, ttl, rdata FROM (
+       SELECT DISTINCT ON (owner, type, ttl, rdata) owner, type, ttl, rdata, ord FROM ${given} ORDER BY owner, type, ttl, rdata, ord) d
+     WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.zone_id = $1 AND r.owner = d.owner AND r.type = d.type AND r.ttl = d.ttl AND r.rdata = d.rdata)
+     ORDER BY ord`, params);
+}
+
 export async function insertRecords(c: Client, zoneId: number, records: readonly StoredRecord[]): Promise<void> {
   await c.query(
     `INSERT INTO records (zone_id, owner, type, ttl, rdata)
