@@ -180,7 +180,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // request seconds, not minutes (migrations and snapshot loads use db.pool, without one).
       const apiPool = createPool(db.url, 10, { connectMs: opts.db?.connectMs ?? 2000, statementMs: opts.db?.statementMs ?? 15_000 });
       stops.push(() => apiPool.end().catch(() => undefined));
-      const monitor = new DatabaseMonitor(apiPool, child('database'));
+      // The probe has a connection of its own: a busy API pool must not read as an outage.
+      const probePool = createPool(db.url, 1, { connectMs: opts.db?.connectMs ?? 2000 });
+      stops.push(() => probePool.end().catch(() => undefined));
+      const monitor = new DatabaseMonitor(probePool, child('database'));
       monitor.onChange = (up) => opts.onDatabaseChange?.(up);
       monitor.start();
       stops.push(async () => monitor.stop());
@@ -267,20 +270,24 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   feed.onReconnected = () => { void settings.reload(); };
   // No await between start() and here: the feed's first catch-up cannot have run yet.
   notifier.prime(feed.snapshot());
+  // Built before the feed's hooks, which tell it when domains went away.
+  const maxUdp = opts.udpMaxPayload ?? 1232;
+  // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
+  const cache = opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp);
   feed.onApplied = (_seq, entries) => {
     notifier.changed(feed.snapshot());
     if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
+    // A deleted domain or zone, or a domain moved off its zone: cached answers must not keep them.
+    if (cache && entries.some((e) => e.action === 'delete' || e.details?.old_zone_id !== undefined)) cache.forgetStale(feed.snapshot());
   };
   settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
-  const maxUdp = opts.udpMaxPayload ?? 1232;
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
     now: opts.now ?? Date.now,
     stats,
-    // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
-    cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+    cache,
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
       history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,

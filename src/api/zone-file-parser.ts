@@ -16,8 +16,9 @@ export interface ParseJob {
   maxRecords: number;
 }
 
-/** Records as columns: four arrays cost far less than one object per record. */
-export interface RecordColumns { owners: string[]; types: number[]; ttls: number[]; rdatas: string[] }
+/** Records as columns, each a PostgreSQL array literal (text[] or int[]): four strings instead of
+ *  one object per record. */
+export interface RecordColumns { count: number; owners: string; types: string; ttls: string; rdatas: string }
 
 export type ParseResult =
   | ({ ok: true; originText: string } & RecordColumns)

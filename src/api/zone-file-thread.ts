@@ -27,10 +27,25 @@ function run(job: ParseJob): ParseResult {
     records.push(toStored([r])[0]);
   }
   checkZoneContent(records, { delegationOnly: job.delegationOnly, requireApex: true });
+  // PostgreSQL array literals, made here: the API's thread then sends four strings as they are,
+  // instead of turning 4 x N values into text itself.
   return {
-    ok: true, originText,
-    owners: records.map((r) => r.owner), types: records.map((r) => r.type), ttls: records.map((r) => r.ttl), rdatas: records.map((r) => r.rdata),
+    ok: true, originText, count: records.length,
+    owners: textArray(records, 'owner'), types: intArray(records, 'type'), ttls: intArray(records, 'ttl'), rdatas: textArray(records, 'rdata'),
   };
+}
+
+/** A text[] literal: every element quoted, with `"` and `\` escaped (PostgreSQL 8.15.6). */
+function textArray(records: readonly StoredRecord[], field: 'owner' | 'rdata'): string {
+  let out = '{';
+  for (let i = 0; i < records.length; i++) out += (i ? ',"' : '"') + records[i][field].replace(/[\\"]/g, '\\$&') + '"';
+  return out + '}';
+}
+
+function intArray(records: readonly StoredRecord[], field: 'type' | 'ttl'): string {
+  let out = '{';
+  for (let i = 0; i < records.length; i++) out += (i ? ',' : '') + records[i][field];
+  return out + '}';
 }
 
 let out: ParseResult;

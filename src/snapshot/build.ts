@@ -56,6 +56,10 @@ function zonesOf(d: Domain): number[] {
   return d.pzc && d.pzc.zoneId !== d.zoneId ? [d.zoneId, d.pzc.zoneId] : [d.zoneId];
 }
 
+/** Nodes of zones leaving the snapshot in one delta from which the maps are folded at once (a copy
+ *  of the maps costs about what compiling a zone of this size does). */
+const FOLD_NODES = 10_000;
+
 export interface SnapshotDelta {
   domains: readonly DomainRow[];
   goneDomains: readonly string[];
@@ -97,6 +101,11 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
   for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
-  return new Snapshot(old.domains.with(domainChanges), old.zones.with(zoneChanges), now, old.zoneRefs.with(refChanges), maxLabels,
+  // Zones leaving (deleted, replaced by a new compile, or no longer used): when they are large, fold
+  // the maps now so that nothing keeps them (and the Domains bound to them) reachable.
+  let leaving = 0;
+  for (const [id, z] of zoneChanges) if (z !== old.zones.get(id)) leaving += old.zones.get(id)?.nodes.size ?? 0;
+  const fold = leaving >= FOLD_NODES;
+  return new Snapshot(old.domains.with(domainChanges, fold), old.zones.with(zoneChanges, fold), now, old.zoneRefs.with(refChanges), maxLabels,
     namesAdded ? undefined : old.namesEpoch);
 }

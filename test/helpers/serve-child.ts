@@ -25,7 +25,7 @@ export interface ServeChild {
   lines(msg: RegExp): Array<Record<string, unknown>>;
   /** Runs `glidepath ARGS` against it (same environment). */
   cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** Resolves once `name` (A) is answered over UDP. */
+  /** Resolves once `name` (A) is answered over UDP and the API listens. */
   waitAnswering(name: string, ms?: number): Promise<void>;
 }
 
@@ -63,7 +63,9 @@ export async function startServe(o: { databaseUrl: string; workers: number; env?
       const end = Date.now() + ms;
       while (Date.now() < end) {
         if (proc.exitCode !== null) throw new Error(`serve exited (${proc.exitCode}):\n${log}`);
-        const ok = await query(port, name, 'A', { timeoutMs: 200 }).then((r) => r.answer.length > 0, () => false);
+        const ok = await query(port, name, 'A', { timeoutMs: 200 }).then((r) => r.answer.length > 0, () => false)
+          // With --workers 0 the API listens a moment after DNS: wait for both.
+          && await fetch(child.api + '/healthz').then(() => true, () => false);
         if (ok) return;
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -17,6 +17,8 @@ import { checkIfMatch, lockZoneOr404, etag } from '../zone-edit.js';
 import { obj, str, responses, tenantQuery, ZONE_NAME, ifMatchHeader } from '../schemas.js';
 
 type Q = { tenant?: string; origin?: string };
+/** Statement timeout for writing an uploaded file: a 10 MiB file is about 400,000 rows. */
+const ZONE_FILE_STATEMENT_MS = 10 * 60_000;
 const params = obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']);
 const query = obj({ ...tenantQuery, origin: str({ description: 'Origin of relative names; default: (PUT) the $ORIGIN the file opens with, else the first domain pointing at the zone, else the zone name.' }) });
 
@@ -84,8 +86,8 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
       if (zone.id !== found.id || now.delegationOnly !== before.delegationOnly || now.fallbackOrigin !== before.fallbackOrigin) {
         throw new ApiError(409, `zone "${req.params.zone}" changed how it is served while the file was read; send it again`, [], 'zone_changed');
       }
-      await replaceZoneRecordColumns(db, zone.id, cols);
-      return { version: await zoneVersion(db, zone.id), records: cols.owners.length };
+      await replaceZoneRecordColumns(db, zone.id, cols, ZONE_FILE_STATEMENT_MS);
+      return { version: await zoneVersion(db, zone.id), records: cols.count };
     });
     return reply.header('etag', etag(out.version)).send(out);
   });
