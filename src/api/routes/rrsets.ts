@@ -37,6 +37,25 @@ export function rrsetKey(owner: string, type: string, at = ''): { owner: string;
 
 export const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);
 
+/** The records after replacing (or, with an empty set, deleting) each RRset in turn; a replaced
+ *  set moves to the end, as `[...without(rs, key), ...set]` would put it. In one pass over the
+ *  records and the steps: a 10,000-change batch on a large zone used to copy the zone per change
+ *  (seconds of the event loop that also accepts DNS connections). */
+function applySteps(cur: readonly StoredRecord[], steps: ReadonlyArray<{ key: { owner: string; type: number }; set: StoredRecord[] }>): StoredRecord[] {
+  const sets = new Map<string, StoredRecord[]>();
+  for (const r of cur) {
+    const k = `${r.owner}\u0000${r.type}`;
+    const list = sets.get(k);
+    if (list) list.push(r); else sets.set(k, [r]);
+  }
+  for (const s of steps) {
+    const k = `${s.key.owner}\u0000${s.key.type}`;
+    sets.delete(k);
+    if (s.set.length) sets.set(k, s.set);
+  }
+  return [...sets.values()].flat();
+}
+
 export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const zoneRecords = async (tenant: number | null, name: string) => {
     const z = tenant === null ? undefined : await findZone(ctx.pool, tenant, name);
@@ -141,8 +160,7 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     let result: RRset[] = [];
     const out = await tx(ctx.pool, c.actor, async (db) =>
       editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
-        let rs = cur;
-        for (const s of steps) rs = [...without(rs, s.key), ...s.set];
+        const rs = applySteps(cur, steps);
         result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)));
         return rs;
       }));
