@@ -278,7 +278,9 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     notifier.changed(feed.snapshot());
     if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
     // A deleted domain or zone, or a domain moved off its zone: cached answers must not keep them.
-    if (cache && entries.some((e) => e.action === 'delete' || e.details?.old_zone_id !== undefined)) cache.forgetStale(feed.snapshot());
+    if (cache && entries.some((e) => (e.entity === 'domain' && (e.action === 'delete' || e.details?.old_zone_id !== undefined)) || (e.entity === 'zone' && e.action === 'delete'))) {
+      cache.forgetStale(feed.snapshot());
+    }
   };
   settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
