@@ -2,7 +2,7 @@
 // without sockets: the bench data set and query file, in process.
 //   npm run -s build && node --max-semi-space-size=64 dist/bench/handler-cost.js [--domains N] [--no-cache]
 // Bytes: the growth of heapUsed over passes during which no GC ran (what the pass allocated).
-import { writeDataset, zones, relativeData, TYPE_CODES, SOA_SERIAL } from './dataset.js';
+import { writeDataset, zones, relativeData, TYPE_CODES } from './dataset.js';
 import { buildSnapshot, type ZoneSource } from '../src/snapshot/build.js';
 import type { DomainRow } from '../src/snapshot/domain.js';
 import { handleQuery, type QueryContext } from '../src/server/handle-query.js';
@@ -21,7 +21,7 @@ let id = 0;
 for (const z of zones(opts)) {
   id++;
   sources.set(id, { records: z.records.map((r) => ({ owner: r.owner, type: TYPE_CODES[r.type], ttl: r.ttl, rdata: relativeData(r, z.apex) })), schedules: [] });
-  rows.push({ id, name: z.apex, zone_id: id, delegation_only: z.delegationOnly, serial: SOA_SERIAL, pzc_zone_id: null, pzc_at: null });
+  rows.push({ id, name: z.apex, zone_id: id, delegation_only: z.delegationOnly, serial_offset: 0, pzc_zone_id: null, pzc_at: null });
 }
 const snap = buildSnapshot(rows, sources);
 const data = await writeDataset('/tmp/glidepath-handler-cost', opts, false);

@@ -5,7 +5,7 @@
 // --unique: no two zones share any rdata (names absolute, addresses and text per zone), the worst
 // case for the interning in snapshot/zone.ts; the default is the bench data as stored.
 import { writeHeapSnapshot } from 'node:v8';
-import { zones, customerZone, relativeData, TYPE_CODES, SOA_SERIAL, type Rec } from './dataset.js';
+import { zones, customerZone, relativeData, TYPE_CODES, type Rec } from './dataset.js';
 import { buildSnapshot, applyDelta, type ZoneSource } from '../src/snapshot/build.js';
 import type { DomainRow } from '../src/snapshot/domain.js';
 import type { StoredRecord } from '../src/store/records.js';
@@ -42,7 +42,7 @@ function rows(): { domains: DomainRow[]; sources: Map<number, ZoneSource>; recor
     const recs: StoredRecord[] = z.records.map((r, k) => ({ owner: r.owner, type: TYPE_CODES[r.type], ttl: r.ttl, rdata: unique ? uniqueData(r, id, k) : relativeData(r, z.apex) }));
     records += recs.length;
     sources.set(id, { records: recs, schedules: [] });
-    out.push({ id, name: z.apex, zone_id: id, delegation_only: z.delegationOnly, serial: SOA_SERIAL, pzc_zone_id: null, pzc_at: null });
+    out.push({ id, name: z.apex, zone_id: id, delegation_only: z.delegationOnly, serial_offset: 0, pzc_zone_id: null, pzc_at: null });
   }
   return { domains: out, sources, records };
 }
@@ -71,7 +71,7 @@ const times: number[] = [];
 for (let i = 0; i < 20; i++) {
   const t = performance.now();
   snap = applyDelta(snap, {
-    domains: [{ id: 1, name: z1.apex, zone_id: 1, delegation_only: false, serial: SOA_SERIAL + i + 1, pzc_zone_id: null, pzc_at: null }],
+    domains: [{ id: 1, name: z1.apex, zone_id: 1, delegation_only: false, serial_offset: i + 1, pzc_zone_id: null, pzc_at: null }],
     goneDomains: [], zones: new Map([[1, { records: recs, schedules: [] }]]), changedZones: [1],
   });
   times.push(performance.now() - t);

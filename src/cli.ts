@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, edgeOptions, type Config } from './config.js';
 import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
@@ -31,12 +31,16 @@ Environment: DATABASE_URL, GLIDEPATH_DATA_DIR, GLIDEPATH_DNS, GLIDEPATH_API, GLI
 GLIDEPATH_LOG_LEVEL, GLIDEPATH_UDP_MAX_PAYLOAD, GLIDEPATH_TCP_IDLE_MS, GLIDEPATH_TCP_MAX_CONNECTIONS,
 GLIDEPATH_RESPONSE_CACHE (on|off), GLIDEPATH_DOT, GLIDEPATH_TLS_CERT, GLIDEPATH_TLS_KEY,
 GLIDEPATH_API_TLS_CERT, GLIDEPATH_API_TLS_KEY, GLIDEPATH_API_CLIENT_CA, GLIDEPATH_API_CLIENT_CRL,
-GLIDEPATH_API_CLIENT_CERT (optional|require), GLIDEPATH_CONTROL_SOCKET.`,
+GLIDEPATH_API_CLIENT_CERT (optional|require), GLIDEPATH_CONTROL_SOCKET, GLIDEPATH_ROLE (primary|edge),
+GLIDEPATH_NODE_ID, GLIDEPATH_VERSION, GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG.`,
   serve: `Usage: glidepath serve [--workers N] [--config FILE]
 
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
 GLIDEPATH_API (default 127.0.0.1:8053; "off" disables it). Uses DATABASE_URL, or with none an
 embedded PostgreSQL in GLIDEPATH_DATA_DIR (default ./.glidepath). Migrations are applied at start.
+With GLIDEPATH_ROLE=edge it only answers: it reads DATABASE_URL (a hot standby will do), polls the
+journal every GLIDEPATH_POLL_MS, writes nothing, waits for the database when it is unreachable, and
+its API serves only /healthz, /readyz (lag, journal position) and /metrics.
   --workers N           DNS worker processes (default: one per core). The primary owns the sockets,
                         the database, the API and the scheduler; each worker holds its own snapshot.
                         0: everything in one process (no rolling restart).
@@ -96,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
     return verb ? 0 : 2;
   }
   const cfg = loadConfig();
-  const log = createLogger(verb === 'serve' ? cfg.logLevel : (process.env.GLIDEPATH_LOG_LEVEL ?? 'warn'));
+  // Every log line names the node (GLIDEPATH_NODE_ID): several nodes' logs end up in one place.
+  const log = createLogger(verb === 'serve' ? cfg.logLevel : (process.env.GLIDEPATH_LOG_LEVEL ?? 'warn'), { node: cfg.nodeId });
   switch (verb) {
     case 'serve': {
       const r = parse('serve', rest, { workers: { type: 'string' }, config: { type: 'string' } }, 0);
@@ -107,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
       // SIGTERM (129/130/143) without waiting for server.stop(). The server owns these signals,
       // from before it starts (server.stop() also stops an embedded PostgreSQL).
       for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
-      if (cluster.isWorker) return runWorker(log);
+      if (cluster.isWorker) return runWorker(log, startServer);
       const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
       const serveCfg = configFrom();
       log.level = serveCfg.logLevel;
@@ -115,6 +120,9 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
+      // A stop asked while still starting (an edge waiting for its database) ends the process now.
+      let started = false;
+      void stopSignal.then((signal) => { if (!started) { log.info({ signal }, 'stopped while starting'); process.exit(0); } });
       // SIGHUP: reread the env file; new certificates for new handshakes, new log level; no
       // listener or connection is closed. A bad file or setting changes nothing. One that arrives
       // while the server is still starting is applied as soon as it has started.
@@ -148,7 +156,10 @@ async function main(argv: string[]): Promise<number> {
           zoneFile: { maxBytes: serveCfg.zoneFileMaxBytes, maxRecords: serveCfg.zoneMaxRecords },
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log,
+          retention: serveCfg.retention,
+          edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });
+        started = true;
         reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls }));
         restartNow = () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2');
         if (restartAsked) restartNow();
@@ -157,8 +168,9 @@ async function main(argv: string[]): Promise<number> {
         log.info('stopped');
         return 0;
       }
-      const primary = new Primary(serveCfg, workers, log);
+      const primary = new Primary(serveCfg, workers, log, startServer);
       await primary.start();
+      started = true;
       reloadWith((c) => primary.reload(c));
       const restart = () => primary.restart();
       restartNow = () => {
@@ -259,6 +271,9 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
   if (a.udpMaxPayload !== b.udpMaxPayload || a.tcpIdleMs !== b.tcpIdleMs || a.tcpMaxConnections !== b.tcpMaxConnections
     || a.responseCache !== b.responseCache) out.push('GLIDEPATH_UDP_MAX_PAYLOAD/TCP_IDLE_MS/TCP_MAX_CONNECTIONS/RESPONSE_CACHE');
   if (a.controlSocket !== b.controlSocket) out.push('GLIDEPATH_CONTROL_SOCKET');
+  if (a.role !== b.role || a.nodeId !== b.nodeId || a.version !== b.version || a.pollMs !== b.pollMs || a.maxLagSeconds !== b.maxLagSeconds) {
+    out.push('GLIDEPATH_ROLE/NODE_ID/VERSION/POLL_MS/MAX_LAG');
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
 // (documented in README.md); keep them stable.
 import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 
 export interface HostPort { host: string; port: number }
 
@@ -32,6 +33,20 @@ export interface Config {
   zoneFileMaxBytes: number;
   /** Most records one zone may hold after an API write (GLIDEPATH_ZONE_MAX_RECORDS). */
   zoneMaxRecords: number;
+  /** History limits (GLIDEPATH_JOURNAL_MAX_AGE/_DEPTH, GLIDEPATH_IXFR_MAX_AGE/_DEPTH) and how often
+   *  they are enforced (GLIDEPATH_RETENTION_INTERVAL). */
+  retention: RetentionLimits & { intervalMs: number };
+  /** GLIDEPATH_ROLE: "primary" (the default: migrations, API, scheduler, LISTEN) or "edge" (an
+   *  answering node on a database that may be a hot standby: reads only, polls the journal). */
+  role: 'primary' | 'edge';
+  /** GLIDEPATH_NODE_ID (default: the host name): NSID, CHAOS id.server, /metrics and log lines. */
+  nodeId: string;
+  /** GLIDEPATH_VERSION: answered to CHAOS version.server/version.bind; unset, those are REFUSED. */
+  version: string | undefined;
+  /** GLIDEPATH_POLL_MS: how often an edge reads the journal for new entries. */
+  pollMs: number;
+  /** GLIDEPATH_MAX_LAG: seconds of lag past which an edge's /readyz says not ready. */
+  maxLagSeconds: number;
 }
 
 export interface ApiTlsFiles {
@@ -44,6 +59,32 @@ export interface ApiTlsFiles {
   /** GLIDEPATH_API_CLIENT_CERT: optional (default when CAs are set) or require. */
   clientCert: 'off' | 'optional' | 'require';
 }
+
+export interface RetentionLimits {
+  /** Journal rows older than this (seconds) go. */
+  journalMaxAgeS: number;
+  /** At most this many journal rows are kept behind the newest. */
+  journalMaxDepth: number;
+  /** IXFR history steps older than this (seconds) go. */
+  ixfrMaxAgeS: number;
+  /** At most this many steps are kept per zone (zone_history) and per domain (ixfr_steps). */
+  ixfrMaxDepth: number;
+}
+
+/** Defaults of the history limits (README, Environment). */
+export const DEFAULT_RETENTION: Readonly<RetentionLimits> = {
+  journalMaxAgeS: 30 * 86400, journalMaxDepth: 1_000_000, ixfrMaxAgeS: 7 * 86400, ixfrMaxDepth: 100,
+};
+/** What an edge node needs of the configuration (GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG). */
+export interface EdgeOptions { pollMs: number; maxLagSeconds: number }
+
+/** The edge settings of a configuration; undefined for the primary role. */
+export function edgeOptions(cfg: Pick<Config, 'role' | 'pollMs' | 'maxLagSeconds'>): EdgeOptions | undefined {
+  return cfg.role === 'edge' ? { pollMs: cfg.pollMs, maxLagSeconds: cfg.maxLagSeconds } : undefined;
+}
+
+/** A node's name and, when configured, the version it tells (GLIDEPATH_NODE_ID, GLIDEPATH_VERSION). */
+export interface NodeName { id: string; version?: string }
 
 export class ConfigError extends Error {}
 
@@ -67,6 +108,16 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${raw}" must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** Seconds, or a number with a unit: 90s, 15m, 12h, 30d. */
+function durationEnv(env: NodeJS.ProcessEnv, name: string, defSeconds: number, minSeconds: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return defSeconds;
+  const m = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  const n = m ? Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]] : NaN;
+  if (!Number.isSafeInteger(n) || n < minSeconds) throw new ConfigError(`${name}: "${raw}" must be a duration of at least ${minSeconds} s (seconds, or with s, m, h or d)`);
   return n;
 }
 
@@ -106,6 +157,20 @@ function apiTlsFiles(env: NodeJS.ProcessEnv): ApiTlsFiles | undefined {
   };
 }
 
+function role(env: NodeJS.ProcessEnv): Config['role'] {
+  const r = env.GLIDEPATH_ROLE || 'primary';
+  if (r !== 'primary' && r !== 'edge') throw new ConfigError(`GLIDEPATH_ROLE: "${r}" must be primary or edge`);
+  if (r === 'edge' && !env.DATABASE_URL) throw new ConfigError('GLIDEPATH_ROLE=edge needs DATABASE_URL (the primary or a hot standby it reads from)');
+  return r;
+}
+
+/** A node id goes out in NSID and a TXT string: printable ASCII, at most 255 octets. */
+function nodeId(env: NodeJS.ProcessEnv): string {
+  const id = env.GLIDEPATH_NODE_ID || hostname();
+  if (!/^[\x21-\x7e]{1,255}$/.test(id)) throw new ConfigError(`GLIDEPATH_NODE_ID: "${id}" must be 1 to 255 printable ASCII characters without spaces`);
+  return id;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
   const dataDir = resolve(env.GLIDEPATH_DATA_DIR || './.glidepath');
@@ -128,5 +193,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dbStatementTimeoutMs: intEnv(env, 'GLIDEPATH_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     zoneFileMaxBytes: intEnv(env, 'GLIDEPATH_ZONE_FILE_MAX_BYTES', 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     zoneMaxRecords: intEnv(env, 'GLIDEPATH_ZONE_MAX_RECORDS', 500_000, 1, 10_000_000),
+    retention: Object.freeze({
+      journalMaxAgeS: durationEnv(env, 'GLIDEPATH_JOURNAL_MAX_AGE', DEFAULT_RETENTION.journalMaxAgeS, 60),
+      journalMaxDepth: intEnv(env, 'GLIDEPATH_JOURNAL_MAX_DEPTH', DEFAULT_RETENTION.journalMaxDepth, 1000, Number.MAX_SAFE_INTEGER),
+      ixfrMaxAgeS: durationEnv(env, 'GLIDEPATH_IXFR_MAX_AGE', DEFAULT_RETENTION.ixfrMaxAgeS, 60),
+      ixfrMaxDepth: intEnv(env, 'GLIDEPATH_IXFR_MAX_DEPTH', DEFAULT_RETENTION.ixfrMaxDepth, 1, 1_000_000),
+      intervalMs: 1000 * durationEnv(env, 'GLIDEPATH_RETENTION_INTERVAL', 60, 1),
+    }),
+    role: role(env),
+    nodeId: nodeId(env),
+    version: env.GLIDEPATH_VERSION ? env.GLIDEPATH_VERSION.slice(0, 255) : undefined,
+    pollMs: intEnv(env, 'GLIDEPATH_POLL_MS', 100, 10, 60_000),
+    maxLagSeconds: intEnv(env, 'GLIDEPATH_MAX_LAG', 10, 1, 86_400),
   });
 }

@@ -3,11 +3,11 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, fields: Record<string, string> = {}): Logger {
   const pretty = process.stdout.isTTY === true;
   return pino({
     level,
-    base: { service: 'glidepath' },
+    base: { service: 'glidepath', ...fields },
     // Tokens and secrets never reach the log, whatever a caller passes.
     redact: { paths: ['req.headers.authorization', 'token', 'secret', '*.token', '*.secret'], censor: '[redacted]' },
     ...(pretty ? { transport: undefined, formatters: {} } : {}),
@@ -21,7 +21,7 @@ function prettyStream(): { write(line: string): void } {
     write(line: string) {
       try {
         const o = JSON.parse(line) as Record<string, unknown>;
-        const { level, time, msg, service: _s, pid: _p, hostname: _h, ...rest } = o;
+        const { level, time, msg, service: _s, pid: _p, hostname: _h, node: _n, ...rest } = o;
         const t = new Date(Number(time)).toISOString().slice(11, 23);
         const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
         process.stdout.write(`${t} ${names[Number(level)] ?? level} ${String(msg ?? '')}${extra}\n`);

@@ -1,14 +1,15 @@
 // Composition root: config -> database (embedded or DATABASE_URL) -> migrate -> snapshot and change
 // feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
 import type { Logger } from 'pino';
-import type { Config, HostPort, ApiTlsFiles } from './config.js';
+import type { Config, HostPort, ApiTlsFiles, EdgeOptions, NodeName } from './config.js';
 import { createPool, checkConnection, type Pool } from './store/db.js';
+import { DatabaseMonitor } from './store/db-monitor.js';
+import { readSeed } from './cluster/seed.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
-import { DatabaseMonitor } from './store/db-monitor.js';
-import { readSeed } from './cluster/seed.js';
-import { ChangeFeed } from './store/change-feed.js';
+import { ChangeFeed } from './feed/change-feed.js';
+import { feedState, renderFeedState } from './feed/state.js';
 import { listenDns } from './server/dns-listeners.js';
 import { QueryStats } from './server/query-stats.js';
 import { ResponseCache } from './server/response-cache.js';
@@ -19,18 +20,24 @@ import type { QueryContext } from './server/handle-query.js';
 import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
+import { HistoryPruner } from './store/retention.js';
+import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
 import { TransferSettingsHolder } from './transfer/settings.js';
 import { TransferService } from './transfer/service.js';
 import { Notifier, type NotifyOptions } from './transfer/notify.js';
 import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
-import { loadTransferSettings, ixfrSteps, reannounce } from './store/transfer.js';
+import { loadTransferSettings, ixfrHistory, reannounce } from './store/transfer.js';
+import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
+import { untilItWorks } from './feed/retry.js';
+import type { ServerIdentity } from './answer/chaos.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
 /** DATABASE_URL when set; else the embedded server in the data directory (attaching to one a
- *  running `glidepath serve` already started, so CLI commands work beside it). */
-export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'> & { connectMs?: number; mayBeDown?: boolean }, log: Logger): Promise<Database> {
+ *  running `glidepath serve` already started, so CLI commands work beside it). With `wait` (an
+ *  edge) an unreachable database is retried until it answers instead of failing the start. */
+export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'> & { connectMs?: number; mayBeDown?: boolean }, log: Logger, wait = false): Promise<Database> {
   let url = cfg.databaseUrl;
   let embedded: EmbeddedServer | undefined;
   if (!url) {
@@ -42,14 +49,15 @@ export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'> 
     }
   }
   const pool = createPool(url, 10, { connectMs: cfg.connectMs });
+  const check = () => checkConnection(pool, url);
   try {
-    await checkConnection(pool, url);
+    await (wait ? untilItWorks(check, log, 'connecting to the database') : check());
   } catch (err) {
     // A worker started from a sibling's snapshot answers without the database, and catches up
     // through the change feed once it is back.
     if (cfg.mayBeDown) {
       log.warn({ err: (err as Error).message }, 'database unavailable; answering from the snapshot handed over');
-      return { url, pool, embedded, close: () => pool.end().catch(() => undefined) };
+      return { url, pool, embedded, close: () => pool.end().then(() => undefined, () => undefined) };
     }
     await pool.end().catch(() => undefined);
     await embedded?.stop();
@@ -94,6 +102,17 @@ export interface ServerOptions {
   /** For "control": readiness and DNS metrics gathered from the workers. */
   ready?: () => boolean;
   metrics?: () => Promise<string>;
+  /** For "control" of an edge: the snapshot positions of the workers, for /readyz. */
+  positions?: () => Promise<SnapshotPosition[]>;
+  /** GLIDEPATH_ROLE=edge: reads only (no migrations, scheduler, re-announcements or NOTIFY), polls
+   *  the journal every `pollMs` instead of LISTEN (a hot standby refuses LISTEN), waits for an
+   *  unreachable database, and serves only health routes on the API. */
+  edge?: EdgeOptions;
+  /** GLIDEPATH_NODE_ID and GLIDEPATH_VERSION: NSID and CHAOS TXT answers, /metrics. */
+  node?: NodeName;
+  /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
+   *  transfer message (tests shrink them). */
+  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
   /** PostgreSQL timeouts (GLIDEPATH_DB_*): connecting, and (API only) a statement. */
   db?: { connectMs?: number; statementMs?: number };
   /** Zone-file upload limits (GLIDEPATH_ZONE_FILE_MAX_BYTES, GLIDEPATH_ZONE_MAX_RECORDS). */
@@ -104,12 +123,16 @@ export interface ServerOptions {
   workers?: () => { ready: number; wanted: number };
   /** Told when the API's database monitor sees the database go down or come back. */
   onDatabaseChange?: (up: boolean) => void;
-  /** Zone transfers: NOTIFY retry timing, the PZC re-announcement tolerance, the soft size of a
-   *  transfer message (tests shrink them). */
-  transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number };
+  /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
+  retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
+/** ServerOptions' node identity as the query path wants it (the NSID octets made once). */
+export function serverIdentity(node: NodeName | undefined): ServerIdentity | undefined {
+  return node ? { nodeId: node.id, nsid: Buffer.from(node.id, 'utf8'), version: node.version } : undefined;
+}
+
 export interface ReloadOptions {
   logLevel?: string;
   tls?: { certFile: string; keyFile: string };
@@ -146,12 +169,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const s of stops.reverse()) await s().catch((err: Error) => log.warn({ err: err.message }, 'stop step failed'));
   })());
   const role = opts.role ?? 'all';
+  const edge = opts.edge;
   try {
     const db = await openDatabase({
       databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath', connectMs: opts.db?.connectMs ?? 2000, mayBeDown: !!opts.seed,
-    }, log);
+    }, log, edge !== undefined);
     stops.push(() => db.close());
-    if (role !== 'answer') {
+    if (role !== 'answer' && !edge) {
       const applied = await migrate(db.pool);
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
@@ -166,16 +190,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ({ feed, transfer } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners));
     }
 
-    if (role !== 'answer') {
+    if (role !== 'answer' && !edge) {
       const scheduler = new PzcScheduler(db.pool, child('pzc'));
       await scheduler.start();
       stops.push(() => scheduler.stop());
+      const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
+      pruner.start();
+      stops.push(() => pruner.stop());
     }
 
     let apiUrl = '';
     let apiServer: TlsServer | undefined;
     if (opts.api && role !== 'answer') {
       const f = feed;
+      const positions = f ? async () => [feedState(f)] : opts.positions;
+      const nodeInfo = () => renderNodeInfo(opts.node, edge ? 'edge' : 'primary');
       // The API's own pool, with a statement timeout: a frozen or overloaded database costs a
       // request seconds, not minutes (migrations and snapshot loads use db.pool, without one).
       const apiPool = createPool(db.url, 10, { connectMs: opts.db?.connectMs ?? 2000, statementMs: opts.db?.statementMs ?? 15_000 });
@@ -185,13 +214,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stops.push(() => probePool.end().catch(() => undefined));
       const monitor = new DatabaseMonitor(probePool, child('database'));
       monitor.onChange = (up) => opts.onDatabaseChange?.(up);
-      monitor.start();
+      if (!edge) monitor.start();
       stops.push(async () => monitor.stop());
       const app = await buildApp({
-        pool: apiPool, log: child('api'), adminToken: opts.adminToken, database: monitor, workers: opts.workers, zoneFile: opts.zoneFile,
+        pool: apiPool, log: child('api'), adminToken: opts.adminToken,
+        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile,
         ready: f ? () => f.loaded : opts.ready,
-        metrics: f ? () => stats.render() + feedMetrics(f) : opts.metrics,
+        metrics: f ? () => stats.render() + feedMetrics(f) + nodeInfo() : async () => ((await opts.metrics?.()) ?? '') + nodeInfo(),
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
+        healthOnly: edge !== undefined,
+        readiness: edge && positions ? async () => edgeReadiness(db.pool, await positions(),
+          { node: opts.node?.id ?? '', maxLagSeconds: edge.maxLagSeconds }) : undefined,
       });
       if (opts.apiTls) apiServer = app.server as unknown as TlsServer;
       stops.push(() => app.close());
@@ -252,37 +285,46 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
   const xlog = child('transfer');
   const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
-  await settings.reload();
+  const edge = opts.edge;
+  // An edge waits out a database that is away (it may be a standby being restarted).
+  const retry = <T>(fn: () => Promise<T>, what: string) => (edge ? untilItWorks(fn, child('journal'), what) : fn());
+  await retry(() => settings.reload(), 'loading transfer settings');
   const notifier = new Notifier(() => settings.get(), xlog, Date.now, opts.transfer?.notify);
   stops.push(async () => notifier.stop());
 
+  // A hot standby refuses LISTEN: an edge reads the journal every pollMs instead.
   const flog = child('journal');
-  const feed = new ChangeFeed(db.url, db.pool, flog);
+  const feed = edge ? new ChangeFeed(db.url, db.pool, flog, edge.pollMs, false) : new ChangeFeed(db.url, db.pool, flog);
+  stops.push(() => feed.stop());
   if (opts.seed) {
     // Handed over by a sibling because the database is down (cluster/seed.ts): answer from it now.
     const { snap, seq } = await readSeed(opts.seed, (zoneId, r, err) => flog.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse'));
     feed.startFrom(snap, seq);
   } else {
-    await feed.start();
+    await retry(() => feed.start(), 'loading the snapshot');
   }
-  stops.push(() => feed.stop());
   // Transfer settings missed while the database was away (a seeded start has none yet).
   feed.onReconnected = () => { void settings.reload(); };
+  // An edge may have started before the schema reached its standby (the first load then failed,
+  // quietly): the settings are read again now that the snapshot could be.
+  if (edge) await settings.reload();
   // No await between start() and here: the feed's first catch-up cannot have run yet.
-  notifier.prime(feed.snapshot());
+  // NOTIFY to secondaries is the primary side's: an edge sends none (the secondaries' ACLs name
+  // the primary), and re-announcing writes, which an edge never does.
+  if (!edge) notifier.prime(feed.snapshot());
   // Built before the feed's hooks, which tell it when domains went away.
   const maxUdp = opts.udpMaxPayload ?? 1232;
   // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
   const cache = opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp);
   feed.onApplied = (_seq, entries) => {
-    notifier.changed(feed.snapshot());
+    if (!edge) notifier.changed(feed.snapshot());
     if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
     // A deleted domain or zone, or a domain moved off its zone: cached answers must not keep them.
     if (cache && entries.some((e) => (e.entity === 'domain' && (e.action === 'delete' || e.details?.old_zone_id !== undefined)) || (e.entity === 'zone' && e.action === 'delete'))) {
       cache.forgetStale(feed.snapshot());
     }
   };
-  settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
+  if (!edge) settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
@@ -292,8 +334,9 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     cache,
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
-      history: (id) => ixfrSteps(db.pool, id), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
+      history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget,
     }),
+    identity: serverIdentity(opts.node),
   };
   const dnsLog = child('dns');
   for (const addr of opts.dns) {
@@ -317,6 +360,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     }
   }
 
+  if (edge) return { feed, transfer: { settings, notifier } };
   const reannouncer = new Reannouncer(() => feed.snapshot(), () => settings.get(),
     (id, serial) => reannounce(db.pool, id, serial), xlog, opts.now ?? Date.now, opts.transfer?.reannounce);
   reannouncer.start();
@@ -359,32 +403,16 @@ async function readApiTls(f: ApiTlsFiles): Promise<ApiTlsMaterial> {
   return { cert: await read(f.certFile, 'certificate'), key: await read(f.keyFile, 'key'), clientCa, clientCrl, clientCert: f.clientCert };
 }
 
-/** What /metrics says about a snapshot; the primary of `serve --workers` combines its workers'. */
-export interface FeedState { ageSeconds: number; seq: number; lag: number; domains: number }
-
-export function feedState(feed: ChangeFeed): FeedState {
-  return {
-    ageSeconds: feed.caughtUpAt ? (Date.now() - feed.caughtUpAt) / 1000 : -1,
-    seq: feed.seq, lag: Math.max(0, feed.notifiedSeq - feed.seq), domains: feed.snapshot().domains.size,
-  };
-}
-
 const feedMetrics = (feed: ChangeFeed) => renderFeedState(feedState(feed));
 
-export function renderFeedState(f: FeedState): string {
+/** An info metric naming this node and its role: Prometheus' way to label a target (join on it). */
+export function renderNodeInfo(node: NodeName | undefined, role: 'primary' | 'edge'): string {
+  if (!node) return '';
+  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   return [
-    '# HELP glidepath_snapshot_age_seconds Seconds since the snapshot last caught up with the journal.',
-    '# TYPE glidepath_snapshot_age_seconds gauge',
-    `glidepath_snapshot_age_seconds ${f.ageSeconds}`,
-    '# HELP glidepath_journal_seq Last journal sequence applied to the snapshot.',
-    '# TYPE glidepath_journal_seq gauge',
-    `glidepath_journal_seq ${f.seq}`,
-    '# HELP glidepath_journal_lag Journal entries announced but not yet applied to the snapshot.',
-    '# TYPE glidepath_journal_lag gauge',
-    `glidepath_journal_lag ${f.lag}`,
-    '# HELP glidepath_domains Domains served.',
-    '# TYPE glidepath_domains gauge',
-    `glidepath_domains ${f.domains}`,
+    '# HELP glidepath_node_info This node: GLIDEPATH_NODE_ID and GLIDEPATH_ROLE (always 1).',
+    '# TYPE glidepath_node_info gauge',
+    `glidepath_node_info{node="${esc(node.id)}",role="${role}"} 1`,
     '',
   ].join('\n');
 }

@@ -4,7 +4,8 @@ import { TYPE } from '../dns/constants.js';
 import type { Domain } from '../snapshot/domain.js';
 import type { CompiledName, CompiledZone, RRset } from '../snapshot/zone.js';
 import { isNameLike } from '../snapshot/zone.js';
-import { nodeOf, type Answer } from './resolve.js';
+import type { Answer } from './resolve.js';
+import { nodeOf } from './in-domain.js';
 
 /** Where the target name sits in each type's rdata (RFC 1035 3.3.11, 3.3.9; RFC 2782). */
 function target(type: number, parts: RRset['rrs'][number]['parts']): CompiledName | undefined {

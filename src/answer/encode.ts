@@ -2,7 +2,7 @@
 // capped (PZC), EDNS OPT, and truncation that never splits an RRset (RFC 2181 9).
 import { MessageWriter } from '../dns/writer.js';
 import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
-import { OPTION_TCP_KEEPALIVE, type Query, type Edns } from '../dns/query.js';
+import { OPTION_TCP_KEEPALIVE, OPTION_NSID, type Query, type Edns } from '../dns/query.js';
 import { QNAME, type Answer, type Entry } from './resolve.js';
 import type { Domain } from '../snapshot/domain.js';
 
@@ -19,6 +19,8 @@ export interface Limits {
   /** On TCP/TLS, to a query that carried edns-tcp-keepalive: the idle timeout to announce, in
    *  units of 100 ms (RFC 7828 3.3.2); 0 asks the client to close the connection. */
   readonly keepalive?: number;
+  /** This server's identifier (GLIDEPATH_NODE_ID), sent as NSID to queries that ask (RFC 5001). */
+  readonly nsid?: Uint8Array;
 }
 
 /** RFC 1035 4.2.1 and RFC 6891 6.2.3-6.2.5: the size a response may take. */
@@ -28,7 +30,7 @@ export function responseLimit(edns: Edns | undefined, tcp: boolean, maxUdp: numb
   return Math.min(edns.udpSize, maxUdp);
 }
 
-function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: boolean, cd: boolean, rcode: number): void {
+export function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: boolean, cd: boolean, rcode: number): void {
   w.u16(id);
   // QR=1; RA is never set: we are authoritative only (RFC 1035 4.1.1).
   w.u8(0x80 | (opcode << 3) | (aa ? 0x04 : 0) | (rd ? 0x01 : 0));
@@ -38,18 +40,34 @@ function header(w: MessageWriter, id: number, opcode: number, aa: boolean, rd: b
 
 const KEEPALIVE_SIZE = 6;
 
-function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number): void {
+/** Octets the OPT options take: edns-tcp-keepalive and NSID, each when present. */
+function optionsSize(keepalive: number | undefined, nsid: Uint8Array | undefined): number {
+  return (keepalive === undefined ? 0 : KEEPALIVE_SIZE) + (nsid === undefined ? 0 : 4 + nsid.length);
+}
+
+export function opt(w: MessageWriter, rcode: number, advertise: number, keepalive?: number, nsid?: Uint8Array): void {
   w.u8(0); // root owner
   w.u16(TYPE.OPT);
   w.u16(advertise);
   w.u8(rcode >> 4); // extended RCODE, upper 8 bits (RFC 6891 6.1.3)
   w.u8(0); // version 0
   w.u16(0); // flags: DO is not echoed, we sign nothing
-  if (keepalive === undefined) { w.u16(0); return; } // no options
-  w.u16(KEEPALIVE_SIZE);
-  w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
-  w.u16(2);
-  w.u16(Math.min(0xffff, keepalive));
+  w.u16(optionsSize(keepalive, nsid));
+  if (keepalive !== undefined) {
+    w.u16(OPTION_TCP_KEEPALIVE); // RFC 7828 3.1: code, length 2, TIMEOUT in 100 ms units
+    w.u16(2);
+    w.u16(Math.min(0xffff, keepalive));
+  }
+  if (nsid !== undefined) {
+    w.u16(OPTION_NSID); // RFC 5001 2.3: the server's identifier, opaque octets
+    w.u16(nsid.length);
+    w.bytes(nsid);
+  }
+}
+
+/** The NSID payload for this query: only when it asked (RFC 5001 2.1). */
+export function nsidFor(edns: Edns | undefined, nsid: Uint8Array | undefined): Uint8Array | undefined {
+  return edns?.nsid ? nsid : undefined;
 }
 
 /** Copies the question and makes its name a compression target. */
@@ -86,7 +104,8 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.reset();
   const edns = q.edns !== undefined;
   const keepalive = edns && q.edns.keepalive ? limits.keepalive : undefined;
-  const limit = limits.size - (edns ? OPT_SIZE + (keepalive === undefined ? 0 : KEEPALIVE_SIZE) : 0);
+  const nsid = nsidFor(q.edns, limits.nsid);
+  const limit = limits.size - (edns ? OPT_SIZE + optionsSize(keepalive, nsid) : 0);
   header(w, q.id, q.opcode, ans.aa, q.rd, q.cd, ans.rcode);
   w.setU16(4, 1);
   question(w, msg, q);
@@ -116,7 +135,7 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   w.setU16(6, counts[0]);
   w.setU16(8, counts[1]);
   let ar = counts[2];
-  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive); ar++; }
+  if (edns) { opt(w, ans.rcode, limits.advertise, keepalive, nsid); ar++; }
   w.setU16(10, ar);
   return w.take();
 }
@@ -124,11 +143,11 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
 /** FORMERR, NOTIMP, BADVERS, REFUSED without an Answer: header, the question when it parsed, OPT
  *  when the query had one. */
 export function encodeError(msg: Uint8Array, id: number, opcode: number, rd: boolean, rcode: number,
-  q: Query | undefined, edns: Edns | undefined, advertise: number): Buffer {
+  q: Query | undefined, edns: Edns | undefined, advertise: number, nsid?: Uint8Array): Buffer {
   const w = writer;
   w.reset();
   header(w, id, opcode, false, rd, q?.cd ?? false, rcode);
   if (q) { w.setU16(4, 1); w.bytes(msg, 12, q.questionEnd); }
-  if (edns || rcode === RCODE.BADVERS) { opt(w, rcode, advertise); w.setU16(10, 1); }
+  if (edns || rcode === RCODE.BADVERS) { opt(w, rcode, advertise, undefined, nsidFor(edns, nsid)); w.setU16(10, 1); }
   return w.take();
 }

@@ -10,6 +10,10 @@ import { liveView, pendingCap } from '../pzc/policy.js';
 import { lookup } from './lookup.js';
 import { negativeSoa } from './negative.js';
 import { addTargetAddresses } from './additional.js';
+import { inDomain, nodeOf } from './in-domain.js';
+
+// Kept importable from here (callers predate in-domain.ts).
+export { inDomain, nodeOf };
 
 /** The owner of an RRset in the response: the query name itself (written as a pointer to the
  *  question, so the client's case is kept) or a name from zone data. */
@@ -130,23 +134,6 @@ export function resolve(snap: Snapshot, q: Question, nowMs: number): Answer {
 
 function capped(e: Entry, cap: number): Entry {
   return cap < Infinity ? { ...e, cap } : e;
-}
-
-/** The relative key labels of a target name when it lies in the domain, else undefined. */
-export function inDomain(name: CompiledName, domain: Domain): readonly string[] | undefined {
-  if (name.relative) return name.keys;
-  const k = name.keys;
-  const a = domain.keys;
-  if (k.length < a.length) return undefined;
-  const off = k.length - a.length;
-  for (let i = 0; i < a.length; i++) if (k[off + i] !== a[i]) return undefined;
-  return k.slice(0, off);
-}
-
-/** The zone node a target name falls on, if the domain holds it. */
-export function nodeOf(zone: CompiledZone, name: CompiledName, domain: Domain): ZoneNode | undefined {
-  const keys = inDomain(name, domain);
-  return keys ? zone.nodes.get(keys.join('.')) : undefined;
 }
 
 function synthesize(prefix: readonly string[], target: CompiledName): CompiledName | undefined {

@@ -11,7 +11,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { authenticate } from './auth.js';
 import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
-import { errorHandler, ApiError, databaseUnavailable } from './errors.js';
+import { errorHandler, ApiError, databaseUnavailable, type ErrorCode } from './errors.js';
 import type { DatabaseState } from '../store/db-monitor.js';
 import { shared } from './schemas.js';
 import { ApiMetrics } from './metrics.js';
@@ -35,12 +35,23 @@ export interface AppOptions {
   metrics?: () => string | Promise<string>;
   /** HTTPS (GLIDEPATH_API_TLS_CERT/_KEY) and, with CAs, client certificates. */
   https?: ApiTlsMaterial;
+  /** An edge node: /readyz reports this (lag, journal position) instead of checking the database. */
+  readiness?: () => Promise<Readiness>;
+  /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */
+  healthOnly?: boolean;
   /** The database's state (store/db-monitor.ts): while it is down, /v1 answers 503 at once. */
   database?: DatabaseState & { failed(err: unknown): boolean };
   /** Zone-file uploads: largest body, most records (GLIDEPATH_ZONE_FILE_MAX_BYTES, _ZONE_MAX_RECORDS). */
   zoneFile?: { maxBytes: number; maxRecords: number };
   /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
   workers?: () => { ready: number; wanted: number };
+}
+
+/** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes
+ *  it; the fields are the JSON's, see routes/health.ts). */
+export interface Readiness {
+  problems: Array<{ path: string; problem: string }>;
+  replication: Record<string, string | number | boolean | null>;
 }
 
 /** PEM contents of the API's certificate and key, the client CAs and revocation lists. */
@@ -66,8 +77,6 @@ export function apiSecureContext(m: ApiTlsMaterial): SecureContextOptions {
 export interface RouteContext { pool: Pool; opts: AppOptions; metrics: ApiMetrics }
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
-export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
-export const ZONE_MAX_RECORDS = 500_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -97,7 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler((err) => { opts.database?.failed(err); }));
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
+    void reply.code(404).send({ error: 'route_not_found' satisfies ErrorCode, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -138,6 +147,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   await app.register(healthRoutes, { ctx });
+  if (opts.healthOnly) {
+    await app.ready();
+    return app as unknown as FastifyInstance;
+  }
   await app.register(tenantRoutes, { ctx });
   await app.register(tokenRoutes, { ctx });
   await app.register(zoneRoutes, { ctx });

@@ -43,7 +43,7 @@ export function bearer(req: FastifyRequest): string | undefined {
 /** Rejects with a 401 whose message says why, and a log line with the same reason. */
 function refuse(req: FastifyRequest, reason: string, cert?: { subject: string; fingerprint: string }): never {
   req.log.warn({ from: req.ip, reason, subject: cert?.subject, fingerprint: cert?.fingerprint }, 'client certificate refused');
-  throw new ApiError(401, reason);
+  throw new ApiError('unauthorized', reason);
 }
 
 export async function authenticate(pool: Pool, adminToken: string | undefined, req: FastifyRequest,
@@ -62,24 +62,24 @@ export async function authenticate(pool: Pool, adminToken: string | undefined, r
       if (!token) refuse(req, `the client certificate is not mapped to a tenant (subject "${cert.subject}", sha256 ${cert.fingerprint}); map it with POST /v1/client-certs or send a bearer token`, cert);
     }
   }
-  if (!token) throw new ApiError(401, 'missing bearer token (Authorization: Bearer …)');
+  if (!token) throw new ApiError('unauthorized', 'missing bearer token (Authorization: Bearer …)');
   if (adminToken && timingSafeEqual(sha(token), sha(adminToken))) {
     return { admin: true, actor: 'admin-token', tenantId: null, tenantName: null };
   }
   const p = await findToken(pool, token);
-  if (!p) throw new ApiError(401, 'invalid or revoked token');
+  if (!p) throw new ApiError('unauthorized', 'invalid or revoked token');
   return { admin: p.admin, actor: `token:${p.tokenId}`, tenantId: p.admin ? null : p.tenantId, tenantName: p.admin ? null : p.tenantName };
 }
 
 export function caller(req: FastifyRequest): Caller {
-  if (!req.caller) throw new ApiError(401, 'not authenticated');
+  if (!req.caller) throw new ApiError('unauthorized', 'not authenticated');
   return req.caller;
 }
 
 export function requireAdmin(req: FastifyRequest): Caller {
   const c = caller(req);
-  // A tenant token must not learn that admin resources exist.
-  if (!c.admin) throw notFound('route');
+  // Said plainly: a 404 here read like a mistyped route (issue 15).
+  if (!c.admin) throw new ApiError('admin_required', 'this route needs an admin token (GLIDEPATH_ADMIN_TOKEN, `glidepath token create --admin`) or an admin client certificate; a tenant\'s credential cannot use it');
   return c;
 }
 

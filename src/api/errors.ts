@@ -9,25 +9,63 @@ import { isDatabaseUnavailable } from '../store/db.js';
 
 export interface Detail { path: string; problem: string }
 
-export const CODES = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  404: 'not_found',
-  409: 'conflict',
-  412: 'precondition_failed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'invalid_data',
-  500: 'internal',
-  503: 'unavailable',
-} as const;
+/** Every `error` code the API answers with: one per cause, its HTTP status a property of the code.
+ *  Codes are a contract (clients branch on them): add, never rename. Listed in src/api/README.md
+ *  and in the OpenAPI document (test/api/errors.test.ts checks both). */
+export const ERRORS = {
+  bad_request: { status: 400, cause: 'the request does not match the route\'s schema (malformed JSON, a missing, unknown or mistyped field); details name each field' },
+  invalid_cursor: { status: 400, cause: 'the `after` paging cursor is not an id this list hands out' },
+  unauthorized: { status: 401, cause: 'no valid credential: a missing, unknown or revoked token, or a client certificate refused (the message says which)' },
+  admin_required: { status: 403, cause: 'an admin-only route (tenants, tokens, TSIG keys, client certificates) called with a tenant\'s credential' },
+  not_found: { status: 404, cause: 'the named tenant, zone, domain, RRset, token, key or pending change does not exist, or belongs to another tenant (same answer for both)' },
+  route_not_found: { status: 404, cause: 'no route has this method and path' },
+  tenant_exists: { status: 409, cause: 'a tenant with this name exists' },
+  zone_exists: { status: 409, cause: 'the tenant has a zone with this name' },
+  domain_taken: { status: 409, cause: 'the domain name is already served (by this tenant or another: which one is not said)' },
+  key_exists: { status: 409, cause: 'a TSIG key with this name exists' },
+  client_cert_exists: { status: 409, cause: 'this certificate fingerprint or subject is already mapped' },
+  tenant_in_use: { status: 409, cause: 'the tenant still has zones or domains; delete them first' },
+  zone_in_use: { status: 409, cause: 'a domain serves the zone, now or after a pending zone change; details list the domains' },
+  key_in_use: { status: 409, cause: 'a domain\'s transfer settings use this TSIG key' },
+  conflict: { status: 409, cause: 'another uniqueness or reference rule of the database (the message says which)' },
+  zone_changed: { status: 409, cause: 'a zone-file upload: the zone changed how it is served (its domains or delegation-only rule) while the file was read; send it again' },
+  precondition_failed: { status: 412, cause: 'If-Match names a version the zone has moved on from' },
+  payload_too_large: { status: 413, cause: 'the body is over the limit (1 MiB of JSON; GLIDEPATH_ZONE_FILE_MAX_BYTES of zone file, default 10 MiB)' },
+  unsupported_media_type: { status: 415, cause: 'the body is not of a type the route takes (zone files: text/dns)' },
+  invalid_data: { status: 422, cause: 'a value is not valid: a DNS name, record data, TTL, date, secret or address; or the zone breaks a rule (CNAME and other data, apex SOA and NS, delegation-only); details name each field' },
+  zone_file_invalid: { status: 422, cause: 'a zone file does not parse; details give the line' },
+  too_many_records: { status: 422, cause: 'a zone file holds more records than GLIDEPATH_ZONE_MAX_RECORDS (default 500,000); details give the line where reading stopped' },
+  exclusive_fields: { status: 422, cause: 'exactly one of two fields must be given (e.g. tenant or admin)' },
+  pzc_same_zone: { status: 422, cause: 'a zone change to the zone the domain already serves' },
+  unknown_tsig_key: { status: 422, cause: 'transfer settings name a TSIG key that does not exist' },
+  internal: { status: 500, cause: 'a fault in the server (logged with the request id)' },
+  unavailable: { status: 503, cause: 'not ready: the snapshot is not loaded or no worker answers' },
+  no_dns_worker: { status: 503, cause: '/healthz under serve --workers: no worker answers DNS (replacements are being started)' },
+  database_unavailable: { status: 503, cause: 'the database is down, unreachable or too slow; nothing was changed; retry after the Retry-After header\'s seconds' },
+} as const satisfies Record<string, { status: number; cause: string }>;
 
-export type Status = keyof typeof CODES;
+export type ErrorCode = keyof typeof ERRORS;
+export type Status = (typeof ERRORS)[ErrorCode]['status'];
+
+/** The code an error of a status gets when its thrower names none (the status's generic cause). */
+export const CODES = {
+  400: 'bad_request', 401: 'unauthorized', 403: 'admin_required', 404: 'not_found', 409: 'conflict',
+  412: 'precondition_failed', 413: 'payload_too_large', 415: 'unsupported_media_type', 422: 'invalid_data',
+  500: 'internal', 503: 'unavailable',
+} as const satisfies Record<Status, ErrorCode>;
 
 export class ApiError extends Error {
-  /** `code` is the stable, machine-readable cause (snake_case); without one, the status's generic code. */
-  constructor(public readonly status: Status, message: string, public readonly details: Detail[] = [], public readonly code?: string) {
+  readonly status: Status;
+  readonly code: ErrorCode;
+  /** `new ApiError('zone_in_use', message, details)`: the status comes with the code. The older
+   *  form `(status, message, details, code?)` still works; a code whose status differs is a bug. */
+  constructor(codeOrStatus: ErrorCode | Status, message: string, public readonly details: Detail[] = [], code?: ErrorCode) {
     super(message);
+    this.code = typeof codeOrStatus === 'string' ? codeOrStatus : code ?? CODES[codeOrStatus];
+    this.status = ERRORS[this.code].status;
+    if (typeof codeOrStatus === 'number' && codeOrStatus !== this.status) {
+      throw new Error(`ApiError: code ${this.code} is a ${this.status}, not a ${codeOrStatus}`);
+    }
   }
 }
 
@@ -35,9 +73,29 @@ export const notFound = (what: string) => new ApiError(404, `${what} not found`)
 
 export interface ErrorBody { error: string; message: string; details: Detail[] }
 
-function body(status: Status, message: string, details: Detail[] = [], code?: string): ErrorBody {
-  return { error: code ?? CODES[status], message, details };
+function body(code: ErrorCode, message: string, details: Detail[] = []): ErrorBody {
+  return { error: code, message, details };
 }
+
+const reply = (code: ErrorCode, message: string, details: Detail[] = []) => ({ status: ERRORS[code].status as number, body: body(code, message, details) });
+
+/** Unique constraints and foreign keys (PostgreSQL's default names, migrations/) -> the cause. A
+ *  unique violation says only that the name is taken, never the row's detail (whose domain it is). */
+const UNIQUE: Record<string, [ErrorCode, string, string]> = {
+  tenants_name_key: ['tenant_exists', 'a tenant with this name exists', 'name'],
+  zones_tenant_id_name_key: ['zone_exists', 'a zone with this name exists', 'name'],
+  domains_name_key: ['domain_taken', 'this domain name is already served', 'name'],
+  tsig_keys_pkey: ['key_exists', 'a TSIG key with this name exists', 'name'],
+  client_certs_fingerprint_key: ['client_cert_exists', 'this certificate fingerprint is already mapped', 'fingerprint'],
+  client_certs_subject_key: ['client_cert_exists', 'this certificate subject is already mapped', 'subject'],
+};
+const REFERENCED: Record<string, [ErrorCode, string]> = {
+  zones_tenant_id_fkey: ['tenant_in_use', 'the tenant still has zones; delete them first'],
+  domains_tenant_id_fkey: ['tenant_in_use', 'the tenant still has domains; delete them first'],
+  domains_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain serves this zone'],
+  domains_pzc_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain is scheduled to switch to this zone'],
+  domain_transfer_tsig_key_fkey: ['key_in_use', 'a domain\'s transfer settings use this TSIG key'],
+};
 
 interface PgError { code: string; constraint?: string; detail?: string; message: string }
 
@@ -48,19 +106,26 @@ function isPgError(e: unknown): e is PgError {
 
 /** Status and body for anything thrown by a handler or by fastify itself. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof ApiError) return { status: err.status, body: body(err.status, err.message, err.details, err.code) };
-  if (isDatabaseUnavailable(err)) return { status: 503, body: body(503, DATABASE_UNAVAILABLE_MESSAGE, [], DATABASE_UNAVAILABLE) };
-  if (err instanceof ZoneContentError) return { status: 422, body: body(422, 'invalid DNS data', err.details) };
+  if (err instanceof ApiError) return reply(err.code, err.message, err.details);
+  if (isDatabaseUnavailable(err)) return reply(DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE);
+  if (err instanceof ZoneContentError) return reply('invalid_data', 'invalid DNS data', err.details);
   if (err instanceof ZoneFileError) {
-    return { status: 422, body: body(422, `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]) };
+    return reply('zone_file_invalid', `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]);
   }
-  if (err instanceof RdataError || err instanceof NameError) return { status: 422, body: body(422, err.message, [{ path: '', problem: err.message }]) };
+  if (err instanceof RdataError || err instanceof NameError) return reply('invalid_data', err.message, [{ path: '', problem: err.message }]);
   if (isPgError(err)) {
     // 23505 unique, 23503 foreign key (something still refers to it), 23514 check (incl. the CNAME rule).
-    if (err.code === '23505') return { status: 409, body: body(409, 'already exists', [{ path: err.constraint ?? '', problem: err.detail ?? err.message }]) };
-    if (err.code === '23503') return { status: 409, body: body(409, 'still in use', [{ path: err.constraint ?? '', problem: err.detail ?? err.message }]) };
+    const c = err.constraint ?? '';
+    if (err.code === '23505') {
+      const [code, message, path] = UNIQUE[c] ?? ['conflict', 'already exists', c];
+      return reply(code, message, [{ path, problem: message }]);
+    }
+    if (err.code === '23503') {
+      const [code, message] = REFERENCED[c] ?? ['conflict', 'still in use'];
+      return reply(code, message, [{ path: c, problem: message }]);
+    }
     if (err.code === '23514' || err.code === '22001' || err.code === '22003') {
-      return { status: 422, body: body(422, err.message, [{ path: err.constraint ?? '', problem: err.message }]) };
+      return reply('invalid_data', err.message, [{ path: c, problem: err.message }]);
     }
   }
   const fe = err as Partial<FastifyError>;
@@ -70,12 +135,13 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
       const path = `${fe.validationContext ?? ''}${v.instancePath}`.replace(/\//g, '.');
       return extra ? { path: `${path}.${extra}`, problem: 'unknown field' } : { path, problem: v.message ?? 'invalid' };
     });
-    return { status: 400, body: body(400, fe.message ?? 'invalid request', details) };
+    return reply('bad_request', fe.message ?? 'invalid request', details);
   }
   const sc = fe.statusCode;
-  if (sc && sc in CODES && sc < 500) return { status: sc, body: body(sc as Status, fe.message ?? 'error') };
-  if (sc && sc >= 400 && sc < 500) return { status: sc, body: { error: 'client_error', message: fe.message ?? 'error', details: [] } };
-  return { status: 500, body: body(500, 'internal error') };
+  if (sc && sc in CODES && sc < 500) return reply(CODES[sc as Status], fe.message ?? 'error');
+  // Another 4xx fastify raises (e.g. 414): its status kept, under the generic code.
+  if (sc && sc >= 400 && sc < 500) return { status: sc, body: body('bad_request', fe.message ?? 'error') };
+  return reply('internal', 'internal error');
 }
 
 /** The database is down, unreachable or too slow: the request changed nothing; try again. */
@@ -84,7 +150,7 @@ export const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable: nothin
 /** Seconds a client is asked to wait (RFC 9110 10.2.3) while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 2;
 
-export const databaseUnavailable = () => new ApiError(503, DATABASE_UNAVAILABLE_MESSAGE, [], DATABASE_UNAVAILABLE);
+export const databaseUnavailable = () => new ApiError(DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE);
 
 /** The error handler; `onUnavailable` hears of every request that failed because the database
  *  could not be used (the outage is logged there once, not here per request). */
@@ -108,7 +174,12 @@ export const errorSchema = {
   type: 'object',
   required: ['error', 'message', 'details'],
   properties: {
-    error: { type: 'string', description: 'stable machine-readable code of the cause (snake_case)' },
+    error: {
+      type: 'string',
+      enum: Object.keys(ERRORS),
+      description: 'stable machine-readable code of the cause (snake_case); the HTTP status is a property of the code:\n'
+        + Object.entries(ERRORS).map(([c, e]) => `- \`${c}\` (${e.status}): ${e.cause}`).join('\n'),
+    },
     message: { type: 'string' },
     details: {
       type: 'array',

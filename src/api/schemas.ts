@@ -1,7 +1,7 @@
 // JSON schemas shared by the routes. Every object is closed (additionalProperties: false), so an
 // unknown field is a 400. Query parameters are strings (the validator does no type coercion, so
 // that a body's "ttl": "300" is refused rather than guessed at); numbers in them carry a pattern.
-import { errorSchema, CODES, type Status } from './errors.js';
+import { errorSchema, ERRORS, type Status } from './errors.js';
 
 export const TENANT_NAME = '^[a-z0-9][a-z0-9_.-]{0,62}$';
 export const ZONE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$';
@@ -22,7 +22,7 @@ export const tenantQuery = {
 
 export const pageQuery = {
   limit: str({ pattern: UINT, description: 'Page size, 1-1000 (default 100).' }),
-  after: str({ description: 'Return items after this one (the `next` of the previous page).' }),
+  after: str({ description: 'Keyset cursor: return items after this one in name order (the `next` of the previous page). Pages stay consistent while items are added or removed.' }),
 };
 
 export function page(q: { limit?: string; after?: string }): { limit: number; after: string | undefined } {
@@ -37,11 +37,15 @@ export function next<T>(items: readonly T[], limit: number, key: (t: T) => strin
 
 export const errorRef = { $ref: 'Error#' } as const;
 
+/** The `error` codes a status can carry (the registry in errors.ts), for the OpenAPI document. */
+const codesOf = (s: Status) => Object.entries(ERRORS).filter(([, e]) => e.status === s).map(([c]) => c).join(', ');
+
 /** Response schemas: the success one plus the error body for each listed status. */
 export function responses(ok: Record<number, unknown>, ...errors: Status[]): Record<number, unknown> {
   const out: Record<number, unknown> = { ...ok };
-  for (const s of [400, 401, ...errors] as Status[]) out[s] = { ...errorRef, description: CODES[s] };
-  out[503] = { ...errorRef, description: 'database_unavailable: the database is down or too slow; nothing was changed; retry after the Retry-After header\'s seconds' };
+  for (const s of [400, 401, ...errors] as Status[]) out[s] = { ...errorRef, description: codesOf(s) };
+  // Any route that reads the database can meet an outage.
+  out[503] ??= { ...errorRef, description: 'database_unavailable (with Retry-After)' };
   return out;
 }
 
@@ -58,9 +62,10 @@ export const zoneSchema = obj({
   name: str(),
   version: { type: 'integer', description: 'Bumped by every change to the records; send it back in If-Match.' },
   records: { type: 'integer' },
-  domains: { type: 'array', items: str() },
+  domains: { type: 'array', items: str(), description: 'The first 100 domains served from the zone, by name (all of them: GET /v1/domains?zone=).' },
+  domain_count: { type: 'integer', description: 'How many domains are served from the zone.' },
   created_at: dateTime,
-}, ['name', 'version', 'records', 'domains', 'created_at']);
+}, ['name', 'version', 'records', 'domains', 'domain_count', 'created_at']);
 
 export const domainSchema = obj({
   name: str({ description: 'Absolute, lower-case, with the trailing dot.' }),

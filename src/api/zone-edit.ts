@@ -3,8 +3,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Client } from '../store/db.js';
 import { lockZone, zoneUse, zoneVersion, type Zone } from '../store/zones.js';
-import { checkZoneContent, loadZoneRecords, replaceZoneRecords, type StoredRecord } from '../store/records.js';
-import { TYPE, typeName } from '../dns/constants.js';
+import { checkZoneContent, loadZoneRecords, replaceZoneRecords, ownerKey, ZoneContentError, type StoredRecord } from '../store/records.js';
+import { TYPE, typeName, typeCode, isMetaType } from '../dns/constants.js';
+import { NameError } from '../dns/name.js';
 import { ApiError, notFound } from './errors.js';
 
 export const etag = (version: number) => `"${version}"`;
@@ -15,7 +16,7 @@ export function checkIfMatch(req: FastifyRequest, version: number): void {
   if (h === undefined) return;
   const tags = String(h).split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
   if (tags.includes('*') || tags.includes(String(version))) return;
-  throw new ApiError(412, `the zone is at version ${version}, not ${String(h)}`, [{ path: 'If-Match', problem: `current version is ${etag(version)}` }]);
+  throw new ApiError('precondition_failed', `the zone is at version ${version}, not ${String(h)}`, [{ path: 'If-Match', problem: `current version is ${etag(version)}` }]);
 }
 
 export async function lockZoneOr404(c: Client, tenantId: number | null, name: string): Promise<Zone> {
@@ -57,3 +58,16 @@ export function toRRsets(records: readonly StoredRecord[]): RRset[] {
     .sort((a, b) => (a.owner === b.owner ? a.type - b.type : a.owner === '@' ? -1 : b.owner === '@' ? 1 : a.owner < b.owner ? -1 : 1))
     .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort() }));
 }
+
+/** Owner key and type code of an RRset address; 422 when either is not valid DNS. */
+export function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: number } {
+  const problems: { path: string; problem: string }[] = [];
+  let key = '@';
+  try { key = ownerKey(owner); } catch (e) { if (e instanceof NameError) problems.push({ path: `${at}owner`, problem: e.message }); else throw e; }
+  const code = typeCode(type);
+  if (code === undefined || isMetaType(code)) problems.push({ path: `${at}type`, problem: `"${type}" is not a record type` });
+  if (problems.length) throw new ZoneContentError(problems);
+  return { owner: key, type: code! };
+}
+
+export const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);

@@ -1,8 +1,9 @@
 // What the primary of `glidepath serve --workers N` and its workers say to each other over the
 // cluster IPC channel. Plain JSON: no functions, no sockets.
-import type { HostPort } from '../config.js';
+import type { HostPort, EdgeOptions, NodeName } from '../config.js';
 import type { QueryStatsState } from '../server/query-stats.js';
-import type { FeedState, ReloadOptions } from '../main.js';
+import type { FeedState } from '../feed/state.js';
+import type { ReloadOptions } from './server.js';
 
 /** Everything a worker needs to answer; the primary resolved the database (embedded or not). */
 export interface WorkerStart {
@@ -19,6 +20,9 @@ export interface WorkerStart {
   connectMs: number;
   /** Start from this snapshot file (cluster/seed.ts) instead of the database, which is down. */
   seed?: string;
+  /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
+  edge?: EdgeOptions;
+  node?: NodeName;
 }
 
 export type ToWorker =

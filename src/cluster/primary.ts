@@ -8,8 +8,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { access, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
-import { startServer, renderFeedState, type RunningServer, type FeedState } from '../main.js';
+import { edgeOptions, type Config } from '../config.js';
+import { renderFeedState, type FeedState } from '../feed/state.js';
+import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
@@ -37,7 +38,7 @@ const DUMP_TIMEOUT_MS = 5 * 60_000;
 const MAX_RETRY_MS = 10_000;
 
 export class Primary {
-  private server: RunningServer | undefined;
+  private server: Started | undefined;
   private readonly slots = new Map<number, Slot>();
   private restarting: Promise<number> | undefined;
   private stopping = false;
@@ -52,14 +53,15 @@ export class Primary {
    *  worker does not take its counts with it (Prometheus would read the drop as a reset). */
   private readonly gone = new QueryStats();
 
-  constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger) {}
+  constructor(private cfg: Readonly<Config>, private readonly count: number, private readonly log: Logger,
+    private readonly startServer: StartServer) {}
 
   get url(): string { return this.server?.apiUrl() ?? ''; }
 
   async start(): Promise<void> {
-    this.server = await startServer({
+    this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
-      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log,
+      adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, retention: this.cfg.retention,
       db: { connectMs: this.cfg.dbConnectTimeoutMs, statementMs: this.cfg.dbStatementTimeoutMs },
       zoneFile: { maxBytes: this.cfg.zoneFileMaxBytes, maxRecords: this.cfg.zoneMaxRecords },
       // Ready while some worker answers DNS (a lost one is being replaced); /healthz fails at none.
@@ -67,6 +69,8 @@ export class Primary {
       workers: () => ({ ready: Math.min(this.readyCount(), this.count), wanted: this.count }),
       onDatabaseChange: (up) => this.databaseChanged(up),
       metrics: () => this.metrics(),
+      positions: async () => (await this.ask()).flatMap((r) => (r && !r.slot.retiring ? [r.feed] : [])),
+      edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version },
     });
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
@@ -136,6 +140,7 @@ export class Primary {
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
       tcpIdleMs: c.tcpIdleMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel,
+      edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
       connectMs: c.dbConnectTimeoutMs, ...(seed ? { seed } : {}),
     };
   }
@@ -298,22 +303,29 @@ export class Primary {
 
   /** /metrics in the primary: the counters of every worker, running or stopped, summed; for the
    *  snapshot, the worst answering worker. */
-  private async metrics(): Promise<string> {
+  /** Every ready worker's counters and snapshot position; undefined for one that did not answer in
+   *  time (busy, or stopping). */
+  private async ask(): Promise<Array<{ slot: Slot; stats: QueryStatsState; feed: FeedState } | undefined>> {
     const id = ++this.statsId;
     // Retiring workers still answer (draining) and still count until their final report.
     const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
-    const live = asked.filter((s) => !s.retiring);
-    const replies = await Promise.all(asked.map((s) => new Promise<{ stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
+    return Promise.all(asked.map((s) => new Promise<{ slot: Slot; stats: QueryStatsState; feed: FeedState } | undefined>((resolve) => {
       const timer = setTimeout(() => { s.worker.off('message', on); resolve(undefined); }, STATS_TIMEOUT_MS);
       const on = (m: FromWorker) => {
         if (m.t !== 'stats' || m.id !== id) return;
         clearTimeout(timer);
         s.worker.off('message', on);
-        resolve(m);
+        resolve({ slot: s, stats: m.stats, feed: m.feed });
       };
       s.worker.on('message', on);
       this.send(s.worker, { t: 'stats', id });
     })));
+  }
+
+  private async metrics(): Promise<string> {
+    const asked = [...this.slots.values()].filter((s) => s.ready && !s.final);
+    const live = asked.filter((s) => !s.retiring);
+    const replies = await this.ask();
     const total = new QueryStats();
     const feed: FeedState = { ageSeconds: -1, seq: Infinity, lag: 0, domains: 0 };
     let answered = 0;

@@ -9,11 +9,11 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { SnapshotBuilder, type BadRecordHandler, type ZoneSource } from '../snapshot/build.js';
-import { zoneRows, domainRows, type RecordRow } from '../snapshot/rows.js';
+import { zoneRows, domainRows } from '../snapshot/rows.js';
 import type { DomainRow } from '../snapshot/domain.js';
-import type { ScheduledRRset } from '../snapshot/zone.js';
+import type { ScheduledRRset, StoredRecord } from '../snapshot/zone.js';
 
-const VERSION = 1;
+const VERSION = 2;
 /** Zones written between two yields to the event loop, and compiled per batch when read. */
 const BATCH = 500;
 
@@ -36,13 +36,13 @@ export async function writeSeed(snap: Snapshot, seq: number, path: string): Prom
     for (const zone of snap.zones.values()) {
       const z = zoneRows(zone);
       await write({
-        z: z.id, r: z.records.map((r): RecordLine => [r.owner, r.type, r.ttl, r.rdata]),
+        z: z.id, serial: z.serial, r: z.records.map((r): RecordLine => [r.owner, r.type, r.ttl, r.rdata]),
         s: z.schedules.map((c): ScheduleLine => ({ o: c.owner, t: c.type, ttl: c.ttl, r: c.rdatas, at: c.at.getTime() })),
       });
       if (++n % BATCH === 0) await new Promise((r) => setImmediate(r));
     }
     for (const d of domainRows(snap)) {
-      await write({ d: [d.id, d.name, d.zone_id, d.delegation_only, d.serial, d.pzc_zone_id, d.pzc_at ? d.pzc_at.getTime() : null] satisfies DomainLine });
+      await write({ d: [d.id, d.name, d.zone_id, d.delegation_only, d.serial_offset, d.pzc_zone_id, d.pzc_at ? d.pzc_at.getTime() : null] satisfies DomainLine });
     }
     await write({ end: true });
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
@@ -66,18 +66,18 @@ export async function readSeed(path: string, onBad: BadRecordHandler = () => und
   let complete = false;
   for await (const line of lines) {
     if (line === '') continue;
-    const o = JSON.parse(line) as { v?: number; seq?: number; z?: number; r?: RecordLine[]; s?: ScheduleLine[]; d?: DomainLine; end?: boolean };
+    const o = JSON.parse(line) as { v?: number; seq?: number; z?: number; serial?: number; r?: RecordLine[]; s?: ScheduleLine[]; d?: DomainLine; end?: boolean };
     if (seq === undefined) {
       if (o.v !== VERSION || typeof o.seq !== 'number') throw new SeedError(`${path}: not a snapshot file of version ${VERSION}`);
       seq = o.seq;
     } else if (o.z !== undefined) {
-      const records: RecordRow[] = (o.r ?? []).map(([owner, type, ttl, rdata]) => ({ owner, type, ttl, rdata }));
+      const records: StoredRecord[] = (o.r ?? []).map(([owner, type, ttl, rdata]) => ({ owner, type, ttl, rdata }));
       const schedules: ScheduledRRset[] = (o.s ?? []).map((c) => ({ owner: c.o, type: c.t, ttl: c.ttl, rdatas: c.r, at: new Date(c.at) }));
-      batch.set(o.z, { records, schedules });
+      batch.set(o.z, { records, schedules, serial: o.serial });
       if (batch.size >= BATCH) { builder.addZones(batch); batch = new Map(); }
     } else if (o.d) {
-      const [id, name, zoneId, delegationOnly, serial, pzcZoneId, pzcAt] = o.d;
-      domains.push({ id, name, zone_id: zoneId, delegation_only: delegationOnly, serial, pzc_zone_id: pzcZoneId, pzc_at: pzcAt === null ? null : new Date(pzcAt) });
+      const [id, name, zoneId, delegationOnly, serialOffset, pzcZoneId, pzcAt] = o.d;
+      domains.push({ id, name, zone_id: zoneId, delegation_only: delegationOnly, serial_offset: serialOffset, pzc_zone_id: pzcZoneId, pzc_at: pzcAt === null ? null : new Date(pzcAt) });
     } else if (o.end) {
       complete = true;
     }

@@ -3,14 +3,15 @@
 // they outlive any one worker). It does what the primary asks: reload, report stats, retire.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { startServer, feedState, type RunningServer } from '../main.js';
+import { feedState } from '../feed/state.js';
+import type { StartServer, Started } from './server.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 import { isDatabaseUnavailable } from '../store/db.js';
 import { writeSeed } from './seed.js';
 
 const send = (m: FromWorker) => { process.send?.(m); };
 
-export async function runWorker(log: Logger): Promise<number> {
+export async function runWorker(log: Logger, startServer: StartServer): Promise<number> {
   // Signals sent to the whole process group (a terminal's ^C, `systemctl kill`, `kill -HUP -PGID`)
   // are the primary's to act on; their default action would kill this worker, loading or not.
   // SIGTERM sent to a worker alone stops it (the primary starts another).
@@ -37,7 +38,7 @@ export async function runWorker(log: Logger): Promise<number> {
   if (!start || retireAsked) return 0;
   const wlog = log.child({ worker: cluster.worker?.id });
   wlog.level = start.logLevel;
-  let server: RunningServer;
+  let server: Started;
   try {
     const { connectMs, ...rest } = start;
     server = await startServer({ ...rest, db: { connectMs }, role: 'answer', api: null, log: wlog });

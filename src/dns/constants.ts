@@ -33,6 +33,8 @@ export function isMetaType(code: number): boolean {
 }
 
 export const CLASS_IN = 1;
+/** CHAOS: where servers answer questions about themselves (id.server, RFC 4892). */
+export const CLASS_CH = 3;
 export const CLASS_ANY = 255;
 
 export const OPCODE = { QUERY: 0, NOTIFY: 4, UPDATE: 5 } as const;

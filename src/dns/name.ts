@@ -145,3 +145,11 @@ export function wireLength(labels: Labels): number {
   for (const l of labels) n += l.length + 1;
   return n;
 }
+
+/** Names in stored zone text: "@" is the apex, a trailing dot makes a name absolute, anything else
+ *  is relative to whatever domain serves the zone. (The shape is dns/rdata.ts's RdataName.) */
+export function resolveZoneName(text: string): { labels: string[]; relative: boolean } {
+  if (text === '@') return { labels: [], relative: true };
+  const { labels, absolute } = splitName(text);
+  return { labels, relative: !absolute };
+}

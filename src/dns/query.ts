@@ -13,6 +13,8 @@ export interface Edns {
   readonly do: boolean;
   /** The query carried edns-tcp-keepalive (RFC 7828 3.2.1): on TCP the answer says the idle timeout. */
   readonly keepalive: boolean;
+  /** The query asked for the server's identifier (NSID, RFC 5001 2.1): an empty option 3. */
+  readonly nsid: boolean;
 }
 
 export interface Query {
@@ -106,7 +108,8 @@ export function decodeQuery(msg: Uint8Array): Decoded {
       // RFC 6891 6.1.1: the OPT owner is the root, and one OPT at most.
       if (msg[nameStart] !== 0 || optCount > 1) return fail(RCODE.FORMERR);
       void ttlHi;
-      edns = { udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0, keepalive: hasOption(msg, p - rdlen, p, OPTION_TCP_KEEPALIVE) };
+      edns = { udpSize: Math.max(512, cls), version, do: (flags & 0x8000) !== 0, keepalive: hasOption(msg, p - rdlen, p, OPTION_TCP_KEEPALIVE),
+        nsid: hasOption(msg, p - rdlen, p, OPTION_NSID) };
       if (version > 0) badVersion = true;
     }
   }
@@ -143,6 +146,9 @@ export function skipName(msg: Uint8Array, p: number): number {
 
 /** EDNS option code of edns-tcp-keepalive (RFC 7828 3.1). */
 export const OPTION_TCP_KEEPALIVE = 11;
+
+/** EDNS option code of NSID, the name server identifier (RFC 5001 2.3). */
+export const OPTION_NSID = 3;
 
 /** Whether the OPT RDATA in msg[start, end) holds an option with this code (RFC 6891 6.1.2). */
 function hasOption(msg: Uint8Array, start: number, end: number, code: number): boolean {

@@ -4,9 +4,10 @@
 // and AXFR/IXFR go to the transfer side (ctx.transfer, src/transfer/service.ts), which may answer
 // a TCP transfer with a stream of messages.
 import { decodeQuery } from '../dns/query.js';
-import { RCODE, TYPE, CLASS_IN } from '../dns/constants.js';
+import { RCODE, TYPE, CLASS_IN, CLASS_CH } from '../dns/constants.js';
 import { resolve } from '../answer/resolve.js';
 import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
+import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
@@ -30,6 +31,8 @@ export interface QueryContext {
   readonly cache?: ResponseCache;
   /** Zone transfers and TSIG; without it AXFR/IXFR are REFUSED and TSIG is ignored. */
   readonly transfer?: TransferPath;
+  /** Who this node is (GLIDEPATH_NODE_ID, GLIDEPATH_VERSION): NSID and CHAOS id.server (RFC 5001, 4892). */
+  readonly identity?: ServerIdentity;
 }
 
 /** One datagram in, at most one out (UDP). `peer`: the client address, for transfer access control. */
@@ -64,7 +67,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   if (d.kind === 'drop') return null;
   if (d.kind === 'error') {
     ctx.stats?.count(d.query?.qtype ?? 0, d.rcode);
-    return encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp);
+    return encodeError(msg, d.id, d.opcode, d.rd, d.rcode, d.query, d.edns, ctx.maxUdp, ctx.identity?.nsid);
   }
   const q = d.query;
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
@@ -77,17 +80,23 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
 
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
   keepalive: number | undefined): Buffer {
+  if (q.qclass === CLASS_CH && ctx.identity) { // which node answered (RFC 4892)
+    const c = encodeChaos(msg, q, ctx.identity, tcp, ctx.maxUdp);
+    ctx.stats?.count(q.qtype, c.rcode);
+    return c.out;
+  }
   let rcode: number = RCODE.NOERROR;
   if (q.qclass !== CLASS_IN) rcode = RCODE.REFUSED; // we serve class IN only
   else if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) rcode = RCODE.REFUSED; // no transfer side configured
   else if (q.qtype === TYPE.OPT || (q.qtype >= 128 && q.qtype < 255)) rcode = RCODE.NOTIMP; // MAILA, MAILB, TKEY...
   if (rcode !== RCODE.NOERROR) {
     ctx.stats?.count(q.qtype, rcode);
-    return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp);
+    return encodeError(msg, q.id, q.opcode, q.rd, rcode, q, q.edns, ctx.maxUdp, ctx.identity?.nsid);
   }
   const ans = resolve(snap, q, ctx.now());
   ctx.stats?.count(q.qtype, ans.rcode);
-  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined });
+  const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp), advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
+    nsid: ctx.identity?.nsid });
   if (probe) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode);
   return out;
 }

@@ -1,14 +1,25 @@
 // Rows -> Snapshot. The first snapshot from everything; later ones from the previous snapshot and
-// a delta, sharing every domain and zone the delta did not touch.
-import type { StoredRecord } from '../store/records.js';
+// a delta, sharing every domain and zone the delta did not touch. A zone edit is a delta of one
+// zone: the domains served from it are bound to the new zone on lookup (snapshot.ts), not rebuilt.
 import { Snapshot } from './snapshot.js';
-import { buildDomain, type Domain, type DomainRow } from './domain.js';
+import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
-import { compileZone, CompileCache, type CompiledZone, type ScheduledRRset } from './zone.js';
+import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
 
-export interface ZoneSource { records: readonly StoredRecord[]; schedules: readonly ScheduledRRset[] }
+export interface ZoneSource {
+  records: readonly StoredRecord[];
+  schedules: readonly ScheduledRRset[];
+  /** zones.serial; when absent, the serial of the zone's own SOA record. */
+  serial?: number;
+}
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
+
+function compile(id: number, z: ZoneSource, onBad: BadRecordHandler, cache: CompileCache): CompiledZone {
+  // Zones with RRset changes pending are compiled as they will be after each, now (the query path
+  // only reads).
+  return prepareZone(compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache, z.serial));
+}
 
 /** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones
  *  are kept, their rows can go. */
@@ -19,41 +30,32 @@ export class SnapshotBuilder {
   constructor(private readonly onBad: BadRecordHandler = () => undefined) {}
 
   addZones(sources: ReadonlyMap<number, ZoneSource>): void {
-    for (const [id, z] of sources) this.zones.set(id, compileZone(id, z.records, z.schedules, (r, e) => this.onBad(id, r, e), this.cache));
+    for (const [id, z] of sources) this.zones.set(id, compile(id, z, this.onBad, this.cache));
   }
 
-  finish(domains: readonly DomainRow[], now = Date.now()): Snapshot {
+  finish(domains: readonly DomainRow[]): Snapshot {
     const zones = this.zones;
-    const byName = new Map<string, Domain>();
+    const byName = new Map<string, DomainEntry>();
     const refs = new Map<number, number>();
     for (const row of domains) {
-      const d = domainOf(row, (id) => zones.get(id));
-      if (!d) continue;
-      byName.set(row.name, d);
-      for (const id of zonesOf(d)) refs.set(id, (refs.get(id) ?? 0) + 1);
+      if (!zones.has(row.zone_id)) continue; // cannot happen with a consistent read
+      const e = entryOf(row);
+      byName.set(row.name, e);
+      for (const id of zonesOf(e)) refs.set(id, (refs.get(id) ?? 0) + 1);
     }
-    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), now, LayeredMap.of(refs));
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs));
   }
 }
 
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
-  onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
+  onBad: BadRecordHandler = () => undefined): Snapshot {
   const b = new SnapshotBuilder(onBad);
   b.addZones(sources);
-  return b.finish(domains, now);
+  return b.finish(domains);
 }
 
-/** The domain of a row, or undefined when its zone is missing (cannot happen with a consistent
- *  read; never serve half a domain). */
-function domainOf(row: DomainRow, zoneOf: (id: number) => CompiledZone | undefined): Domain | undefined {
-  const zone = zoneOf(row.zone_id);
-  if (!zone) return undefined;
-  const pzc = row.pzc_zone_id !== null ? zoneOf(row.pzc_zone_id) : undefined;
-  return buildDomain(row, zone, pzc);
-}
-
-function zonesOf(d: Domain): number[] {
-  return d.pzc && d.pzc.zoneId !== d.zoneId ? [d.zoneId, d.pzc.zoneId] : [d.zoneId];
+function zonesOf(e: DomainEntry): number[] {
+  return e.pzcZoneId !== undefined && e.pzcZoneId !== e.zoneId ? [e.zoneId, e.pzcZoneId] : [e.zoneId];
 }
 
 /** Nodes of zones leaving the snapshot in one delta from which the maps are folded at once (a copy
@@ -61,51 +63,51 @@ function zonesOf(d: Domain): number[] {
 const FOLD_NODES = 10_000;
 
 export interface SnapshotDelta {
+  /** Current rows of the domains whose own row changed (not of domains on a changed zone). */
   domains: readonly DomainRow[];
   goneDomains: readonly string[];
+  /** Fresh data of changed zones still in use, and of zones newly referenced. */
   zones: ReadonlyMap<number, ZoneSource>;
   changedZones: readonly number[];
 }
 
 /** The previous snapshot with a delta applied. Costs what the delta touches (plus an occasional
- *  fold of the maps' change layers), not the size of the snapshot; `old` is left as it was. */
-export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined, now = Date.now()): Snapshot {
+ *  fold of the maps' change layers), not the size of the snapshot nor the number of domains on a
+ *  changed zone; `old` is left as it was. */
+export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecordHandler = () => undefined): Snapshot {
   const cache = new CompileCache();
   const zoneChanges = new Map<number, CompiledZone | undefined>();
-  for (const id of delta.changedZones) zoneChanges.set(id, undefined);
-  for (const [id, z] of delta.zones) zoneChanges.set(id, compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache));
-  // Zones as they are after the change, for binding domains.
-  const zoneOf = (id: number) => (zoneChanges.has(id) ? zoneChanges.get(id) : old.zones.get(id));
+  for (const id of delta.changedZones) if (old.zones.has(id)) zoneChanges.set(id, undefined);
+  for (const [id, z] of delta.zones) zoneChanges.set(id, compile(id, z, onBad, cache));
+  const zoneKnown = (id: number) => (zoneChanges.has(id) ? zoneChanges.get(id) !== undefined : old.zones.has(id));
 
-  const domainChanges = new Map<string, Domain | undefined>();
+  const entryChanges = new Map<string, DomainEntry | undefined>();
   const refDelta = new Map<number, number>();
-  const ref = (d: Domain | undefined, by: number) => {
-    if (d) for (const id of zonesOf(d)) refDelta.set(id, (refDelta.get(id) ?? 0) + by);
+  const ref = (e: DomainEntry | undefined, by: number) => {
+    if (e) for (const id of zonesOf(e)) refDelta.set(id, (refDelta.get(id) ?? 0) + by);
   };
   let maxLabels = old.maxLabels;
   let namesAdded = false;
-  const replace = (name: string, d: Domain | undefined) => {
-    ref(domainChanges.has(name) ? domainChanges.get(name) : old.domains.get(name), -1);
-    ref(d, +1);
-    domainChanges.set(name, d);
-    if (d && d.labels.length > maxLabels) maxLabels = d.labels.length;
-    if (d && !old.domains.has(name)) namesAdded = true;
+  const replace = (name: string, e: DomainEntry | undefined) => {
+    ref(entryChanges.has(name) ? entryChanges.get(name) : old.entries.get(name), -1);
+    ref(e, +1);
+    entryChanges.set(name, e);
+    if (e && e.labels.length > maxLabels) maxLabels = e.labels.length;
+    if (e && !old.entries.has(name)) namesAdded = true;
   };
   for (const name of delta.goneDomains) replace(name, undefined);
-  for (const row of delta.domains) {
-    const d = domainOf(row, zoneOf);
-    if (d) replace(row.name, d);
-  }
+  for (const row of delta.domains) replace(row.name, zoneKnown(row.zone_id) ? entryOf(row) : undefined);
   // Forget zones no domain uses any more (the old code walked every domain for this).
   const refsAfter = (id: number) => (old.zoneRefs.get(id) ?? 0) + (refDelta.get(id) ?? 0);
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
   for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
   // Zones leaving (deleted, replaced by a new compile, or no longer used): when they are large, fold
-  // the maps now so that nothing keeps them (and the Domains bound to them) reachable.
+  // the maps now, so that no tombstoned base entry keeps them reachable (a zone directly, a domain
+  // entry through the Domain bound to it).
   let leaving = 0;
   for (const [id, z] of zoneChanges) if (z !== old.zones.get(id)) leaving += old.zones.get(id)?.nodes.size ?? 0;
   const fold = leaving >= FOLD_NODES;
-  return new Snapshot(old.domains.with(domainChanges, fold), old.zones.with(zoneChanges, fold), now, old.zoneRefs.with(refChanges), maxLabels,
+  return new Snapshot(old.entries.with(entryChanges, fold), old.zones.with(zoneChanges, fold), old.zoneRefs.with(refChanges), maxLabels,
     namesAdded ? undefined : old.namesEpoch);
 }

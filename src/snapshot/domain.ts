@@ -1,5 +1,8 @@
 // A served domain: its apex, the zone it points to, and the pending Progressive Zone Change.
-// Immutable; a change builds a new Domain and the snapshot swaps it in whole.
+// The snapshot stores a DomainEntry (what the domain row says) and binds it to the zones it uses
+// when it is looked up (bindDomain): an edit to a zone served by 100,000 domains replaces the zone
+// once, not 100,000 domains. The served SOA serial is the zone's serial plus the domain's offset
+// (RFC 1982 arithmetic; migrations/README.md). Immutable.
 import { TYPE } from '../dns/constants.js';
 import { splitName, asciiLower, labelToText } from '../dns/name.js';
 import type { CompiledZone, RRset, RR, WirePart } from './zone.js';
@@ -35,11 +38,29 @@ export interface DomainRow {
   name: string;
   zone_id: number;
   delegation_only: boolean;
-  serial: number;
+  /** The domain's own part of its served serial (domains.serial_offset). */
+  serial_offset: number;
   pzc_zone_id: number | null;
   pzc_at: Date | null;
-  /** SOA serial inside the PZC target zone, when it has one. */
-  pzc_soa_serial?: number | null;
+}
+
+/** A domain as stored in the snapshot: the row, parsed, without its zones. */
+export interface DomainEntry {
+  readonly id: number;
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly keys: readonly string[];
+  readonly zoneId: number;
+  readonly delegationOnly: boolean;
+  readonly serialOffset: number;
+  /** Pending switch: Unix seconds, and the target zone. */
+  readonly pzcAt: number | undefined;
+  readonly pzcZoneId: number | undefined;
+}
+
+/** RFC 1982 sum in the 32-bit serial space: the served serial of a domain. */
+export function servedSerial(zoneSerial: number, offset: number): number {
+  return (zoneSerial + offset) % 0x100000000;
 }
 
 /** RFC 1982 serial increment as the database does it (next_serial in migrations/001_schema.sql). */
@@ -86,23 +107,46 @@ function keysOf(labels: readonly string[]): readonly string[] {
   return keys.every((k, i) => k === labels[i]) ? labels : keys;
 }
 
-export function buildDomain(row: DomainRow, zone: CompiledZone, pzcZone: CompiledZone | undefined): Domain {
+export function entryOf(row: DomainRow): DomainEntry {
   const labels = splitName(row.name).labels.slice(); // exact length: splitName's array has room to spare
-  let pzc: PendingSwitch | undefined;
-  if (row.pzc_at && pzcZone) {
-    const serial = nextSerial(row.serial, zoneSoaSerial(pzcZone));
-    pzc = { at: Math.floor(row.pzc_at.getTime() / 1000), zone: pzcZone, zoneId: pzcZone.id, soa: soaWithSerial(pzcZone, serial) };
-  }
+  const pending = row.pzc_at !== null && row.pzc_zone_id !== null;
   return {
     id: row.id,
     name: row.name,
     labels,
     keys: keysOf(labels),
     zoneId: row.zone_id,
-    zone,
     delegationOnly: row.delegation_only,
-    serial: row.serial,
-    soa: soaWithSerial(zone, row.serial),
+    serialOffset: row.serial_offset,
+    pzcAt: pending ? Math.floor(row.pzc_at!.getTime() / 1000) : undefined,
+    pzcZoneId: pending ? row.pzc_zone_id! : undefined,
+  };
+}
+
+/** The domain of an entry served from `zone` (and switching to `pzcZone`). */
+export function bindDomain(e: DomainEntry, zone: CompiledZone, pzcZone: CompiledZone | undefined): Domain {
+  const serial = servedSerial(zone.serial, e.serialOffset);
+  let pzc: PendingSwitch | undefined;
+  if (e.pzcAt !== undefined && pzcZone) {
+    // What the scheduler will write at the switch (domains_serial in migrations/008_scale.sql).
+    const next = nextSerial(serial, pzcZone.serial);
+    pzc = { at: e.pzcAt, zone: pzcZone, zoneId: pzcZone.id, soa: soaWithSerial(pzcZone, next) };
+  }
+  return {
+    id: e.id,
+    name: e.name,
+    labels: e.labels,
+    keys: e.keys,
+    zoneId: e.zoneId,
+    zone,
+    delegationOnly: e.delegationOnly,
+    serial,
+    soa: soaWithSerial(zone, serial),
     pzc,
   };
+}
+
+/** A row bound at once (tests and benchmarks that have the zones at hand). */
+export function buildDomain(row: DomainRow, zone: CompiledZone, pzcZone: CompiledZone | undefined): Domain {
+  return bindDomain(entryOf(row), zone, pzcZone);
 }

@@ -2,10 +2,13 @@
 // cuts precomputed (RFC 1034 4.3.2 step 3 needs both at every ancestor), rdata parsed once into wire
 // parts. Shared by every domain that points to the zone: names relative to the apex stay relative
 // here and get the domain's apex appended by the encoder.
-import { asciiLower, labelToText } from '../dns/name.js';
+import { asciiLower, labelToText, resolveZoneName } from '../dns/name.js';
 import { TYPE } from '../dns/constants.js';
 import { parseRdata, isCompressibleType } from '../dns/rdata.js';
-import { resolveZoneName, type StoredRecord } from '../store/records.js';
+
+/** A record as the store keeps it and hands it over: owner relative to the apex ("@" for the apex),
+ *  type code, TTL, RDATA in presentation form with names relative unless they end in a dot. */
+export interface StoredRecord { owner: string; type: number; ttl: number; rdata: string }
 
 /** A name inside zone data, ready for the encoder: wire labels (original case), their lower-case
  *  key forms (for compression and lookup), and whether the domain apex follows. */
@@ -42,6 +45,8 @@ export interface ZoneNode {
 
 export interface CompiledZone {
   readonly id: number;
+  /** The zone's serial (zones.serial): a domain serves it plus its own offset (domain.ts). */
+  readonly serial: number;
   readonly nodes: ReadonlyMap<string, ZoneNode>;
   /** Empty non-terminals (RFC 4592 2.2.2): names that exist without a node ("" when the apex has
    *  no data). A name exists when it is a node or in here; see nameExists(). */
@@ -227,7 +232,7 @@ function compileNode(key: string, recs: readonly StoredRecord[], cache: CompileC
 /** Compiles stored records (already validated when written) into a lookup structure. A record
  *  that no longer parses is skipped rather than taking the whole zone down; `onBadRecord` hears of it. */
 export function compileZone(id: number, records: readonly StoredRecord[], schedules: readonly ScheduledRRset[] = [],
-  onBadRecord: (r: StoredRecord, err: Error) => void = () => undefined, cache = new CompileCache()): CompiledZone {
+  onBadRecord: (r: StoredRecord, err: Error) => void = () => undefined, cache = new CompileCache(), serial?: number): CompiledZone {
   // Records by owner, in the order read (the order of records in an RRset is the order served).
   const byOwner = new Map<string, StoredRecord[]>();
   let maxTtl = 0;
@@ -279,7 +284,7 @@ export function compileZone(id: number, records: readonly StoredRecord[], schedu
     pending = m;
   }
   return {
-    id, nodes, ents: cache.ents(ents), hasWildcard, hasDname, maxTtl, pending,
+    id, serial: serial ?? soaSerialOf(nodes) ?? 0, nodes, ents: cache.ents(ents), hasWildcard, hasDname, maxTtl, pending,
     source: sorted.length ? { records, schedules: sorted } : undefined,
     derived: sorted.length ? new Map() : undefined,
   };
@@ -303,8 +308,26 @@ export function zoneAt(zone: CompiledZone, nowMs: number): CompiledZone {
       if (last !== c) continue;
       for (const rdata of c.rdatas) records.push({ owner: c.owner, type: c.type, ttl: c.ttl, rdata });
     }
-    z = compileZone(zone.id, records, src.schedules.slice(due));
+    z = compileZone(zone.id, records, src.schedules.slice(due), undefined, undefined, zone.serial);
     zone.derived?.set(due, z);
   }
   return z;
+}
+
+/** Compiles, now, the zone as it will be after each of its pending RRset changes, so that the
+ *  first query after a switch time only reads (zoneAt finds it in `derived`). Called when a zone
+ *  arrives in a snapshot, off the query path. */
+export function prepareZone(zone: CompiledZone): CompiledZone {
+  const src = zone.source;
+  if (!src) return zone;
+  const times = new Set(src.schedules.map((c) => c.at.getTime()));
+  for (const t of times) zoneAt(zone, t);
+  return zone;
+}
+
+/** SERIAL of the apex SOA (RFC 1035 3.3.13: the first of the 20 fixed octets after MNAME and RNAME). */
+function soaSerialOf(nodes: ReadonlyMap<string, ZoneNode>): number | undefined {
+  const soa = nodes.get('')?.rrsets.get(TYPE.SOA)?.rrs[0];
+  const fixed = soa?.parts.find((p): p is Uint8Array => p instanceof Uint8Array && p.length === 20);
+  return fixed ? new DataView(fixed.buffer, fixed.byteOffset, 20).getUint32(0) : undefined;
 }

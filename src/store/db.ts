@@ -25,6 +25,11 @@ export function createPool(url: string, max = 10, t: PoolTimeouts = {}): Pool {
   });
   // An idle client that loses its connection emits 'error' on the pool; the next checkout reconnects.
   pool.on('error', () => undefined);
+  // A checked-out client has no 'error' listener of the pool's, and pg emits 'error' when its
+  // server ends the connection mid-query (a database restarting or shutting down): unheard, that
+  // would take the process down. The query itself still fails, and pg-pool drops the client on
+  // release (it is no longer queryable).
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   return pool;
 }
 

@@ -22,3 +22,8 @@ export async function domainChanges(c: Queryable, o: { domain: string; zoneId: n
       ORDER BY seq LIMIT $4`, [o.domain, o.zoneId, o.since, o.limit]);
   return rows;
 }
+
+/** The last journal sequence this database shows (on a standby: what it has replayed so far). */
+export async function journalHead(c: Queryable): Promise<number> {
+  return (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
+}

@@ -6,7 +6,7 @@ import type { StoredRecord } from './records.js';
 import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
 
-export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[] }
+export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number }
 
 export interface JournalEntry {
   seq: number;
@@ -23,15 +23,17 @@ export interface Loaded {
   zones: Map<number, ZoneData>;
 }
 
-const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial, pzc_zone_id, pzc_at';
+const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial_offset, pzc_zone_id, pzc_at';
 
 /** One consistent view of the database for a whole load (REPEATABLE READ). */
 const readOnly = <T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> =>
   transaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
 
 async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneData>> {
-  const zones = new Map<number, ZoneData>(ids.map((id) => [id, { records: [], schedules: [] }]));
+  const zones = new Map<number, ZoneData>();
   if (ids.length === 0) return zones;
+  const serials = await c.query<{ id: number; serial: number }>('SELECT id, serial FROM zones WHERE id = ANY($1::bigint[])', [ids]);
+  for (const z of serials.rows) zones.set(z.id, { records: [], schedules: [], serial: z.serial });
   // The rows themselves serve as StoredRecords (an extra zone_id field does no harm): one object
   // per record fewer to make and collect on a 1.3 M-record load.
   const { rows } = await c.query<StoredRecord & { zone_id: number }>(
@@ -78,7 +80,8 @@ export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData
 export interface Delta {
   seq: number;
   entries: JournalEntry[];
-  /** Current rows of every domain named in the entries or serving (or about to serve) a changed zone. */
+  /** Current rows of every domain named in the entries (a zone edit names none: the snapshot binds
+   *  the domains of a zone to its new version without reading them). */
   domains: DomainRow[];
   /** Names from the entries that no longer exist. */
   goneDomains: string[];
@@ -87,9 +90,12 @@ export interface Delta {
   changedZones: number[];
 }
 
-/** What changed after `since`, and the current data of everything it touched. */
-export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000): Promise<Delta | undefined> {
+/** What changed after `since`, and the current data of everything it touched; 'reload' when rows
+ *  after `since` were pruned by retention (journal_horizon): the caller must load everything. */
+export async function loadDelta(pool: Pool, since: number, knownZones: { has(id: number): boolean }, limit = 5000): Promise<Delta | 'reload' | undefined> {
   return readOnly(pool, async (c) => {
+    const horizon = (await c.query<{ seq: number }>('SELECT seq FROM journal_horizon')).rows[0]?.seq ?? 0;
+    if (since < horizon) return 'reload';
     const entries = (await c.query<JournalEntry>(
       'SELECT seq, entity, action, zone_id, domain_name, details FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2',
       [since, limit])).rows;
@@ -104,16 +110,14 @@ export async function loadDelta(pool: Pool, since: number, knownZones: { has(id:
       }
     }
     const changedZones = [...zoneIds];
-    // A UNION of three index scans: with OR, PostgreSQL read every domain row (47 ms at 100,000
-    // domains, per catch-up). pzc_zone_id has no index of its own, but it is set exactly when
-    // pzc_at is (a CHECK), and domains_pzc indexes the few rows with pzc_at.
-    const domains = (await c.query<DomainRow>(
-      `SELECT ${DOMAIN_COLUMNS} FROM domains WHERE name = ANY($1::text[])
-       UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE zone_id = ANY($2::bigint[])
-       UNION SELECT ${DOMAIN_COLUMNS} FROM domains WHERE pzc_at IS NOT NULL AND pzc_zone_id = ANY($2::bigint[])`,
-      [[...names], changedZones])).rows;
+    // Only the domains named by the entries (index on name): a record change reads its zone, not
+    // the rows of the 100,000 domains that may be served from it.
+    const domains = names.size === 0 ? [] : (await c.query<DomainRow>(
+      `SELECT ${DOMAIN_COLUMNS} FROM domains WHERE name = ANY($1::text[])`, [[...names]])).rows;
     const present = new Set(domains.map((d) => d.name));
-    const need = referencedZones(domains).filter((id) => zoneIds.has(id) || !knownZones.has(id));
+    const referenced = new Set(referencedZones(domains));
+    const need = [...new Set([...changedZones.filter((id) => knownZones.has(id) || referenced.has(id)),
+      ...[...referenced].filter((id) => !knownZones.has(id))])];
     return {
       seq: entries[entries.length - 1].seq,
       entries,

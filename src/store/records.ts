@@ -1,11 +1,14 @@
 // Zone content: validation of record sets as the API and importer receive them, the zone-wide
 // rules, and the SQL that replaces or reads a zone's records.
 import type { Client, Pool } from './db.js';
-import { splitName, relativeKey, NameError } from '../dns/name.js';
+import { splitName, relativeKey, NameError, resolveZoneName } from '../dns/name.js';
+import type { StoredRecord } from '../snapshot/zone.js';
 import { typeCode, typeName, isMetaType, TYPE } from '../dns/constants.js';
-import { parseRdata, formatRdata, RdataError, type RdataName } from '../dns/rdata.js';
+import { parseRdata, formatRdata, RdataError } from '../dns/rdata.js';
 
-export interface StoredRecord { owner: string; type: number; ttl: number; rdata: string }
+// Kept here too for the many callers that import them from the store.
+export type { StoredRecord } from '../snapshot/zone.js';
+export { resolveZoneName } from '../dns/name.js';
 
 export interface Problem { path: string; problem: string }
 
@@ -18,13 +21,6 @@ export class ZoneContentError extends Error {
 /** RFC 2181 8: a TTL is an unsigned 31-bit number. */
 export const MAX_TTL = 2147483647;
 
-/** Names in stored zone text: "@" is the apex, a trailing dot makes a name absolute, anything else
- *  is relative to whatever domain serves the zone. */
-export function resolveZoneName(text: string): RdataName {
-  if (text === '@') return { labels: [], relative: true };
-  const { labels, absolute } = splitName(text);
-  return { labels, relative: !absolute };
-}
 
 /** Owner key as stored: "@" for the apex, else the relative lower-case presentation form. */
 export function ownerKey(text: string): string {

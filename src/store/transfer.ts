@@ -3,8 +3,26 @@
 import type { Client, Pool } from './db.js';
 import { transaction, tx } from './db.js';
 import type { Queryable } from './tenants.js';
-import type { IxfrStep } from '../transfer/ixfr.js';
 import type { TsigAlgorithm } from '../dns/tsig.js';
+
+/** [owner, type, ttl, rdata] as the journal triggers write them. */
+export type JournalRecord = [string, number, number, string];
+
+/** One serial change of a domain, with the record differences (a link of an IXFR chain). */
+export interface IxfrStep {
+  serial_from: number;
+  serial_to: number;
+  diffable: boolean;
+  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
+}
+
+/** A serial change of the domain itself (ixfr_steps, migrations/008_scale.sql), at zone
+ *  `zone_id`'s serial `zone_serial`. */
+export interface DomainStep { serial_from: number; serial_to: number; diffable: boolean; zone_id: number; zone_serial: number }
+/** A change of the zone's records (zone_history), in zone serials. */
+export interface ZoneStep { serial_from: number; serial_to: number; changes: IxfrStep['changes'] }
+/** A domain's history and its current zone's, each oldest first. */
+export interface IxfrHistory { domain: readonly DomainStep[]; zone: readonly ZoneStep[] }
 
 export const REANNOUNCE_ACTOR = 'pzc-reannounce';
 
@@ -70,11 +88,15 @@ export async function loadTransferSettings(pool: Pool): Promise<{ seq: number; k
   });
 }
 
-/** The IXFR history of a domain, oldest first (migrations/003_transfer.sql). */
-export async function ixfrSteps(pool: Pool, domainId: number): Promise<IxfrStep[]> {
-  const { rows } = await pool.query<IxfrStep>(
-    'SELECT serial_from, serial_to, diffable, changes FROM ixfr_steps WHERE domain_id = $1 ORDER BY id', [domainId]);
-  return rows;
+/** The IXFR history of a domain: its own serial changes and its zone's record changes, oldest
+ *  first (migrations/008_scale.sql). Both are bounded by retention. */
+export async function ixfrHistory(pool: Pool, domainId: number, zoneId: number): Promise<IxfrHistory> {
+  const [domain, zone] = await Promise.all([
+    pool.query<DomainStep>(
+      'SELECT serial_from, serial_to, diffable, zone_id, zone_serial FROM ixfr_steps WHERE domain_id = $1 ORDER BY id', [domainId]),
+    pool.query<ZoneStep>('SELECT serial_from, serial_to, changes FROM zone_history WHERE zone_id = $1 ORDER BY id', [zoneId]),
+  ]);
+  return { domain: domain.rows, zone: zone.rows };
 }
 
 /** Bumps the serial if it is still `serial` (one bump per round across servers); the new serial,

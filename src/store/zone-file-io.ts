@@ -68,7 +68,7 @@ export async function importZoneFile(pool: Pool, text: string, o: ImportOptions)
       await c.query('INSERT INTO domains (name, tenant_id, zone_id, delegation_only) VALUES ($1, $2, $3, $4)',
         [domain, tenantId, zoneId, o.delegationOnly]);
     }
-    const serial = (await c.query<{ serial: number }>('SELECT serial FROM domains WHERE name = $1', [domain])).rows[0].serial;
+    const serial = (await c.query<{ serial: number }>('SELECT d.serial FROM domains d WHERE name = $1', [domain])).rows[0].serial;
     return { domain, zone: zoneName, records: stored.length, serial };
   });
 }
@@ -97,7 +97,7 @@ export async function exportDomain(pool: Pool, name: string): Promise<string> {
   try { apex = parseAbsoluteName(name); } catch (err) { throw new NotFoundError(`"${name}": ${(err as Error).message}`); }
   const key = nameToText(apex).toLowerCase();
   const d = (await pool.query<{ zone_id: number; serial: number }>(
-    `SELECT CASE WHEN pzc_at <= now() THEN pzc_zone_id ELSE zone_id END AS zone_id, serial FROM domains WHERE name = $1`, [key])).rows[0];
+    `SELECT CASE WHEN pzc_at <= now() THEN pzc_zone_id ELSE zone_id END AS zone_id, d.serial FROM domains d WHERE name = $1`, [key])).rows[0];
   if (!d) throw new NotFoundError(`no domain ${key}`);
   const rows = (await pool.query<StoredRecord>('SELECT owner, type, ttl, rdata FROM records WHERE zone_id = $1', [d.zone_id])).rows;
   return zoneText(apex, rows, d.serial);

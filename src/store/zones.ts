@@ -1,14 +1,21 @@
 // Zones of a tenant. Every query is scoped by tenant_id: another tenant's zone is never found.
 import type { Client } from './db.js';
 import type { Queryable } from './tenants.js';
+import { prefixUpperBound } from './domains.js';
 
 export interface Zone { id: number; name: string; version: number; created_at: Date }
 
-export interface ZoneSummary extends Zone { records: number; domains: string[] }
+export interface ZoneSummary extends Zone { records: number; domains: string[]; domain_count: number }
+
+/** How many domain names a zone summary lists (a parking zone may serve 100,000: GET
+ *  /v1/domains?zone= pages through them all). */
+export const SUMMARY_DOMAINS = 100;
 
 const SUMMARY = `SELECT z.id, z.name, z.version, z.created_at,
        (SELECT count(*)::int FROM records r WHERE r.zone_id = z.id) AS records,
-       coalesce((SELECT array_agg(d.name ORDER BY d.name) FROM domains d WHERE d.zone_id = z.id), '{}') AS domains
+       coalesce((SELECT array_agg(n) FROM (SELECT d.name AS n FROM domains d WHERE d.zone_id = z.id
+                                           ORDER BY d.name COLLATE "C" LIMIT ${SUMMARY_DOMAINS}) s), '{}') AS domains,
+       (SELECT count(*)::int FROM domains d WHERE d.zone_id = z.id) AS domain_count
   FROM zones z`;
 
 export async function createZone(c: Queryable, tenantId: number, name: string): Promise<Zone> {
@@ -17,10 +24,19 @@ export async function createZone(c: Queryable, tenantId: number, name: string): 
   return rows[0];
 }
 
-export async function listZones(c: Queryable, tenantId: number, limit: number, after: string | undefined): Promise<ZoneSummary[]> {
-  const { rows } = await c.query<ZoneSummary>(
-    `${SUMMARY} WHERE z.tenant_id = $1 AND ($3::text IS NULL OR z.name > $3) ORDER BY z.name LIMIT $2`,
-    [tenantId, limit, after ?? null]);
+/** A page of the tenant's zones in name order (bytewise), after `after` (keyset), optionally only
+ *  names starting with `prefix`. */
+export async function listZones(c: Queryable, tenantId: number, limit: number, after: string | undefined, prefix?: string): Promise<ZoneSummary[]> {
+  const args: unknown[] = [tenantId, limit];
+  const where = ['z.tenant_id = $1'];
+  const arg = (v: unknown) => { args.push(v); return `$${args.length}`; };
+  if (after !== undefined) where.push(`z.name COLLATE "C" > ${arg(after)}`);
+  if (prefix) {
+    where.push(`z.name COLLATE "C" >= ${arg(prefix)}`);
+    const upper = prefixUpperBound(prefix);
+    if (upper !== undefined) where.push(`z.name COLLATE "C" < ${arg(upper)}`);
+  }
+  const { rows } = await c.query<ZoneSummary>(`${SUMMARY} WHERE ${where.join(' AND ')} ORDER BY z.name COLLATE "C" LIMIT $2`, args);
   return rows;
 }
 
@@ -79,6 +95,6 @@ export async function deleteZone(c: Client, zoneId: number): Promise<void> {
 /** Domains that serve the zone now (not counting pending PZCs), by name. */
 export async function servingDomains(c: Queryable, zoneId: number): Promise<{ name: string; serial: number }[]> {
   const { rows } = await c.query<{ name: string; serial: number }>(
-    'SELECT name, serial FROM domains WHERE zone_id = $1 ORDER BY name', [zoneId]);
+    'SELECT name, d.serial FROM domains d WHERE zone_id = $1 ORDER BY name', [zoneId]);
   return rows;
 }

@@ -1,4 +1,6 @@
-// IXFR (RFC 1995) from the history the database keeps (migrations/003_transfer.sql, ixfr_steps):
+// IXFR (RFC 1995) from the history the database keeps (migrations/008_scale.sql): the zone's
+// record differences (zone_history) and the domain's own serial changes (ixfr_steps), put together
+// by the served serial = zone serial + the domain's offset (migrations/README.md). The answer is
 // the differences from the client's serial to the served one, one difference sequence per serial
 // change (RFC 1995 4: old SOA, deleted RRs, new SOA, added RRs), between two copies of the current
 // SOA. Falls back to AXFR (RFC 1995 4: "the server may... send the entire zone") whenever the
@@ -7,21 +9,51 @@ import { TYPE } from '../dns/constants.js';
 import { soaPartsWithSerial, type Domain } from '../snapshot/domain.js';
 import { parseRdata } from '../dns/rdata.js';
 import { skipName } from '../dns/query.js';
-import { resolveZoneName } from '../store/records.js';
+import { resolveZoneName } from '../dns/name.js';
 import { compileName, type WirePart } from '../snapshot/zone.js';
 import { isCompressibleType as compressible } from '../dns/rdata.js';
 import { liveView } from '../pzc/policy.js';
 import type { TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
+import type { IxfrStep, JournalRecord, DomainStep, ZoneStep, IxfrHistory } from '../store/transfer.js';
 
-/** [owner, type, ttl, rdata] as the journal triggers write them. */
-export type JournalRecord = [string, number, number, string];
+// The history's row shape is the store's; kept importable from here.
+export type { IxfrStep, JournalRecord, DomainStep, ZoneStep, IxfrHistory };
 
-export interface IxfrStep {
-  serial_from: number;
-  serial_to: number;
-  diffable: boolean;
-  changes: Array<{ added: JournalRecord[]; removed: JournalRecord[] }>;
+const add32 = (a: number, b: number) => (a + b) % 0x100000000;
+const sub32 = (a: number, b: number) => ((a - b) % 0x100000000 + 0x100000000) % 0x100000000;
+
+/** The domain's serial changes from `client` to the served serial, oldest first, or why they
+ *  cannot be told. Walks back from the served serial: the domain's latest own step when it ends
+ *  at the served serial and the current zone serial, else the zone step ending at the zone serial,
+ *  shifted by the offset in force. */
+export function domainChain(domain: Domain, client: number, h: IxfrHistory): IxfrStep[] | string {
+  let cur = domain.serial;
+  let zs = domain.zone.serial;
+  let offset = sub32(cur, zs);
+  const zoneByTo = new Map<number, ZoneStep>();
+  for (const z of h.zone) zoneByTo.set(z.serial_to, z); // the latest wins
+  let di = h.domain.length - 1;
+  const chain: IxfrStep[] = [];
+  while (cur !== client) {
+    if (chain.length > h.domain.length + h.zone.length) return 'a loop in the history';
+    const ds = h.domain[di];
+    if (ds && ds.serial_to === cur && ds.zone_id === domain.zoneId && ds.zone_serial === zs) {
+      if (!ds.diffable) return 'a change that is not a record difference';
+      chain.push({ serial_from: ds.serial_from, serial_to: ds.serial_to, diffable: true, changes: [] });
+      cur = ds.serial_from;
+      offset = sub32(cur, zs);
+      di--;
+      continue;
+    }
+    const z = zoneByTo.get(zs);
+    if (!z) return 'serial not in the history';
+    zoneByTo.delete(zs);
+    chain.push({ serial_from: add32(z.serial_from, offset), serial_to: cur, diffable: true, changes: z.changes });
+    zs = z.serial_from;
+    cur = add32(zs, offset);
+  }
+  return chain.reverse();
 }
 
 export type IxfrPlan =
@@ -82,9 +114,8 @@ function withSerial(soa: TransferRR, serial: number): TransferRR {
   };
 }
 
-/** Plans the answer to an IXFR from `clientSerial` for `domain` at `nowMs`, given the domain's
- *  history oldest first. */
-export function planIxfr(domain: Domain, clientSerial: number, steps: readonly IxfrStep[], nowMs: number): IxfrPlan {
+/** Plans the answer to an IXFR from `clientSerial` for `domain` at `nowMs`, given its history. */
+export function planIxfr(domain: Domain, clientSerial: number, history: IxfrHistory, nowMs: number): IxfrPlan {
   const view = liveView(domain, nowMs);
   if (!view.soa) return { kind: 'axfr', reason: 'no SOA' };
   // While a switch or an RRset change is pending, TTLs are capped by the clock: a difference of
@@ -92,18 +123,8 @@ export function planIxfr(domain: Domain, clientSerial: number, steps: readonly I
   if (domain.pzc || view.zone.pending.size > 0) return { kind: 'axfr', reason: 'change pending' };
   const current = domain.serial;
   if (clientSerial === current || serialGreater(clientSerial, current)) return { kind: 'current' };
-  let i = -1;
-  for (let k = steps.length - 1; k >= 0; k--) if (steps[k].serial_from === clientSerial) { i = k; break; }
-  if (i < 0) return { kind: 'axfr', reason: 'serial not in the history' };
-  const chain: IxfrStep[] = [];
-  for (let k = i; ; k++) {
-    const s = steps[k];
-    if (!s) return { kind: 'axfr', reason: 'history does not reach the served serial' };
-    if (chain.length && s.serial_from !== chain[chain.length - 1].serial_to) return { kind: 'axfr', reason: 'gap in the history' };
-    if (!s.diffable) return { kind: 'axfr', reason: 'a change that is not a record difference' };
-    chain.push(s);
-    if (s.serial_to === current) break;
-  }
+  const chain = domainChain(domain, clientSerial, history);
+  if (typeof chain === 'string') return { kind: 'axfr', reason: chain };
   const currentSoa = soaRecord(view.soa, Infinity);
   // The SOA record before each step, walking back from the current one: a step that replaced the
   // zone's SOA record says what it was before.

@@ -12,7 +12,7 @@ import type { Domain } from '../snapshot/domain.js';
 import { findTsig, verify, sign, TsigSigner, TSIG_ERROR, type TsigKey, type TsigRecord } from '../dns/tsig.js';
 import { mayTransfer, type TransferSettings } from './access.js';
 import { axfrRecords } from './axfr.js';
-import { planIxfr, clientSerial, type IxfrStep } from './ixfr.js';
+import { planIxfr, clientSerial, type IxfrHistory } from './ixfr.js';
 import { packTransfer, MESSAGE_TARGET, type TransferRR } from './message.js';
 import { soaRecord } from './axfr.js';
 import { liveView } from '../pzc/policy.js';
@@ -25,8 +25,8 @@ export interface TransferDeps {
   settings(): TransferSettings;
   /** Clock, ms. */
   now(): number;
-  /** The IXFR history of a domain, oldest first. */
-  history(domainId: number): Promise<IxfrStep[]>;
+  /** The IXFR history of a domain and of the zone it is served from. */
+  history(domainId: number, zoneId: number): Promise<IxfrHistory>;
   log: Logger;
   /** Our UDP payload size, advertised in error answers' OPT. */
   maxUdp: number;
@@ -78,8 +78,8 @@ export class TransferService implements TransferPath {
     // it is up to date).
     if (!tcp) return this.stream(msg, q, domain, signed, 'IXFR', peer, () => currentSoa(domain, d.now()), true);
     return this.stream(msg, q, domain, signed, 'IXFR', peer, async () => {
-      const steps = await d.history(domain.id);
-      const plan = planIxfr(domain, serial, steps, d.now());
+      const history = await d.history(domain.id, domain.zoneId);
+      const plan = planIxfr(domain, serial, history, d.now());
       if (plan.kind === 'ixfr') return plan.records;
       if (plan.kind === 'current') return currentSoa(domain, d.now());
       d.log.debug({ domain: domain.name, from: serial, reason: plan.reason }, 'IXFR answered with AXFR');

@@ -31,7 +31,7 @@ const B = zone([
 ]);
 const T = 1_900_000_000; // Unix seconds
 const snap = buildSnapshot(
-  [{ id: 1, name: 'pzc.example.', zone_id: 1, delegation_only: false, serial: 10, pzc_zone_id: 2, pzc_at: new Date(T * 1000) }],
+  [{ id: 1, name: 'pzc.example.', zone_id: 1, delegation_only: false, serial_offset: 9, /* serves 1 + 9 = 10 */ pzc_zone_id: 2, pzc_at: new Date(T * 1000) }],
   new Map([[1, { records: A, schedules: [] }], [2, { records: B, schedules: [] }]]));
 
 function ask(name: string, type: string, nowSec: number): Response {

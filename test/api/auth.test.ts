@@ -25,7 +25,7 @@ test('tenants: create, list, duplicate 409, bad name 400, delete refused while i
   assert.equal((a.body as { name: string }).name, 'acme');
   const dup = await api.call('POST', '/v1/tenants', { body: { name: 'acme' } });
   assert.equal(dup.status, 409);
-  assert.equal(errorOf(dup).error, 'conflict');
+  assert.equal(errorOf(dup).error, 'tenant_exists');
   const bad = await api.call('POST', '/v1/tenants', { body: { name: 'Not Valid' } });
   assert.equal(bad.status, 400);
   assert.equal(errorOf(bad).details[0].path, 'body.name');
@@ -77,12 +77,14 @@ test('a stored admin token works like GLIDEPATH_ADMIN_TOKEN and journals as toke
   assert.deepEqual(j.map((x) => x.actor), [`token:${t.id}`]);
 });
 
-test('tenant tokens cannot reach tenant and token management (404, as if absent)', async () => {
+test('tenant tokens on tenant and token management get 403 admin_required, saying an admin token is needed', async () => {
   const tok = await api.tenant('plain');
   for (const [m, u, body] of [['GET', '/v1/tenants'], ['POST', '/v1/tenants', { name: 'evil' }], ['GET', '/v1/tokens'],
     ['POST', '/v1/tokens', { admin: true }], ['DELETE', '/v1/tenants/plain']] as const) {
     const r = await api.call(m, u, { token: tok, body });
-    assert.equal(r.status, 404, `${m} ${u}`);
+    assert.equal(r.status, 403, `${m} ${u}`);
+    assert.equal(errorOf(r).error, 'admin_required');
+    assert.match(errorOf(r).message, /needs an admin token/);
   }
   assert.equal((await api.db.pool.query("SELECT count(*)::int AS n FROM tenants WHERE name = 'evil'")).rows[0].n, 0);
   assert.equal((await api.db.pool.query('SELECT count(*)::int AS n FROM api_tokens WHERE is_admin')).rows[0].n, 1, 'only the one made by the admin above');
@@ -131,5 +133,5 @@ test('requests are logged with id, tenant, route and status, and never with a to
 test('unknown routes are a JSON 404', async () => {
   const r = await api.call('GET', '/nope', { token: null });
   assert.equal(r.status, 404);
-  assert.equal(errorOf(r).error, 'not_found');
+  assert.equal(errorOf(r).error, 'route_not_found');
 });

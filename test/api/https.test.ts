@@ -76,7 +76,7 @@ test('a certificate mapped by fingerprint authenticates as its tenant, and only 
   assert.equal(z.status, 201, JSON.stringify(z.body));
   const listed = await call(s.apiUrl(), 'GET', '/v1/zones?tenant=acme', { token: ADMIN });
   assert.deepEqual((listed.body.zones as { name: string }[]).map((x) => x.name), ['shop'], 'the zone went to the certificate\'s tenant');
-  assert.equal((await call(s.apiUrl(), 'GET', '/v1/tenants', { cert: panel })).status, 404, 'a tenant certificate is no admin');
+  assert.equal((await call(s.apiUrl(), 'GET', '/v1/tenants', { cert: panel })).status, 403, 'a tenant certificate is no admin');
 });
 
 test('a certificate mapped by subject (as openssl prints it) authenticates too', async () => {

@@ -26,8 +26,8 @@ test('admins add, list and delete TSIG keys; the secret is never returned nor lo
   assert.ok(!api.logs.some((l) => l.includes(SECRET)));
   assert.equal((await api.call('POST', '/v1/tsig-keys', { body: { name: 'sec1.example.', algorithm: 'hmac-sha512', secret: SECRET } })).status, 409);
   // Tenants do not see keys.
-  assert.equal((await api.call('GET', '/v1/tsig-keys', { token: acme })).status, 404);
-  assert.equal((await api.call('POST', '/v1/tsig-keys', { token: acme, body: { name: 'k.', algorithm: 'hmac-sha256', secret: SECRET } })).status, 404);
+  assert.equal((await api.call('GET', '/v1/tsig-keys', { token: acme })).status, 403);
+  assert.equal((await api.call('POST', '/v1/tsig-keys', { token: acme, body: { name: 'k.', algorithm: 'hmac-sha256', secret: SECRET } })).status, 403);
 });
 
 test('bad key input: a 4xx naming the field, nothing stored', async () => {

@@ -61,7 +61,7 @@ test('a bad line is a 422 naming it, and nothing changes', async () => {
   const bad = FILE.replace('www 300 IN A   192.0.2.80', 'www 300 IN A   192.0.2.800');
   const r = await api.call('PUT', F, { token: tok, raw: bad });
   assert.equal(r.status, 422);
-  assert.equal(errorOf(r).error, 'invalid_data');
+  assert.equal(errorOf(r).error, 'zone_file_invalid');
   assert.equal(errorOf(r).details[0].path, 'line 7');
   const noSoa = await api.call('PUT', F, { token: tok, raw: FILE.split('\n').filter((l) => !l.includes('SOA')).join('\n') });
   assert.equal(noSoa.status, 422);

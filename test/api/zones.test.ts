@@ -46,7 +46,7 @@ test('a zone created with RRsets must have its apex; bad data is a 422 naming th
 test('duplicate names are 409; names outside the pattern are 400', async () => {
   const d = await api.call('POST', '/v1/zones', { token: tok, body: { name: 'alpha' } });
   assert.equal(d.status, 409);
-  assert.equal(errorOf(d).error, 'conflict');
+  assert.equal(errorOf(d).error, 'zone_exists');
   assert.equal((await api.call('POST', '/v1/zones', { token: tok, body: { name: '-x' } })).status, 400);
   assert.equal((await api.call('POST', '/v1/zones', { token: tok, body: { name: 5 } })).status, 400);
   assert.equal((await api.call('POST', '/v1/zones', { token: tok, body: {} })).status, 400);

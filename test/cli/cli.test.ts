@@ -99,7 +99,7 @@ const journalSeq = async () => Number((await db.pool.query('SELECT coalesce(max(
 const everything = async () => ({
   records: await allRecords(),
   zones: (await db.pool.query('SELECT id, tenant_id, name, version FROM zones ORDER BY id')).rows,
-  domains: (await db.pool.query('SELECT name, tenant_id, zone_id, serial, delegation_only FROM domains ORDER BY name')).rows,
+  domains: (await db.pool.query('SELECT name, tenant_id, zone_id, d.serial, delegation_only FROM domains d ORDER BY name')).rows,
   tenants: (await db.pool.query('SELECT id, name FROM tenants ORDER BY id')).rows,
   journal: await journalSeq(),
 });
@@ -241,7 +241,7 @@ test('file -> db -> file -> db: the same records; db -> file -> db -> file: the 
   assert.match(exported.stdout, /^\$ORIGIN shop\.example\.\n@\t1800\tIN\tSOA\tns1\.hoster\.example\. dns\.hoster\.example\. 2026010101 /);
   const file = write('shop.exported.zone', exported.stdout);
   const ids = (await allRecords()).map((r) => r.id);
-  const serial = async () => Number((await db.pool.query("SELECT serial FROM domains WHERE name = 'shop.example.'")).rows[0].serial);
+  const serial = async () => Number((await db.pool.query("SELECT d.serial FROM domains d WHERE name = 'shop.example.'")).rows[0].serial);
   const serialBefore = await serial();
   ok(await glidepath(['import', file]));
   assert.deepEqual(await domainRows('shop.example.'), imported, 'file -> db -> file -> db: same records');
@@ -256,7 +256,7 @@ test('after a change that moves the serial past the SOA\'s, export -> import -> 
   // Same SOA serial, one more record: the domain serial goes one past the file's SOA serial.
   const changed = write('shop.changed.zone', readFileSync(SHOP, 'utf8') + 'added 60 IN TXT "one more"\n');
   ok(await glidepath(['import', changed]));
-  const serial = Number((await db.pool.query("SELECT serial FROM domains WHERE name = 'shop.example.'")).rows[0].serial);
+  const serial = Number((await db.pool.query("SELECT d.serial FROM domains d WHERE name = 'shop.example.'")).rows[0].serial);
   assert.equal(serial, 2026010102);
   const first = ok(await glidepath(['export', 'shop.example'])).stdout;
   assert.match(first, /\tSOA\t\S+ \S+ 2026010102 /, 'export shows the serial the domain serves');
@@ -459,6 +459,9 @@ test('a missing certificate file or --config file is one line naming it, exit 1'
 test('a bad environment value is one line naming the variable, exit 1', async () => {
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_DNS: '127.0.0.1:99999' }), 1), /GLIDEPATH_DNS: port in "127\.0\.0\.1:99999" is out of range/);
   assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_RESPONSE_CACHE: 'maybe' }), 1), /GLIDEPATH_RESPONSE_CACHE: "maybe" must be on or off/);
+  assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_ROLE: 'replica' }), 1), /GLIDEPATH_ROLE: "replica" must be primary or edge/);
+  assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_ROLE: 'edge', DATABASE_URL: '' }), 1), /GLIDEPATH_ROLE=edge needs DATABASE_URL/);
+  assert.match(oneLineError(await glidepath(['serve'], { GLIDEPATH_NODE_ID: 'two words' }), 1), /GLIDEPATH_NODE_ID: "two words" must be/);
 });
 
 test('serve answers from what import stored, takes a new log level from --config on SIGHUP, and stops cleanly (exit 0) on SIGTERM', async () => {

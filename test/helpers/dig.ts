@@ -2,6 +2,8 @@
 // lower-case "owner TYPE ttl rdata" strings. Message parsing here is written independently of
 // src/dns (only rdata presentation reuses the codec, which has its own known-byte tests).
 import dgram from 'node:dgram';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { decodeRdata, formatRdata } from '../../src/dns/rdata.js';
 import { typeName, typeCode, RCODE_NAMES } from '../../src/dns/constants.js';
@@ -156,4 +158,13 @@ export async function exchange(port: number, packet: Buffer, o: QueryOptions = {
 
 export async function query(port: number, name: string, type: string | number, o: QueryOptions = {}): Promise<Response> {
   return parseResponse(await exchange(port, buildQuery(name, type, o), o));
+}
+
+/** The real dig (Debian: bind9-dnsutils), when installed. */
+export const DIG_BIN = ['/usr/bin/dig', '/bin/dig'].find((p) => existsSync(p));
+
+/** Runs the real dig against 127.0.0.1:port and returns its output. */
+export function dig(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(DIG_BIN!, ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args],
+    { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
 }

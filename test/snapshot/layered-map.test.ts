@@ -47,7 +47,7 @@ test('LayeredMap behaves like a Map through sets, deletes and folds, and old ver
 const soa = (serial: number) => ({ owner: '@', type: 6, ttl: 3600, rdata: `ns1 hostmaster ${serial} 7200 3600 1209600 300` });
 const source = (n: number): ZoneSource => ({ records: [soa(n), { owner: '@', type: 2, ttl: 3600, rdata: 'ns1' }, { owner: 'ns1', type: 1, ttl: 60, rdata: `192.0.2.${n % 250}` }], schedules: [] });
 const row = (id: number, name: string, zone: number, pzc: number | null = null): DomainRow =>
-  ({ id, name, zone_id: zone, delegation_only: false, serial: 1, pzc_zone_id: pzc, pzc_at: pzc === null ? null : new Date(Date.now() + 3_600_000) });
+  ({ id, name, zone_id: zone, delegation_only: false, serial_offset: 0, pzc_zone_id: pzc, pzc_at: pzc === null ? null : new Date(Date.now() + 3_600_000) });
 
 /** What the old applyDelta computed: every map copied, every domain walked for the zones in use. */
 function expected(snap: Snapshot): { domains: Map<string, number>; zones: Set<number> } {

@@ -23,11 +23,11 @@ test('the journal records every change in increasing order with its author, and 
     await c.query("INSERT INTO domains (name, tenant_id, zone_id) VALUES ('j.example.', $1, $2)", [t, z]);
     return z;
   });
-  const serial0 = (await db.pool.query("SELECT serial FROM domains WHERE name = 'j.example.'")).rows[0].serial as number;
+  const serial0 = (await db.pool.query("SELECT d.serial FROM domains d WHERE name = 'j.example.'")).rows[0].serial as number;
   assert.equal(serial0, 7, 'a new domain starts at its zone SOA serial');
   await tx(db.pool, 'token:def', (c) => c.query("INSERT INTO records (zone_id, owner, type, ttl, rdata) VALUES ($1, 'www', 1, 60, '192.0.2.1')", [zone]));
   await db.pool.query("UPDATE records SET ttl = 120 WHERE owner = 'www' AND zone_id = $1", [zone]);
-  const serial2 = (await db.pool.query("SELECT serial FROM domains WHERE name = 'j.example.'")).rows[0].serial as number;
+  const serial2 = (await db.pool.query("SELECT d.serial FROM domains d WHERE name = 'j.example.'")).rows[0].serial as number;
   assert.equal(serial2, 9, 'two later transactions bump the serial twice');
   const j = (await db.pool.query('SELECT seq, actor, entity, action FROM journal WHERE zone_id = $1 ORDER BY seq', [zone])).rows;
   assert.deepEqual(j.map((r) => [r.actor, r.entity, r.action]), [

@@ -33,24 +33,24 @@ export async function clientCertRoutes(app: FastifyInstance, { ctx }: { ctx: Rou
         tenant: str({ pattern: TENANT_NAME }), admin: { type: 'boolean' },
         fingerprint: str({ minLength: 1, maxLength: 200 }), subject: str({ minLength: 1, maxLength: 1024 }),
       }),
-      response: responses({ 201: mapping }, 404, 409, 422),
+      response: responses({ 201: mapping }, 403, 404, 409, 422),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);
     const { tenant, admin = false } = req.body;
     if (admin === (tenant !== undefined)) {
-      throw new ApiError(422, 'give either "tenant" or "admin": true', [{ path: 'tenant', problem: 'exactly one of tenant and admin' }]);
+      throw new ApiError('exclusive_fields', 'give either "tenant" or "admin": true', [{ path: 'tenant', problem: 'exactly one of tenant and admin' }]);
     }
     if ((req.body.fingerprint === undefined) === (req.body.subject === undefined)) {
-      throw new ApiError(422, 'give either "fingerprint" or "subject"', [{ path: 'fingerprint', problem: 'exactly one of fingerprint and subject' }]);
+      throw new ApiError('exclusive_fields', 'give either "fingerprint" or "subject"', [{ path: 'fingerprint', problem: 'exactly one of fingerprint and subject' }]);
     }
     const fingerprint = req.body.fingerprint === undefined ? undefined : normalizeFingerprint(req.body.fingerprint);
     if (fingerprint !== undefined && !/^[0-9a-f]{64}$/.test(fingerprint)) {
-      throw new ApiError(422, '"fingerprint" must be a SHA-256 fingerprint (64 hex digits, colons allowed)', [{ path: 'body.fingerprint', problem: 'not a SHA-256 fingerprint' }]);
+      throw new ApiError('invalid_data', '"fingerprint" must be a SHA-256 fingerprint (64 hex digits, colons allowed)', [{ path: 'body.fingerprint', problem: 'not a SHA-256 fingerprint' }]);
     }
     const subject = req.body.subject === undefined ? undefined : normalizeSubject(req.body.subject);
     if (subject !== undefined && !/^[A-Za-z][A-Za-z0-9.]*=/.test(subject)) {
-      throw new ApiError(422, '"subject" must be a distinguished name such as "O=Example,CN=panel"', [{ path: 'body.subject', problem: 'not a distinguished name' }]);
+      throw new ApiError('invalid_data', '"subject" must be a distinguished name such as "O=Example,CN=panel"', [{ path: 'body.subject', problem: 'not a distinguished name' }]);
     }
     const out = await tx(ctx.pool, c.actor, async (db) => {
       let tenantId: number | null = null;
@@ -68,12 +68,12 @@ export async function clientCertRoutes(app: FastifyInstance, { ctx }: { ctx: Rou
     schema: {
       tags: ['client certificates'], summary: 'List client certificate mappings (admin)',
       querystring: obj({ tenant: str({ pattern: TENANT_NAME }), ...pageQuery }),
-      response: responses({ 200: obj({ client_certs: { type: 'array', items: mapping }, next: nullable }, ['client_certs', 'next']) }, 400),
+      response: responses({ 200: obj({ client_certs: { type: 'array', items: mapping }, next: nullable }, ['client_certs', 'next']) }, 403, 400),
     },
   }, async (req) => {
     requireAdmin(req);
     const p = page(req.query);
-    if (p.after !== undefined && !new RegExp(UUID).test(p.after)) throw new ApiError(400, '"after" must be a mapping id', [{ path: 'querystring.after', problem: 'not a uuid' }]);
+    if (p.after !== undefined && !new RegExp(UUID).test(p.after)) throw new ApiError('invalid_cursor', '"after" must be a mapping id', [{ path: 'querystring.after', problem: 'not a uuid' }]);
     const rows = await listClientCerts(ctx.pool, { tenant: req.query.tenant, ...p });
     return { client_certs: rows, next: next(rows, p.limit, (r) => r.id) };
   });
@@ -82,7 +82,7 @@ export async function clientCertRoutes(app: FastifyInstance, { ctx }: { ctx: Rou
     schema: {
       tags: ['client certificates'], summary: 'Remove a client certificate mapping (admin)',
       params: obj({ id: str({ pattern: UUID }) }, ['id']),
-      response: responses({ 204: empty }, 404),
+      response: responses({ 204: empty }, 403, 404),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);

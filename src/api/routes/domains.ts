@@ -4,28 +4,16 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { createDomain, deleteDomain, getDomain, listDomains, updateDomain, type Domain } from '../../store/domains.js';
-import { lockZone, lockZoneById } from '../../store/zones.js';
-import { checkZoneContent, loadZoneRecords } from '../../store/records.js';
+import { findZone, lockZone } from '../../store/zones.js';
 import { domainChanges } from '../../store/journal-read.js';
-import { parseAbsoluteName, nameKey, NameError } from '../../dns/name.js';
-import type { Client, Pool } from '../../store/db.js';
+import type { Client } from '../../store/db.js';
 import { tx } from '../../store/db.js';
+import { checkServable, domainKey, findDomain } from '../domain-lookup.js';
 import { ApiError, notFound } from '../errors.js';
 import { obj, str, dateTime, responses, empty, pageQuery, page, next, tenantQuery, domainSchema, ZONE_NAME, UINT } from '../schemas.js';
 
 type Q = { tenant?: string };
 const nameParams = obj({ name: str({ maxLength: 1024 }) }, ['name']);
-
-/** Stored key of a domain name; null when it is not a valid name (or the root). */
-export function domainKey(text: string): string | null {
-  try {
-    const labels = parseAbsoluteName(text);
-    return labels.length ? nameKey(labels) : null;
-  } catch (e) {
-    if (e instanceof NameError) return null;
-    throw e;
-  }
-}
 
 export function domainOut(d: Domain) {
   return {
@@ -35,26 +23,10 @@ export function domainOut(d: Domain) {
   };
 }
 
-/** The zone must have its apex SOA and NS (and, for a delegation-only domain, only delegations).
- *  Locks the zone row so that no RRset change slips in between the check and the commit. */
-export async function checkServable(db: Client, zoneId: number, delegationOnly: boolean): Promise<void> {
-  await lockZoneById(db, zoneId);
-  checkZoneContent(await loadZoneRecords(db, zoneId), { delegationOnly, requireApex: true });
-}
-
 async function zoneOr404(db: Client, tenantId: number, name: string) {
   const z = await lockZone(db, tenantId, name);
   if (!z) throw notFound(`zone "${name}"`);
   return z;
-}
-
-/** The tenant's domain named `text` (with or without the trailing dot), else 404; `lock` takes
- *  the row FOR UPDATE. Another tenant's domain is a 404 like a missing one. */
-export async function findDomain(db: Client | Pool, tenantId: number | null, text: string, lock = false): Promise<Domain> {
-  const key = domainKey(text);
-  const d = key === null || tenantId === null ? undefined : await getDomain(db, tenantId, key, lock);
-  if (!d) throw notFound(`domain "${text}"`);
-  return d;
 }
 
 export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
@@ -69,7 +41,7 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
   }, async (req, reply) => {
     const c = caller(req);
     const key = domainKey(req.body.name);
-    if (key === null) throw new ApiError(422, `"${req.body.name}" is not a domain name`, [{ path: 'name', problem: 'not a valid domain name (RFC 1035 2.3.4)' }]);
+    if (key === null) throw new ApiError('invalid_data', `"${req.body.name}" is not a domain name`, [{ path: 'name', problem: 'not a valid domain name (RFC 1035 2.3.4)' }]);
     const d = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = (await tenantFor(req, db, true))!;
       const zone = await zoneOr404(db, tenantId, req.body.zone);
@@ -81,17 +53,33 @@ export async function domainRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     return reply.code(201).send(domainOut(d));
   });
 
-  app.get<{ Querystring: Q & { limit?: string; after?: string } }>('/v1/domains', {
+  app.get<{ Querystring: Q & { limit?: string; after?: string; prefix?: string; zone?: string; pending_pzc?: string } }>('/v1/domains', {
     schema: {
-      tags: ['domains'], summary: 'List domains, by name',
-      querystring: obj({ ...tenantQuery, ...pageQuery }),
-      response: responses({ 200: obj({ domains: { type: 'array', items: domainSchema }, next: { type: ['string', 'null'] } }, ['domains', 'next']) }, 404),
+      tags: ['domains'], summary: 'List domains by name, a page at a time (keyset cursor), with filters',
+      querystring: obj({
+        ...tenantQuery, ...pageQuery,
+        prefix: str({ maxLength: 1024, description: 'Only names starting with this (e.g. "shop" or "example.").' }),
+        zone: str({ pattern: ZONE_NAME, description: 'Only domains served from this zone.' }),
+        pending_pzc: { type: 'string', enum: ['true', 'false'], description: 'true: only domains with a Progressive Zone Change pending.' },
+      }),
+      response: responses({ 200: obj({
+        domains: { type: 'array', items: domainSchema },
+        next: { type: ['string', 'null'], description: 'Cursor for the next page (pass it as `after`); null on the last page.' },
+      }, ['domains', 'next']) }, 404),
     },
   }, async (req) => {
     const tenantId = await tenantFor(req, ctx.pool, false);
     const p = page(req.query);
     const after = p.after === undefined ? undefined : domainKey(p.after) ?? p.after;
-    const domains = tenantId === null ? [] : await listDomains(ctx.pool, tenantId, p.limit, after);
+    if (tenantId === null) return { domains: [], next: null };
+    let zoneId: number | undefined;
+    if (req.query.zone !== undefined) {
+      const z = await findZone(ctx.pool, tenantId, req.query.zone);
+      if (!z) throw notFound(`zone "${req.query.zone}"`);
+      zoneId = z.id;
+    }
+    const domains = await listDomains(ctx.pool, tenantId, p.limit, after,
+      { prefix: req.query.prefix?.toLowerCase(), zoneId, pendingPzc: req.query.pending_pzc === 'true' });
     return { domains: domains.map(domainOut), next: next(domains, p.limit, (d) => d.name) };
   });
 

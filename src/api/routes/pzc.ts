@@ -18,9 +18,9 @@ import { TYPE, typeName } from '../../dns/constants.js';
 import type { Client, Pool } from '../../store/db.js';
 import { tx } from '../../store/db.js';
 import { ApiError, notFound } from '../errors.js';
-import { findDomain, checkServable } from './domains.js';
-import { rrsetKey, without } from './rrsets.js';
-import { editZone, lockZoneOr404 } from '../zone-edit.js';
+import { findDomain, checkServable } from '../domain-lookup.js';
+
+import { editZone, lockZoneOr404, rrsetKey, without } from '../zone-edit.js';
 import { obj, str, dateTime, responses, empty, tenantQuery, ZONE_NAME, UINT } from '../schemas.js';
 
 type Q = { tenant?: string };
@@ -53,14 +53,14 @@ function parseAt(text: string): Date {
   const problem = Number.isNaN(d.getTime()) ? 'not an RFC 3339 date-time'
     : d.getTime() % 1000 !== 0 ? 'must be in whole seconds'
       : undefined;
-  if (problem) throw new ApiError(422, `"at": ${problem}`, [{ path: 'at', problem }]);
+  if (problem) throw new ApiError('invalid_data', `"at": ${problem}`, [{ path: 'at', problem }]);
   return d;
 }
 
 function parseBefore(text: string | undefined): Date | null {
   if (text === undefined) return null;
   const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new ApiError(422, '"before": not an RFC 3339 date-time', [{ path: 'before', problem: 'not an RFC 3339 date-time' }]);
+  if (Number.isNaN(d.getTime())) throw new ApiError('invalid_data', '"before": not an RFC 3339 date-time', [{ path: 'before', problem: 'not an RFC 3339 date-time' }]);
   return d;
 }
 
@@ -109,7 +109,7 @@ export async function pzcRoutes(app: FastifyInstance, { ctx }: { ctx: RouteConte
       const target = await lockZone(db, tenantId!, req.body.zone);
       if (!target) throw notFound(`zone "${req.body.zone}"`);
       if (target.id === d.zone_id) {
-        throw new ApiError(422, `domain "${d.name}" already serves zone "${target.name}"`, [{ path: 'zone', problem: 'is the zone the domain serves now' }]);
+        throw new ApiError('pzc_same_zone', `domain "${d.name}" already serves zone "${target.name}"`, [{ path: 'zone', problem: 'is the zone the domain serves now' }]);
       }
       // The target must be servable as this domain: apex SOA and NS, delegation-only rules.
       await checkServable(db, target.id, d.delegation_only);

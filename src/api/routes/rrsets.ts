@@ -4,12 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone } from '../../store/zones.js';
-import { loadZoneRecords, ownerKey, recordsFromText, ZoneContentError, type StoredRecord } from '../../store/records.js';
-import { typeCode, isMetaType } from '../../dns/constants.js';
-import { NameError } from '../../dns/name.js';
+import { loadZoneRecords, recordsFromText, ZoneContentError, type StoredRecord } from '../../store/records.js';
 import { tx } from '../../store/db.js';
 import { notFound } from '../errors.js';
-import { editZone, etag, toRRsets, type RRset } from '../zone-edit.js';
+import { editZone, etag, toRRsets, rrsetKey, without, type RRset } from '../zone-edit.js';
 import { obj, str, responses, empty, tenantQuery, rrsetSchema, ZONE_NAME, ifMatchHeader } from '../schemas.js';
 
 type Q = { tenant?: string };
@@ -23,19 +21,6 @@ const change = {
   ],
 };
 type Change = { owner: string; type: string; ttl?: number; records?: string[]; delete?: true };
-
-/** Owner key and type code of an RRset address; 422 when either is not valid DNS. */
-export function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: number } {
-  const problems: { path: string; problem: string }[] = [];
-  let key = '@';
-  try { key = ownerKey(owner); } catch (e) { if (e instanceof NameError) problems.push({ path: `${at}owner`, problem: e.message }); else throw e; }
-  const code = typeCode(type);
-  if (code === undefined || isMetaType(code)) problems.push({ path: `${at}type`, problem: `"${type}" is not a record type` });
-  if (problems.length) throw new ZoneContentError(problems);
-  return { owner: key, type: code! };
-}
-
-export const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);
 
 /** Changes of a PATCH validated between two returns to the event loop. */
 const YIELD_EVERY = 500;

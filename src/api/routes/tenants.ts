@@ -18,7 +18,7 @@ export async function tenantRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     schema: {
       tags: ['tenants'], summary: 'Create a tenant (admin)',
       body: obj({ name: str({ pattern: TENANT_NAME }) }, ['name']),
-      response: responses({ 201: tenant }, 404, 409),
+      response: responses({ 201: tenant }, 403, 404, 409),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);
@@ -30,7 +30,7 @@ export async function tenantRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     schema: {
       tags: ['tenants'], summary: 'List tenants (admin)',
       querystring: obj(pageQuery),
-      response: responses({ 200: obj({ tenants: { type: 'array', items: tenant }, next: { type: ['string', 'null'] } }, ['tenants', 'next']) }, 404),
+      response: responses({ 200: obj({ tenants: { type: 'array', items: tenant }, next: { type: ['string', 'null'] } }, ['tenants', 'next']) }, 403, 404),
     },
   }, async (req) => {
     requireAdmin(req);
@@ -43,7 +43,7 @@ export async function tenantRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     schema: {
       tags: ['tenants'], summary: 'Delete a tenant that owns no zones or domains (admin); revokes its tokens',
       params: obj({ name: str() }, ['name']),
-      response: responses({ 204: empty }, 404, 409),
+      response: responses({ 204: empty }, 403, 404, 409),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);

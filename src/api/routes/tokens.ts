@@ -25,13 +25,13 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     schema: {
       tags: ['tokens'], summary: 'Create a token for a tenant, or an admin token (admin)',
       body: obj({ tenant: str({ pattern: TENANT_NAME }), admin: { type: 'boolean' } }),
-      response: responses({ 201: created }, 404, 422),
+      response: responses({ 201: created }, 403, 404, 422),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);
     const { tenant, admin = false } = req.body;
     if (admin === (tenant !== undefined)) {
-      throw new ApiError(422, 'give either "tenant" (a tenant token) or "admin": true (an admin token)', [{ path: 'tenant', problem: 'exactly one of tenant and admin' }]);
+      throw new ApiError('exclusive_fields', 'give either "tenant" (a tenant token) or "admin": true (an admin token)', [{ path: 'tenant', problem: 'exactly one of tenant and admin' }]);
     }
     const out = await tx(ctx.pool, c.actor, async (db) => {
       let tenantId: number | null = null;
@@ -51,7 +51,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       tags: ['tokens'], summary: 'Create a token for this tenant (admin); the secret is in this answer only',
       params: obj({ name: str({ pattern: TENANT_NAME }) }, ['name']),
       body: obj({}),
-      response: responses({ 201: created }, 404),
+      response: responses({ 201: created }, 403, 404),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);
@@ -67,12 +67,12 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     schema: {
       tags: ['tokens'], summary: 'List tokens, without their secrets (admin)',
       querystring: obj({ tenant: str({ pattern: TENANT_NAME }), ...pageQuery }),
-      response: responses({ 200: obj({ tokens: { type: 'array', items: token }, next: { type: ['string', 'null'] } }, ['tokens', 'next']) }, 404),
+      response: responses({ 200: obj({ tokens: { type: 'array', items: token }, next: { type: ['string', 'null'] } }, ['tokens', 'next']) }, 403, 404),
     },
   }, async (req) => {
     requireAdmin(req);
     const p = page(req.query);
-    if (p.after !== undefined && !new RegExp(UUID).test(p.after)) throw new ApiError(400, '"after" must be a token id', [{ path: 'querystring.after', problem: 'not a uuid' }]);
+    if (p.after !== undefined && !new RegExp(UUID).test(p.after)) throw new ApiError('invalid_cursor', '"after" must be a token id', [{ path: 'querystring.after', problem: 'not a uuid' }]);
     const tokens = await listTokens(ctx.pool, { tenant: req.query.tenant, ...p });
     return { tokens, next: next(tokens, p.limit, (t) => t.id) };
   });
@@ -81,7 +81,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     schema: {
       tags: ['tokens'], summary: 'Revoke a token (admin)',
       params: obj({ id: str({ pattern: UUID }) }, ['id']),
-      response: responses({ 204: empty }, 404),
+      response: responses({ 204: empty }, 403, 404),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);

@@ -11,7 +11,7 @@ import { TSIG_ALGORITHMS, keyNameKey, type TsigAlgorithm } from '../../dns/tsig.
 import { parseCidr, parseNotifyTarget } from '../../transfer/access.js';
 import { NameError } from '../../dns/name.js';
 import { ApiError, notFound, type Detail } from '../errors.js';
-import { findDomain } from './domains.js';
+import { findDomain } from '../domain-lookup.js';
 import { obj, str, dateTime, responses, empty, tenantQuery } from '../schemas.js';
 
 type Q = { tenant?: string };
@@ -38,7 +38,7 @@ function keyName(text: string, path: string): string {
     if (k === '.') throw new NameError('the root is not a key name');
     return k;
   } catch (e) {
-    if (e instanceof NameError) throw new ApiError(422, `"${path}": ${e.message}`, [{ path, problem: e.message }]);
+    if (e instanceof NameError) throw new ApiError('invalid_data', `"${path}": ${e.message}`, [{ path, problem: e.message }]);
     throw e;
   }
 }
@@ -46,7 +46,7 @@ function keyName(text: string, path: string): string {
 /** RFC 4648 base64 (the form BIND, Knot and NSD configurations use), at least 16 octets. */
 function secretOf(text: string): Buffer {
   const t = text.replace(/\s+/g, '');
-  const bad = (problem: string) => new ApiError(422, `"secret": ${problem}`, [{ path: 'secret', problem }]);
+  const bad = (problem: string) => new ApiError('invalid_data', `"secret": ${problem}`, [{ path: 'secret', problem }]);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t) || t.length % 4 !== 0) throw bad('not base64');
   const b = Buffer.from(t, 'base64');
   if (b.length < 16) throw bad('at least 16 octets (128 bits) are needed (RFC 8945 6)');
@@ -67,7 +67,7 @@ export async function transferRoutes(app: FastifyInstance, { ctx }: { ctx: Route
         algorithm: str({ enum: [...TSIG_ALGORITHMS] }),
         secret: str({ maxLength: 1024, description: 'Base64, at least 16 octets (e.g. `openssl rand -base64 32`).' }),
       }, ['name', 'algorithm', 'secret']),
-      response: responses({ 201: keySchema }, 404, 409, 422),
+      response: responses({ 201: keySchema }, 403, 404, 409, 422),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);
@@ -80,7 +80,7 @@ export async function transferRoutes(app: FastifyInstance, { ctx }: { ctx: Route
   app.get('/v1/tsig-keys', {
     schema: {
       tags: ['transfer'], summary: 'List TSIG keys, without their secrets (admin)',
-      response: responses({ 200: obj({ keys: { type: 'array', items: keySchema } }, ['keys']) }, 404),
+      response: responses({ 200: obj({ keys: { type: 'array', items: keySchema } }, ['keys']) }, 403, 404),
     },
   }, async (req) => {
     requireAdmin(req);
@@ -91,7 +91,7 @@ export async function transferRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     schema: {
       tags: ['transfer'], summary: 'Delete a TSIG key (admin); 409 while a domain requires it',
       params: nameParams,
-      response: responses({ 204: empty }, 404, 409),
+      response: responses({ 204: empty }, 403, 404, 409),
     },
   }, async (req, reply) => {
     const c = requireAdmin(req);
@@ -144,12 +144,12 @@ export async function transferRoutes(app: FastifyInstance, { ctx }: { ctx: Route
         if (e instanceof ApiError) problems.push(...e.details); else throw e;
       }
     }
-    if (problems.length) throw new ApiError(422, `invalid transfer settings: ${problems.map((p) => `${p.path}: ${p.problem}`).join('; ')}`, problems);
+    if (problems.length) throw new ApiError('invalid_data', `invalid transfer settings: ${problems.map((p) => `${p.path}: ${p.problem}`).join('; ')}`, problems);
     return tx(ctx.pool, c.actor, async (db) => {
       const tenantId = await tenantFor(req, db, false);
       const d = await findDomain(db, tenantId, req.params.name, true);
       if (key !== null && !(await keyExists(db, key))) {
-        throw new ApiError(422, `no TSIG key "${key}" (keys are added by an admin: POST /v1/tsig-keys)`, [{ path: 'tsig_key', problem: 'no such key' }]);
+        throw new ApiError('unknown_tsig_key', `no TSIG key "${key}" (keys are added by an admin: POST /v1/tsig-keys)`, [{ path: 'tsig_key', problem: 'no such key' }]);
       }
       await putTransfer(db, d.id, { allow, tsigKey: key, notify });
       return transferOut(d.name, await getTransfer(db, d.id));

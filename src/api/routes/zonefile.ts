@@ -3,7 +3,6 @@
 // domain (by name) that points at the zone, else the zone name. This plugin is encapsulated: it takes text/dns only, and a larger body than the JSON routes.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteContext } from '../app.js';
-import { ZONE_FILE_LIMIT, ZONE_MAX_RECORDS } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone, servingDomains, zoneUse, zoneVersion } from '../../store/zones.js';
 import { loadZoneRecords, replaceZoneRecordColumns } from '../../store/records.js';
@@ -35,12 +34,17 @@ async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q 
   try {
     apex = parseAbsoluteName(text);
   } catch (e) {
-    if (e instanceof NameError) throw new ApiError(422, `origin "${text}": ${e.message}`, [{ path: 'origin', problem: e.message }]);
+    if (e instanceof NameError) throw new ApiError('invalid_data', `origin "${text}": ${e.message}`, [{ path: 'origin', problem: e.message }]);
     throw e;
   }
   const key = text.toLowerCase().replace(/\.?$/, '.');
   return { apex, serial: domains.find((d) => d.name === key)?.serial };
 }
+
+/** Largest zone file a PUT may carry (JSON bodies have their own, smaller limit in app.ts). */
+export const ZONE_FILE_LIMIT = 10 * 1024 * 1024;
+/** Most records a zone file may hold (GLIDEPATH_ZONE_MAX_RECORDS overrides it). */
+export const ZONE_MAX_RECORDS = 500_000;
 
 export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const maxBytes = ctx.opts.zoneFile?.maxBytes ?? ZONE_FILE_LIMIT;
@@ -68,7 +72,7 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     },
   }, async (req, reply) => {
     const c = caller(req);
-    if (!Buffer.isBuffer(req.body)) throw new ApiError(415, 'send the zone as Content-Type: text/dns');
+    if (!Buffer.isBuffer(req.body)) throw new ApiError('unsupported_media_type', 'send the zone as Content-Type: text/dns');
     // What the parse depends on, read first: the parse runs outside the transaction (no lock or
     // connection held meanwhile), and the transaction checks that it still holds.
     const tenantId = await tenantFor(req, ctx.pool, false);
@@ -84,7 +88,7 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
       checkIfMatch(req, zone.version);
       const now = await parseInputs(db, zone);
       if (zone.id !== found.id || now.delegationOnly !== before.delegationOnly || now.fallbackOrigin !== before.fallbackOrigin) {
-        throw new ApiError(409, `zone "${req.params.zone}" changed how it is served while the file was read; send it again`, [], 'zone_changed');
+        throw new ApiError('zone_changed', `zone "${req.params.zone}" changed how it is served while the file was read; send it again`);
       }
       await replaceZoneRecordColumns(db, zone.id, cols, ZONE_FILE_STATEMENT_MS);
       return { version: await zoneVersion(db, zone.id), records: cols.count };

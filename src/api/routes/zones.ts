@@ -58,16 +58,16 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
     return reply.code(201).header('etag', etag(z.version)).send(z);
   });
 
-  app.get<{ Querystring: Q & { limit?: string; after?: string } }>('/v1/zones', {
+  app.get<{ Querystring: Q & { limit?: string; after?: string; prefix?: string } }>('/v1/zones', {
     schema: {
-      tags: ['zones'], summary: 'List zones, by name',
-      querystring: obj({ ...tenantQuery, ...pageQuery }),
+      tags: ['zones'], summary: 'List zones by name, a page at a time (keyset cursor)',
+      querystring: obj({ ...tenantQuery, ...pageQuery, prefix: str({ maxLength: 253, description: 'Only names starting with this.' }) }),
       response: responses({ 200: obj({ zones: { type: 'array', items: zoneSchema }, next: { type: ['string', 'null'] } }, ['zones', 'next']) }, 404),
     },
   }, async (req) => {
     const tenantId = await tenantFor(req, ctx.pool, false);
     const p = page(req.query);
-    const zones = tenantId === null ? [] : await listZones(ctx.pool, tenantId, p.limit, p.after);
+    const zones = tenantId === null ? [] : await listZones(ctx.pool, tenantId, p.limit, p.after, req.query.prefix);
     return { zones, next: next(zones, p.limit, (z) => z.name) };
   });
 
@@ -114,7 +114,7 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
       checkIfMatch(req, zone.version);
       const use = await zoneUse(db, zone.id);
       if (use.served) {
-        throw new ApiError(409, `zone "${zone.name}" is in use`, use.domains.map((d) => ({ path: d, problem: 'this domain points at the zone (now or after a pending PZC)' })));
+        throw new ApiError('zone_in_use', `zone "${zone.name}" is in use`, use.domains.map((d) => ({ path: d, problem: 'this domain points at the zone (now or after a pending PZC)' })));
       }
       await deleteZone(db, zone.id);
     });

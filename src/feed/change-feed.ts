@@ -3,22 +3,26 @@
 // delay a change but never drop it. While the database is away the server keeps answering from the
 // snapshot it has, reconnects with a short backoff and jitter (first try within 75 ms, then at most
 // every 750 ms, so a restarted database is followed within about a second), and catches up at once.
-// An outage is logged once as it starts and once as it ends.
-import pg from 'pg';
+// The loss of the listener is logged once, and its return once.
+//
+// Without LISTEN (an edge on a hot standby, which refuses LISTEN: PostgreSQL manual, "Hot Standby")
+// the same catch-up simply runs every `pollMs`: one indexed read of the journal after the last
+// applied sequence. Sequence numbers become visible in commit order on the primary, and a standby
+// replays commits in that same order, so polling by sequence misses and reorders nothing there.
 import type { Logger } from 'pino';
-import type { Pool } from './db.js';
-import { loadAll, loadDelta, type JournalEntry } from './load.js';
+import type { Pool } from '../store/db.js';
+import { loadAll, loadDelta, type JournalEntry } from '../store/load.js';
+import { JournalListener, CHANNEL } from '../store/journal-listen.js';
 import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 
-export const CHANNEL = 'glidepath_journal';
+export { CHANNEL };
 
 /** Reconnect backoff: the first retry comes after 25-75 ms, then the base doubles up to 0.5 s; each
  *  delay is jittered by ±50 % (so at most 750 ms: a database back is followed within a second), so
  *  that many workers do not reconnect in step. */
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 500;
-const CONNECT_TIMEOUT_MS = 2000;
 
 export class ChangeFeed {
   private snap: Snapshot = Snapshot.empty();
@@ -29,17 +33,17 @@ export class ChangeFeed {
   caughtUpAt = 0;
   /** Highest journal sequence announced by NOTIFY: how far behind the snapshot is, for /metrics. */
   notifiedSeq = 0;
-  private listener: pg.Client | undefined;
+  private listener: JournalListener | undefined;
   private running: Promise<void> | undefined;
+  /** The last catch-up failed (the database is away): later failures are logged quietly. */
+  private failing = false;
   private again = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private backoff = FIRST_RETRY_MS;
-  /** Wall-clock ms when the listener was lost (0: connected), for the one line saying it is back. */
+  /** Wall-clock ms when the listener was lost, for the one line saying it is back. */
   private lostAt = 0;
-  /** A catch-up failure was logged during this outage: the next ones go to debug. */
-  private catchUpFailing = false;
   private readonly onBad: BadRecordHandler;
   /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
@@ -47,7 +51,7 @@ export class ChangeFeed {
   onReconnected: () => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
-    private readonly pollMs = 5000) {
+    private readonly pollMs = 5000, private readonly listen = true) {
     this.onBad = (zoneId, r, err) => this.log.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse');
   }
 
@@ -55,16 +59,9 @@ export class ChangeFeed {
 
   async start(): Promise<void> {
     // LISTEN first, then load: a change committed in between is announced and caught by seq.
-    await this.connect();
-    const t0 = Date.now();
-    const builder = new SnapshotBuilder(this.onBad);
-    let zones = 0;
-    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
-    this.snap = builder.finish(all.domains);
-    this.seq = all.seq;
+    if (this.listen) await this.connect();
+    await this.loadEverything();
     this.loaded = true;
-    this.caughtUpAt = Date.now();
-    this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
     this.pollTimer = setInterval(() => this.kick(), this.pollMs);
     this.pollTimer.unref();
     this.kick();
@@ -81,36 +78,45 @@ export class ChangeFeed {
     this.log.info({ domains: snap.domains.size, seq }, 'snapshot taken over from a sibling; connecting to the journal');
     this.pollTimer = setInterval(() => this.kick(), this.pollMs);
     this.pollTimer.unref();
-    this.backoff = 0;
-    this.scheduleReconnect();
+    if (this.listen) {
+      this.backoff = 0;
+      this.scheduleReconnect();
+    } else {
+      this.kick();
+    }
+  }
+
+  /** A whole new snapshot (at start, and when retention pruned journal rows this feed had not read). */
+  private async loadEverything(): Promise<void> {
+    const t0 = Date.now();
+    const builder = new SnapshotBuilder(this.onBad);
+    let zones = 0;
+    const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; });
+    this.snap = builder.finish(all.domains);
+    this.seq = all.seq;
+    this.caughtUpAt = Date.now();
+    this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    client.on('notification', (m) => {
-      const n = Number(m.payload);
-      if (n > this.notifiedSeq) this.notifiedSeq = n;
-      this.kick();
+    const client: JournalListener = new JournalListener(this.url, {
+      notified: (n) => {
+        if (n > this.notifiedSeq) this.notifiedSeq = n;
+        this.kick();
+      },
+      lost: (err) => this.lost(client, err),
     });
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client, new Error('connection closed')));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-    } catch (err) {
-      client.end().catch(() => undefined);
-      throw err;
-    }
+    await client.open();
     this.listener = client;
     this.backoff = FIRST_RETRY_MS;
   }
 
-  private lost(client: pg.Client, err: Error): void {
+  private lost(client: JournalListener, err: Error): void {
     if (this.listener !== client || this.stopped) return;
     this.listener = undefined;
     this.lostAt = Date.now();
     this.log.warn({ err: err.message }, 'journal listener lost; answering from the current snapshot while reconnecting');
-    client.end().catch(() => undefined);
+    void client.close();
     this.scheduleReconnect();
   }
 
@@ -124,10 +130,10 @@ export class ChangeFeed {
       this.connect().then(() => {
         if (this.stopped) { void this.stop(); return; }
         this.log.info({ downSeconds: Math.round((Date.now() - this.lostAt) / 100) / 10 }, 'journal listener reconnected; catching up');
-        this.lostAt = 0;
         this.kick();
         this.onReconnected();
       }, (err: Error) => {
+        // Every 0.75 s at most while the database is away: not a warning each time.
         this.log.debug({ err: err.message }, 'journal listener reconnect failed; retrying');
         this.scheduleReconnect();
       });
@@ -138,12 +144,14 @@ export class ChangeFeed {
   kick(): void {
     if (!this.loaded || this.stopped) return;
     if (this.running) { this.again = true; return; }
-    this.running = this.catchUp().then(() => { this.catchUpFailing = false; }, (err: Error) => {
-      // Once per outage: while the database is away every poll fails the same way.
-      if (this.catchUpFailing) this.log.debug({ err: err.message }, 'journal catch-up failed; will retry');
-      else this.log.warn({ err: err.message }, 'journal catch-up failed; will retry');
-      this.catchUpFailing = true;
-      if (!this.listener) this.scheduleReconnect();
+    this.running = this.catchUp().then(() => {
+      if (this.failing) this.log.info('journal catch-up works again');
+      this.failing = false;
+    }, (err: Error) => {
+      // Polling every 100 ms while the database is away: one warning, not ten a second.
+      this.log[this.failing ? 'debug' : 'warn']({ err: err.message }, 'journal catch-up failed; answering from the current snapshot, will retry');
+      this.failing = true;
+      if (this.listen && !this.listener) this.scheduleReconnect();
     }).finally(() => {
       this.running = undefined;
       if (this.again) { this.again = false; this.kick(); }
@@ -154,6 +162,13 @@ export class ChangeFeed {
     for (;;) {
       const delta = await loadDelta(this.pool, this.seq, this.snap.zones); // its has(): no copy of every zone id
       if (!delta) break;
+      if (delta === 'reload') {
+        this.log.warn({ seq: this.seq }, 'journal rows after this snapshot were pruned; reloading everything');
+        await this.loadEverything();
+        // Transfer settings may have changed too: say so, as a journal entry would.
+        this.onApplied(this.seq, [{ seq: this.seq, entity: 'transfer', action: 'reload', zone_id: null, domain_name: null, details: {} }]);
+        continue;
+      }
       this.snap = applyDelta(this.snap, delta, this.onBad);
       this.seq = delta.seq;
       this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
@@ -180,6 +195,6 @@ export class ChangeFeed {
     await this.running;
     const l = this.listener;
     this.listener = undefined;
-    await l?.end().catch(() => undefined);
+    await l?.close();
   }
 }

@@ -1,0 +1,60 @@
+// What cluster/ needs of a running Glidepath and of the function that starts one. main.ts's
+// startServer fits both; cli.ts hands it in, so cluster/ never imports the composition root.
+import type { Logger } from 'pino';
+import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName } from '../config.js';
+import type { QueryStats } from '../server/query-stats.js';
+import type { ChangeFeed } from '../feed/change-feed.js';
+
+/** What SIGHUP may change without a restart (main.ts's ReloadOptions). */
+export interface ReloadOptions {
+  logLevel?: string;
+  tls?: { certFile: string; keyFile: string };
+  apiTls?: ApiTlsFiles;
+}
+
+/** The options of main.ts's startServer that the primary ("control") and workers ("answer") set. */
+export interface StartOptions {
+  role: 'control' | 'answer';
+  log: Logger;
+  dns: HostPort[];
+  api: HostPort | null;
+  databaseUrl?: string;
+  dataDir?: string;
+  adminToken?: string;
+  apiTls?: ApiTlsFiles;
+  ready?: () => boolean;
+  metrics?: () => Promise<string>;
+  dot?: HostPort[];
+  tls?: { certFile: string; keyFile: string };
+  udpMaxPayload?: number;
+  tcpIdleMs?: number;
+  tcpMaxConnections?: number;
+  responseCache?: boolean;
+  logLevel?: string;
+  retention?: Partial<RetentionLimits> & { intervalMs?: number };
+  /** For the control of an edge: the workers' snapshot positions, for /readyz. */
+  positions?: () => Promise<Array<{ seq: number; ageSeconds: number }>>;
+  edge?: EdgeOptions;
+  node?: NodeName;
+  /** PostgreSQL timeouts: connecting, and (API only) a statement. */
+  db?: { connectMs?: number; statementMs?: number };
+  /** Zone-file upload limits (the primary's API). */
+  zoneFile?: { maxBytes: number; maxRecords: number };
+  /** "answer": start from this snapshot file (seed.ts) instead of the database, which is down. */
+  seed?: string;
+  /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
+  workers?: () => { ready: number; wanted: number };
+  /** "control": told when the API's database monitor sees the database go down or come back. */
+  onDatabaseChange?: (up: boolean) => void;
+}
+
+export interface Started {
+  apiUrl(): string;
+  db: { url: string };
+  stats: QueryStats;
+  feed: ChangeFeed | undefined;
+  reload(o?: ReloadOptions): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type StartServer = (o: StartOptions) => Promise<Started>;
