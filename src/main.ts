@@ -2,9 +2,9 @@
 // feed -> DNS listeners -> API -> scheduler. stop() undoes them in reverse order.
 import type { Logger } from 'pino';
 import type { Config, HostPort, ApiTlsFiles, EdgeOptions, NodeName } from './config.js';
-import { createPool, checkConnection, type Pool } from './store/db.js';
+import { createPool, checkConnection, isDatabaseUnavailable, type Pool } from './store/db.js';
 import { DatabaseMonitor } from './store/db-monitor.js';
-import { readSeed } from './cluster/seed.js';
+import { readSeed } from './feed/seed.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
@@ -268,6 +268,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stop: stopAll,
     };
   } catch (err) {
+    // Said plainly for cluster/ (which reads no SQL errors): the database could not be used.
+    if (isDatabaseUnavailable(err)) Object.assign(err as object, { databaseUnavailable: true });
     await stopAll();
     throw err;
   }
@@ -297,7 +299,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   const feed = edge ? new ChangeFeed(db.url, db.pool, flog, edge.pollMs, false) : new ChangeFeed(db.url, db.pool, flog);
   stops.push(() => feed.stop());
   if (opts.seed) {
-    // Handed over by a sibling because the database is down (cluster/seed.ts): answer from it now.
+    // Handed over by a sibling because the database is down (feed/seed.ts): answer from it now.
     const { snap, seq } = await readSeed(opts.seed, (zoneId, r, err) => flog.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse'));
     feed.startFrom(snap, seq);
   } else {

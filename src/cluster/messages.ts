@@ -18,7 +18,7 @@ export interface WorkerStart {
   logLevel: string;
   /** Give up connecting to PostgreSQL after this many ms. */
   connectMs: number;
-  /** Start from this snapshot file (cluster/seed.ts) instead of the database, which is down. */
+  /** Start from this snapshot file (feed/seed.ts) instead of the database, which is down. */
   seed?: string;
   /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
   edge?: EdgeOptions;
@@ -29,7 +29,7 @@ export type ToWorker =
   | { t: 'start'; start: WorkerStart }
   | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls'> }
   | { t: 'stats'; id: number }
-  /** Write your snapshot to `path` (cluster/seed.ts) for a worker starting without the database. */
+  /** Write your snapshot to `path` (feed/seed.ts) for a worker starting without the database. */
   | { t: 'dump'; id: number; path: string }
   /** Stop accepting, drain open TCP/TLS connections, exit. */
   | { t: 'retire' };

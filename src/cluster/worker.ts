@@ -6,8 +6,7 @@ import type { Logger } from 'pino';
 import { feedState } from '../feed/state.js';
 import type { StartServer, Started } from './server.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
-import { isDatabaseUnavailable } from '../store/db.js';
-import { writeSeed } from './seed.js';
+import { writeSeed } from '../feed/seed.js';
 
 const send = (m: FromWorker) => { process.send?.(m); };
 
@@ -43,7 +42,7 @@ export async function runWorker(log: Logger, startServer: StartServer): Promise<
     const { connectMs, ...rest } = start;
     server = await startServer({ ...rest, db: { connectMs }, role: 'answer', api: null, log: wlog });
   } catch (err) {
-    send({ t: 'failed', error: (err as Error).message, database: isDatabaseUnavailable(err) });
+    send({ t: 'failed', error: (err as Error).message, database: (err as { databaseUnavailable?: boolean }).databaseUnavailable === true });
     return 1;
   }
   return new Promise<number>((resolve) => {
