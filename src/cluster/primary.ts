@@ -74,7 +74,8 @@ export class Primary {
     });
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
-      await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
+      // A worker whose load meets a database going down starts from a sibling that made it.
+      await Promise.all(Array.from({ length: this.count }, () => this.spawnAnswering()));
     } catch (err) {
       await this.stop();
       throw err;

@@ -24,7 +24,7 @@ export class DatabaseMonitor implements DatabaseState {
   /** Called on every change of `up` (the primary of `serve --workers` acts on an outage). */
   onChange: (up: boolean) => void = () => undefined;
 
-  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly intervalMs = 1000, private readonly timeoutMs = 3000) {}
+  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly intervalMs = 1000, private readonly timeoutMs = 5000) {}
 
   start(): void {
     this.timer = setInterval(() => { void this.probe(); }, this.intervalMs);

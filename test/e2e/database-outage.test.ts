@@ -26,6 +26,10 @@ www 300 A 192.0.2.80
   const zoneId = (await pool.query<{ id: number }>("SELECT zone_id AS id FROM domains WHERE name = 'outage.example.'")).rows[0].id;
   const serve = await startServe({ databaseUrl: pg.url, workers: 2 });
   await serve.waitAnswering('www.outage.example');
+  // Both workers up (the API answers as soon as one is).
+  for (let i = 0; i < 300 && (await (await fetch(serve.api + '/readyz')).json() as { workers?: { ready: number } }).workers?.ready !== 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const api = (path: string) => fetch(serve.api + path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   assert.equal((await api('/v1/zones')).status, 200);
 

@@ -34,7 +34,8 @@ www 300 A 192.0.2.80
   await serve.waitAnswering('www.replace.example');
   const sock = join(serve.dir, 'control.sock');
   const status = async () => (await ask(sock, 'status', 5000)) as unknown as Status;
-  const readyPids = async () => (await status()).workers.filter((w) => w.ready && !w.retiring).map((w) => w.pid);
+  // The control socket opens once the first workers are all up: until then, none counts as ready.
+  const readyPids = async () => (await status().catch(() => ({ workers: [] }) as Status)).workers.filter((w) => w.ready && !w.retiring).map((w) => w.pid);
   const waitReady = async (n: number, not: number[], ms: number) => {
     const end = Date.now() + ms;
     for (;;) {
@@ -59,11 +60,12 @@ www 300 A 192.0.2.80
     }
   })();
 
+  await waitReady(2, [], 30_000);
   await pg.stop();
   // Until the API has seen the outage (it keeps a snapshot for the case every worker is lost).
   const outageFile = join(serve.dir, 'data', 'snapshots', 'outage.ndjson');
   for (let i = 0; i < 100 && !existsSync(outageFile); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(existsSync(outageFile), 'a snapshot is kept as the outage begins');
+  assert.ok(existsSync(outageFile), `a snapshot is kept as the outage begins:\n${serve.log().slice(-4000)}`);
 
   // One worker, then the other: each is replaced from its live sibling, within seconds.
   const [a, b] = await readyPids();
