@@ -161,6 +161,8 @@ async function main(argv: string[]): Promise<number> {
       if (workers === 0) {
         const server = await startServer({
           databaseUrl: serveCfg.databaseUrl, dataDir: serveCfg.dataDir, dns: serveCfg.dns, api: serveCfg.api, adminToken: serveCfg.adminToken,
+          db: { connectMs: serveCfg.dbConnectTimeoutMs, statementMs: serveCfg.dbStatementTimeoutMs },
+          zoneFile: { maxBytes: serveCfg.zoneFileMaxBytes, maxRecords: serveCfg.zoneMaxRecords },
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMessageMs: serveCfg.tcpMessageMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
           cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo,
@@ -185,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
         restart().catch((err: Error) => log.error({ err: err.message }, 'rolling restart failed; the remaining old workers keep serving'));
       };
       if (restartAsked) restartNow();
-      const control = await listenControl(serveCfg.controlSocket, { restart, status: () => primary.status() });
+      const control = await listenControl(serveCfg.controlSocket, { restart, status: () => primary.status(), counts: () => primary.counts() });
       log.info({ signal: await stopSignal }, 'shutting down');
       await control.close();
       await primary.stop();
@@ -200,7 +202,14 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       if (!a.ok) { process.stderr.write(`glidepath: rolling restart failed: ${a.error}\n`); return 1; }
-      process.stdout.write(`replaced ${String(a.replaced)} workers\n`);
+      const replaced = Number(a.replaced);
+      const wanted = typeof a.wanted === 'number' ? a.wanted : replaced;
+      process.stdout.write(`replaced ${replaced} workers (${String(a.ready ?? '?')} of ${wanted} answering now)\n`);
+      // Every worker asked for must have been replaced: fewer means some were dead (being restarted).
+      if (replaced < wanted) {
+        process.stderr.write(`glidepath: only ${replaced} of ${wanted} workers were running and replaced; the others are still being started (see the server log)\n`);
+        return 1;
+      }
       return 0;
     }
     case 'migrate': {

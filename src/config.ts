@@ -36,6 +36,14 @@ export interface Config {
   rrl: RrlSettings;
   /** UDP I/O: the batched native addon when it built ("auto"), or node:dgram (GLIDEPATH_UDP_IO). */
   udpIo: 'auto' | 'native' | 'dgram';
+  /** Give up connecting to PostgreSQL after this (GLIDEPATH_DB_CONNECT_TIMEOUT_MS). */
+  dbConnectTimeoutMs: number;
+  /** Longest an API statement may run (GLIDEPATH_DB_STATEMENT_TIMEOUT_MS); past it the request is a 503. */
+  dbStatementTimeoutMs: number;
+  /** Largest zone-file upload, in bytes (GLIDEPATH_ZONE_FILE_MAX_BYTES). */
+  zoneFileMaxBytes: number;
+  /** Most records one zone may hold after an API write (GLIDEPATH_ZONE_MAX_RECORDS). */
+  zoneMaxRecords: number;
   /** History limits (GLIDEPATH_JOURNAL_MAX_AGE/_DEPTH, GLIDEPATH_IXFR_MAX_AGE/_DEPTH) and how often
    *  they are enforced (GLIDEPATH_RETENTION_INTERVAL). */
   retention: RetentionLimits & { intervalMs: number };
@@ -285,6 +293,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     cookies: cookieSettings(env),
     rrl: rrlSettings(env),
     udpIo: udpIo(env),
+    dbConnectTimeoutMs: intEnv(env, 'GLIDEPATH_DB_CONNECT_TIMEOUT_MS', 2000, 100, 600_000),
+    dbStatementTimeoutMs: intEnv(env, 'GLIDEPATH_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    zoneFileMaxBytes: intEnv(env, 'GLIDEPATH_ZONE_FILE_MAX_BYTES', 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    zoneMaxRecords: intEnv(env, 'GLIDEPATH_ZONE_MAX_RECORDS', 500_000, 1, 10_000_000),
     retention: Object.freeze({
       journalMaxAgeS: durationEnv(env, 'GLIDEPATH_JOURNAL_MAX_AGE', DEFAULT_RETENTION.journalMaxAgeS, 60),
       journalMaxDepth: intEnv(env, 'GLIDEPATH_JOURNAL_MAX_DEPTH', DEFAULT_RETENTION.journalMaxDepth, 1000, Number.MAX_SAFE_INTEGER),

@@ -7,7 +7,9 @@ import { ResponseRateLimiter } from './server/rrl.js';
 import { Cookies } from './server/cookies.js';
 import { randomBytes } from 'node:crypto';
 import type { Config, HostPort, ApiTlsFiles, EdgeOptions, NodeName } from './config.js';
-import { createPool, checkConnection, type Pool } from './store/db.js';
+import { createPool, checkConnection, isDatabaseUnavailable, type Pool } from './store/db.js';
+import { DatabaseMonitor } from './store/db-monitor.js';
+import { readSeed } from './feed/seed.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
@@ -48,7 +50,7 @@ export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | 
 /** DATABASE_URL when set; else the embedded server in the data directory (attaching to one a
  *  running `glidepath serve` already started, so CLI commands work beside it). With `wait` (an
  *  edge) an unreachable database is retried until it answers instead of failing the start. */
-export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>, log: Logger, wait = false): Promise<Database> {
+export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'> & { connectMs?: number; mayBeDown?: boolean }, log: Logger, wait = false): Promise<Database> {
   let url = cfg.databaseUrl;
   let embedded: EmbeddedServer | undefined;
   if (!url) {
@@ -59,11 +61,17 @@ export async function openDatabase(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>,
       log.info({ dataDir: cfg.dataDir }, 'embedded PostgreSQL started');
     }
   }
-  const pool = createPool(url);
+  const pool = createPool(url, 10, { connectMs: cfg.connectMs });
   const check = () => checkConnection(pool, url);
   try {
     await (wait ? untilItWorks(check, log, 'connecting to the database') : check());
   } catch (err) {
+    // A worker started from a sibling's snapshot answers without the database, and catches up
+    // through the change feed once it is back.
+    if (cfg.mayBeDown) {
+      log.warn({ err: (err as Error).message }, 'database unavailable; answering from the snapshot handed over');
+      return { url, pool, embedded, close: () => pool.end().then(() => undefined, () => undefined) };
+    }
     await pool.end().catch(() => undefined);
     await embedded?.stop();
     throw err;
@@ -128,6 +136,16 @@ export interface ServerOptions {
   rrl?: RrlSettings;
   /** UDP I/O: the batched native addon where it built ("auto", the default), or node:dgram. */
   udpIo?: 'auto' | 'native' | 'dgram';
+  /** PostgreSQL timeouts (GLIDEPATH_DB_*): connecting, and (API only) a statement. */
+  db?: { connectMs?: number; statementMs?: number };
+  /** Zone-file upload limits (GLIDEPATH_ZONE_FILE_MAX_BYTES, GLIDEPATH_ZONE_MAX_RECORDS). */
+  zoneFile?: { maxBytes: number; maxRecords: number };
+  /** "answer": a snapshot file (cluster/seed.ts) to start from instead of the database, which may be down. */
+  seed?: string;
+  /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
+  workers?: () => { ready: number; wanted: number };
+  /** Told when the API's database monitor sees the database go down or come back. */
+  onDatabaseChange?: (up: boolean) => void;
   /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
@@ -179,7 +197,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const kek = new KekHolder(opts.keyFile ?? { file: join(opts.dataDir ?? './.glidepath', 'dnssec-kek.key'), create: true });
   const edge = opts.edge;
   try {
-    const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath' }, log, edge !== undefined);
+    const db = await openDatabase({
+      databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? './.glidepath', connectMs: opts.db?.connectMs ?? 2000, mayBeDown: !!opts.seed,
+    }, log, edge !== undefined);
     stops.push(() => db.close());
     if (role !== 'answer' && !edge) {
       const applied = await migrate(db.pool);
@@ -212,8 +232,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const f = feed;
       const positions = f ? async () => [feedState(f)] : opts.positions;
       const nodeInfo = () => (opts.node ? { id: opts.node.id, role: edge ? 'edge' as const : 'primary' as const } : undefined);
+      // The API's own pool, with a statement timeout: a frozen or overloaded database costs a
+      // request seconds, not minutes (migrations and snapshot loads use db.pool, without one).
+      const apiPool = createPool(db.url, 10, { connectMs: opts.db?.connectMs ?? 2000, statementMs: opts.db?.statementMs ?? 15_000 });
+      stops.push(() => apiPool.end().catch(() => undefined));
+      // The probe has a connection of its own: a busy API pool must not read as an outage.
+      const probePool = createPool(db.url, 1, { connectMs: opts.db?.connectMs ?? 2000 });
+      stops.push(() => probePool.end().catch(() => undefined));
+      const monitor = new DatabaseMonitor(probePool, child('database'));
+      monitor.onChange = (up) => opts.onDatabaseChange?.(up);
+      if (!edge) monitor.start();
+      stops.push(async () => monitor.stop());
       const app = await buildApp({
-        pool: db.pool, log: child('api'), adminToken: opts.adminToken, kek,
+        pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek,
+        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile,
         ready: f ? () => f.loaded : opts.ready,
         metrics: new Metrics(f
           ? () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo() })
@@ -269,6 +301,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stop: stopAll,
     };
   } catch (err) {
+    // Said plainly for cluster/ (which reads no SQL errors): the database could not be used.
+    if (isDatabaseUnavailable(err)) Object.assign(err as object, { databaseUnavailable: true });
     await stopAll();
     throw err;
   }
@@ -294,9 +328,18 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   stops.push(async () => notifier.stop());
 
   // A hot standby refuses LISTEN: an edge reads the journal every pollMs instead.
-  const feed = edge ? new ChangeFeed(db.url, db.pool, child('journal'), edge.pollMs, false, kek) : new ChangeFeed(db.url, db.pool, child('journal'), 5000, true, kek);
+  const flog = child('journal');
+  const feed = edge ? new ChangeFeed(db.url, db.pool, flog, edge.pollMs, false, kek) : new ChangeFeed(db.url, db.pool, flog, 5000, true, kek);
   stops.push(() => feed.stop());
-  await retry(() => feed.start(), 'loading the snapshot');
+  if (opts.seed) {
+    // Handed over by a sibling because the database is down (feed/seed.ts): answer from it now.
+    const { snap, seq } = await readSeed(opts.seed, (zoneId, r, err) => flog.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse'));
+    feed.startFrom(snap, seq);
+  } else {
+    await retry(() => feed.start(), 'loading the snapshot');
+  }
+  // Transfer settings missed while the database was away (a seeded start has none yet).
+  feed.onReconnected = () => { void settings.reload(); };
   // An edge may have started before the schema reached its standby (the first load then failed,
   // quietly): the settings are read again now that the snapshot could be.
   if (edge) await settings.reload();
@@ -304,13 +347,20 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   // NOTIFY to secondaries is the primary side's: an edge sends none (the secondaries' ACLs name
   // the primary), and re-announcing writes, which an edge never does.
   if (!edge) notifier.prime(feed.snapshot());
+  // Built before the feed's hooks, which tell it when domains went away.
+  const maxUdp = opts.udpMaxPayload ?? 1232;
+  // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
+  const cache = opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp);
   feed.onApplied = (_seq, entries) => {
     if (!edge) notifier.changed(feed.snapshot());
     if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
+    // A deleted domain or zone, or a domain moved off its zone: cached answers must not keep them.
+    if (cache && entries.some((e) => (e.entity === 'domain' && (e.action === 'delete' || e.details?.old_zone_id !== undefined)) || (e.entity === 'zone' && e.action === 'delete'))) {
+      cache.forgetStale(feed.snapshot());
+    }
   };
   if (!edge) settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
 
-  const maxUdp = opts.udpMaxPayload ?? 1232;
   const signatures = new SignatureCache(); // one per process: answers and transfers share signatures
   const dnsLog = child('dns');
   const c = opts.cookies ?? { enabled: true, secrets: [], require: false };
@@ -327,8 +377,7 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     maxUdp,
     now: opts.now ?? Date.now,
     stats,
-    // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
-    cache: opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp),
+    cache,
     signatures,
     transfer: new TransferService({
       snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,

@@ -11,7 +11,8 @@ import type { SecureContextOptions } from 'node:tls';
 import { authenticate } from './auth.js';
 import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
-import { errorHandler, ApiError, type ErrorCode } from './errors.js';
+import { errorHandler, ApiError, databaseUnavailable, type ErrorCode } from './errors.js';
+import type { DatabaseState } from '../store/db-monitor.js';
 import { shared } from './schemas.js';
 import { Metrics } from '../metrics/registry.js';
 import { healthRoutes } from './routes/health.js';
@@ -44,6 +45,12 @@ export interface AppOptions {
   readiness?: () => Promise<Readiness>;
   /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */
   healthOnly?: boolean;
+  /** The database's state (store/db-monitor.ts): while it is down, /v1 answers 503 at once. */
+  database?: DatabaseState & { failed(err: unknown): boolean };
+  /** Zone-file uploads: largest body, most records (GLIDEPATH_ZONE_FILE_MAX_BYTES, _ZONE_MAX_RECORDS). */
+  zoneFile?: { maxBytes: number; maxRecords: number };
+  /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
+  workers?: () => { ready: number; wanted: number };
 }
 
 /** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes
@@ -95,7 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // form with \DDD escapes, percent-encoded, can take about 1,600 characters (fastify's default
     // is 100). A longer one still gets the one error shape, through frameworkErrors.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
+    frameworkErrors: (err, req, reply) => errorHandler()(err, req, reply),
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
@@ -110,7 +117,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   for (const s of shared) app.addSchema(s);
   // Only JSON (and text/dns on the zone file route): anything else is a 415.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler((err) => { opts.database?.failed(err); }));
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: 'route_not_found' satisfies ErrorCode, message: `no route ${req.method} ${req.url.split('?')[0]}`, details: [] });
   });
@@ -118,6 +125,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
     if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) {
+      // Fail fast through an outage: no connect or statement timeout to wait out per request.
+      if (opts.database && !opts.database.up) throw databaseUnavailable();
       req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode);
     }
   });

@@ -6,6 +6,7 @@ import { RdataError } from '../dns/rdata.js';
 import { NameError } from '../dns/name.js';
 import { ZoneFileError } from '../zonefile/parse.js';
 import { DomainClaimError } from '../store/domain-claims.js';
+import { isDatabaseUnavailable } from '../store/db.js';
 
 export interface Detail { path: string; problem: string }
 
@@ -29,14 +30,16 @@ export const ERRORS = {
   zone_in_use: { status: 409, cause: 'a domain serves the zone, now or after a pending zone change; details list the domains' },
   key_in_use: { status: 409, cause: 'a domain\'s transfer settings or update policy use this TSIG key' },
   conflict: { status: 409, cause: 'another uniqueness or reference rule of the database (the message says which)' },
+  zone_changed: { status: 409, cause: 'a zone-file upload: the zone changed how it is served (its domains or delegation-only rule) while the file was read; send it again' },
   precondition_failed: { status: 412, cause: 'If-Match names a version the zone has moved on from' },
-  payload_too_large: { status: 413, cause: 'the body is over the limit (1 MiB of JSON, 10 MiB of zone file)' },
+  payload_too_large: { status: 413, cause: 'the body is over the limit (1 MiB of JSON; GLIDEPATH_ZONE_FILE_MAX_BYTES of zone file, default 10 MiB)' },
   uri_too_long: { status: 414, cause: 'a path parameter is over 4,096 characters (names up to 255 octets always fit)' },
   unsupported_media_type: { status: 415, cause: 'the body is not of a type the route takes (zone files: text/dns)' },
   invalid_data: { status: 422, cause: 'a value is not valid: a DNS name, record data, TTL, date, secret or address; or the zone breaks a rule (CNAME and other data, apex SOA and NS, delegation-only); details name each field' },
   zone_file_invalid: { status: 422, cause: 'a zone file does not parse; details give the line' },
   rrset_too_large: { status: 422, cause: 'an RRset\'s smallest answer is over 65,535 octets (RFC 1035 4.2.2), so it could never be served; details name owner/type' },
   public_suffix: { status: 422, cause: 'the domain name is a public suffix (Public Suffix List: a TLD, co.uk, github.io): only an admin serves it, as a registry' },
+  too_many_records: { status: 422, cause: 'a zone file holds more records than GLIDEPATH_ZONE_MAX_RECORDS (default 500,000); details give the line where reading stopped' },
   exclusive_fields: { status: 422, cause: 'exactly one of two fields must be given (e.g. tenant or admin)' },
   pzc_same_zone: { status: 422, cause: 'a zone change to the zone the domain already serves' },
   unknown_tsig_key: { status: 422, cause: 'transfer settings or an update policy name a TSIG key that does not exist' },
@@ -48,6 +51,8 @@ export const ERRORS = {
   key_file_unusable: { status: 500, cause: 'the key-encryption key file (GLIDEPATH_KEY_FILE) is missing, malformed or not the one the keys were encrypted with' },
   internal: { status: 500, cause: 'a fault in the server (logged with the request id)' },
   unavailable: { status: 503, cause: 'not ready: the snapshot is not loaded or no worker answers' },
+  no_dns_worker: { status: 503, cause: '/healthz under serve --workers: no worker answers DNS (replacements are being started)' },
+  database_unavailable: { status: 503, cause: 'the database is down, unreachable or too slow; nothing was changed; retry after the Retry-After header\'s seconds' },
 } as const satisfies Record<string, { status: number; cause: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -114,6 +119,7 @@ function isPgError(e: unknown): e is PgError {
 /** Status and body for anything thrown by a handler or by fastify itself. */
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ApiError) return reply(err.code, err.message, err.details);
+  if (isDatabaseUnavailable(err)) return reply(DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE);
   if (err instanceof DomainClaimError) return reply(err.code, err.message, [{ path: 'name', problem: err.message }]);
   if (err instanceof ZoneContentError) {
     if (err.code === 'rrset_too_large') return reply('rrset_too_large', `an RRset too large for a DNS message: ${err.message}`, err.details);
@@ -154,10 +160,28 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   return reply('internal', 'internal error');
 }
 
-export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const { status, body: b } = toErrorBody(err);
-  if (status >= 500) req.log.error({ err }, 'request failed');
-  void reply.code(status).type('application/json').send(b);
+/** The database is down, unreachable or too slow: the request changed nothing; try again. */
+export const DATABASE_UNAVAILABLE = 'database_unavailable';
+export const DATABASE_UNAVAILABLE_MESSAGE = 'the database is unavailable: nothing was changed; retry after the Retry-After seconds';
+/** Seconds a client is asked to wait (RFC 9110 10.2.3) while the database is unavailable. */
+export const RETRY_AFTER_SECONDS = 2;
+
+export const databaseUnavailable = () => new ApiError(DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE);
+
+/** The error handler; `onUnavailable` hears of every request that failed because the database
+ *  could not be used (the outage is logged there once, not here per request). */
+export function errorHandler(onUnavailable: (err: unknown) => void = () => undefined) {
+  return (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
+    const { status, body: b } = toErrorBody(err);
+    if (b.error === DATABASE_UNAVAILABLE) {
+      if (!(err instanceof ApiError)) onUnavailable(err);
+      req.log.debug({ err: (err as Error).message }, 'request failed: database unavailable');
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+    }
+    void reply.code(status).type('application/json').send(b);
+  };
 }
 
 /** JSON schema of the error body, shared by every route's responses. */

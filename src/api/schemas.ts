@@ -44,6 +44,8 @@ const codesOf = (s: Status) => Object.entries(ERRORS).filter(([, e]) => e.status
 export function responses(ok: Record<number, unknown>, ...errors: Status[]): Record<number, unknown> {
   const out: Record<number, unknown> = { ...ok };
   for (const s of [400, 401, ...errors] as Status[]) out[s] = { ...errorRef, description: codesOf(s) };
+  // Any route that reads the database can meet an outage.
+  out[503] ??= { ...errorRef, description: 'database_unavailable (with Retry-After)' };
   return out;
 }
 

@@ -8,6 +8,8 @@ import { dirname } from 'node:path';
 export interface ControlHandlers {
   restart(): Promise<number>;
   status(): unknown;
+  /** Workers wanted and answering, sent with the outcome of a restart. */
+  counts(): { wanted: number; ready: number };
 }
 
 export interface ControlAnswer { ok: boolean; error?: string; [k: string]: unknown }
@@ -27,7 +29,7 @@ export async function listenControl(path: string, h: ControlHandlers): Promise<{
       buf = '';
       const reply = (a: ControlAnswer) => sock.end(JSON.stringify(a) + '\n');
       if (cmd === 'restart') {
-        h.restart().then((replaced) => reply({ ok: true, replaced }), (err: Error) => reply({ ok: false, error: err.message }));
+        h.restart().then((replaced) => reply({ ok: true, replaced, ...h.counts() }), (err: Error) => reply({ ok: false, error: err.message }));
       } else if (cmd === 'status') {
         reply({ ok: true, ...(h.status() as object) });
       } else {

@@ -23,6 +23,10 @@ export interface WorkerStart {
   cookies: CookieSettings;
   rrl: RrlSettings;
   udpIo: 'auto' | 'native' | 'dgram';
+  /** Give up connecting to PostgreSQL after this many ms. */
+  connectMs: number;
+  /** Start from this snapshot file (feed/seed.ts) instead of the database, which is down. */
+  seed?: string;
   /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
   edge?: EdgeOptions;
   node?: NodeName;
@@ -32,6 +36,8 @@ export type ToWorker =
   | { t: 'start'; start: WorkerStart }
   | { t: 'reload'; o: Pick<ReloadOptions, 'logLevel' | 'tls' | 'cookieSecrets'> }
   | { t: 'stats'; id: number }
+  /** Write your snapshot to `path` (feed/seed.ts) for a worker starting without the database. */
+  | { t: 'dump'; id: number; path: string }
   /** Stop accepting, drain open TCP/TLS connections, exit. */
   | { t: 'retire' };
 
@@ -40,7 +46,9 @@ export type FromWorker =
   | { t: 'hello' }
   /** Snapshot loaded and every listener bound: the worker answers. */
   | { t: 'ready' }
-  | { t: 'failed'; error: string }
+  /** `database`: it failed because the database could not be used (a seeded start may work). */
+  | { t: 'failed'; error: string; database: boolean }
+  | { t: 'dumped'; id: number; error?: string }
   | { t: 'stats'; id: number; stats: QueryStatsState; feed: FeedState }
   /** The worker's counters as it stops (after its last answer): the primary keeps them, so that
    *  the sums in /metrics never go down when a worker is replaced. */

@@ -6,6 +6,8 @@
 // retired, and the old one drains its TCP/TLS connections before it exits.
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import { access, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import dgram from 'node:dgram';
 import { edgeOptions, type Config, type HostPort } from '../config.js';
@@ -29,8 +31,11 @@ async function concretePorts(dns: HostPort[]): Promise<HostPort[]> {
   }));
 }
 
-/** A worker could not start (its message is one line for the operator, e.g. a port in use). */
-export class WorkerStartError extends Error {}
+/** A worker could not start (its message is one line for the operator, e.g. a port in use).
+ *  `database`: because the database could not be used (a worker seeded by a sibling can start). */
+export class WorkerStartError extends Error {
+  constructor(message: string, readonly database = false) { super(message); }
+}
 
 interface Slot {
   worker: Worker; ready: boolean; retiring: boolean;
@@ -43,6 +48,10 @@ interface Slot {
 /** A new worker must be ready within this (a million records take about 20 s to load). */
 const READY_TIMEOUT_MS = 10 * 60_000;
 const STATS_TIMEOUT_MS = 1000;
+/** A live worker must have written its snapshot within this. */
+const DUMP_TIMEOUT_MS = 5 * 60_000;
+/** Retries of a replacement that failed to start: 1 s doubling to this. */
+const MAX_RETRY_MS = 10_000;
 
 export class Primary {
   private server: Started | undefined;
@@ -51,6 +60,11 @@ export class Primary {
   private stopping = false;
   private respawnDelay = 1000;
   private statsId = 0;
+  private dumpId = 0;
+  /** As the API's database monitor last saw it. */
+  private dbUp = true;
+  /** Replacements of dead workers being started or retried. */
+  private replacing = 0;
   /** Counters of workers that have stopped: /metrics adds them to the live ones, so a replaced
    *  worker does not take its counts with it (Prometheus would read the drop as a reset). */
   private readonly gone = new QueryStats();
@@ -68,8 +82,12 @@ export class Primary {
     this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
       adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, keyFile: this.cfg.keyFile, retention: this.cfg.retention,
-      // During a rolling restart there is briefly one worker more than asked for.
-      ready: () => this.readyCount() >= this.count,
+      db: { connectMs: this.cfg.dbConnectTimeoutMs, statementMs: this.cfg.dbStatementTimeoutMs },
+      zoneFile: { maxBytes: this.cfg.zoneFileMaxBytes, maxRecords: this.cfg.zoneMaxRecords },
+      // Ready while some worker answers DNS (a lost one is being replaced); /healthz fails at none.
+      ready: () => this.readyCount() > 0,
+      workers: () => ({ ready: Math.min(this.readyCount(), this.count), wanted: this.count }),
+      onDatabaseChange: (up) => this.databaseChanged(up),
       metrics: () => this.metrics(),
       positions: async () => (await this.ask()).flatMap((r) => (r && !r.slot.retiring ? [r.feed] : [])),
       edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version },
@@ -77,7 +95,8 @@ export class Primary {
     this.cfg = { ...this.cfg, dns: await concretePorts(this.cfg.dns) };
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
-      await Promise.all(Array.from({ length: this.count }, () => this.spawn()));
+      // A worker whose load meets a database going down starts from a sibling that made it.
+      await Promise.all(Array.from({ length: this.count }, () => this.spawnAnswering()));
     } catch (err) {
       await this.stop();
       throw err;
@@ -86,15 +105,19 @@ export class Primary {
   }
 
   /** Replaces every worker, one at a time: the new one is ready before the old one is retired.
-   *  A second call while one runs joins it. Resolves with the number of workers replaced. */
+   *  A second call while one runs joins it. Resolves with the number of workers replaced; rejects
+   *  when none answers (nothing to replace: the replacements of dead ones are being retried). */
   restart(): Promise<number> {
     return (this.restarting ??= (async () => {
       try {
-        const old = [...this.slots.values()].filter((s) => !s.retiring);
+        const old = [...this.slots.values()].filter((s) => s.ready && !s.retiring);
+        if (old.length === 0) {
+          throw new Error(`no worker is answering, so none was replaced; ${this.replacing} replacement(s) of dead workers are being retried (see the log)`);
+        }
         this.log.info({ workers: old.length }, 'rolling restart');
         for (const s of old) {
           if (this.stopping) break;
-          await this.spawn(); // if this fails the old worker stays, and the error goes to the caller
+          await this.spawnAnswering(); // if this fails the old worker stays, and the error goes to the caller
           await this.retire(s);
         }
         this.log.info({ replaced: old.length }, 'rolling restart done');
@@ -118,6 +141,9 @@ export class Primary {
     await this.server?.stop();
   }
 
+  /** Workers wanted, and how many answer now. */
+  counts(): { wanted: number; ready: number } { return { wanted: this.count, ready: this.readyCount() }; }
+
   status(): { pid: number; workers: Array<{ id: number; pid: number | undefined; ready: boolean; retiring: boolean }> } {
     return {
       pid: process.pid,
@@ -131,18 +157,81 @@ export class Primary {
     return n;
   }
 
-  private workerStart(): WorkerStart {
+  private workerStart(seed?: string): WorkerStart {
     const c = this.cfg;
     return {
       databaseUrl: this.server!.db.url, dns: c.dns, dot: c.dot, tls: c.tls, udpMaxPayload: c.udpMaxPayload,
       tcpIdleMs: c.tcpIdleMs, tcpMessageMs: c.tcpMessageMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
       cookies: { ...c.cookies, secrets: this.cookieSecrets() }, rrl: c.rrl, udpIo: c.udpIo,
       edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
+      connectMs: c.dbConnectTimeoutMs, ...(seed ? { seed } : {}),
     };
   }
 
   private cookieSecrets(): string[] {
     return this.cfg.cookies.secrets.length ? this.cfg.cookies.secrets : [this.cookieSecret];
+  }
+
+  /** Where a live worker's snapshot is kept while the database is down, for a worker started when
+   *  no other is left to take one from. */
+  private get outageSeed(): string { return join(this.cfg.dataDir, 'snapshots', 'outage.ndjson'); }
+
+  private live(): Slot | undefined {
+    return [...this.slots.values()].find((s) => s.ready && !s.retiring && !s.worker.isDead());
+  }
+
+  /** Starts a worker. When it cannot load its snapshot for want of the database, starts one from a
+   *  live sibling's snapshot (or, with none left, the one saved as the outage began): it answers
+   *  at once and catches up through the change feed once the database is back. */
+  private async spawnAnswering(): Promise<Worker> {
+    if (this.dbUp) {
+      try {
+        return await this.spawn();
+      } catch (err) {
+        if (!(err instanceof WorkerStartError && err.database)) throw err;
+      }
+    }
+    const live = this.live();
+    let seed = this.outageSeed;
+    if (live) {
+      seed = join(this.cfg.dataDir, 'snapshots', `seed-${process.pid}-${++this.dumpId}.ndjson`);
+      await this.dump(live, seed);
+    } else if (!(await access(seed).then(() => true, () => false))) {
+      throw new WorkerStartError('the database is unavailable and no worker is left to take the snapshot from', true);
+    }
+    this.log.info({ seed, from: live?.worker.id ?? 'outage file' }, 'database unavailable: starting a worker from a snapshot handed over');
+    try {
+      return await this.spawn(seed);
+    } finally {
+      if (seed !== this.outageSeed) await unlink(seed).catch(() => undefined);
+    }
+  }
+
+  /** Asks a live worker to write its snapshot to `path`. */
+  private dump(s: Slot, path: string): Promise<void> {
+    const id = ++this.dumpId;
+    const w = s.worker;
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => { clearTimeout(timer); w.off('message', on); w.off('exit', onExit); if (err) reject(err); else resolve(); };
+      const timer = setTimeout(() => done(new WorkerStartError(`worker ${w.id} did not write its snapshot within ${DUMP_TIMEOUT_MS / 1000} s`, true)), DUMP_TIMEOUT_MS);
+      const on = (m: FromWorker) => { if (m.t === 'dumped' && m.id === id) done(m.error ? new WorkerStartError(`worker ${w.id} could not write its snapshot: ${m.error}`, true) : undefined); };
+      const onExit = () => done(new WorkerStartError(`worker ${w.id} exited while writing its snapshot`, true));
+      w.on('message', on);
+      w.on('exit', onExit);
+      this.send(w, { t: 'dump', id, path });
+    });
+  }
+
+  /** The database went down: keep a live worker's snapshot (nothing changes while it is down), so
+   *  that even with every worker lost a new one can answer. Back up: the file goes. */
+  private databaseChanged(up: boolean): void {
+    this.dbUp = up;
+    if (up) { void unlink(this.outageSeed).catch(() => undefined); return; }
+    const live = this.live();
+    if (!live) return;
+    this.dump(live, this.outageSeed).then(
+      () => this.log.info({ file: this.outageSeed }, 'snapshot kept for workers started during the database outage'),
+      (err: Error) => this.log.warn({ err: err.message }, 'could not keep a snapshot for the database outage'));
   }
 
   private send(w: Worker, m: ToWorker): void {
@@ -154,7 +243,7 @@ export class Primary {
     });
   }
 
-  private spawn(): Promise<Worker> {
+  private spawn(seed?: string): Promise<Worker> {
     const w = cluster.fork();
     const slot: Slot = { worker: w, ready: false, retiring: false, final: false };
     // Whatever else a worker's channel reports must not take the primary (and the API) down.
@@ -177,9 +266,9 @@ export class Primary {
       const done = () => { clearTimeout(timer); w.off('message', onMessage); w.off('exit', onExit); };
       const fail = (err: Error) => { done(); slot.retiring = true; w.kill('SIGKILL'); reject(err); };
       const onMessage = (m: FromWorker) => {
-        if (m.t === 'hello') this.send(w, { t: 'start', start: this.workerStart() });
+        if (m.t === 'hello') this.send(w, { t: 'start', start: this.workerStart(seed) });
         else if (m.t === 'ready') { done(); slot.ready = true; this.respawnDelay = 1000; resolve(w); }
-        else if (m.t === 'failed') fail(new WorkerStartError(m.error));
+        else if (m.t === 'failed') fail(new WorkerStartError(m.error, m.database));
       };
       const onExit = (code: number | null, signal: string | null) => {
         done();
@@ -201,7 +290,9 @@ export class Primary {
     });
   }
 
-  /** A worker that dies unasked is replaced (with a backoff, so a crash loop does not spin). */
+  /** A worker that dies unasked is replaced (after a backoff, so a crash loop does not spin; at
+   *  once when no other worker answers). A replacement that fails to start is retried, 1 s doubling
+   *  to 10 s, until one starts. */
   private exited(w: Worker, code: number | null, signal: string | null): void {
     const s = this.slots.get(w.id);
     if (!s) return;
@@ -209,12 +300,32 @@ export class Primary {
     this.slots.delete(w.id);
     if (!s.ready || this.stopping) return; // a start failure is the spawner's to report
     this.log.error({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting another');
-    const delay = this.respawnDelay;
+    const delay = this.readyCount() === 0 ? 0 : this.respawnDelay;
     this.respawnDelay = Math.min(this.respawnDelay * 2, 30_000);
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.spawn().catch((err: Error) => this.log.error({ err: err.message }, 'replacement worker failed to start'));
-    }, delay).unref();
+    void this.replace(delay);
+  }
+
+  private async replace(delay: number): Promise<void> {
+    this.replacing++;
+    try {
+      let retry = 1000;
+      for (let attempt = 1; ; attempt++) {
+        if (delay) await new Promise((r) => setTimeout(r, delay).unref());
+        if (this.stopping) return;
+        try {
+          const w = await this.spawnAnswering();
+          if (attempt > 1) this.log.info({ worker: w.id, attempt }, 'replacement worker started');
+          return;
+        } catch (err) {
+          if (this.stopping) return;
+          delay = retry;
+          retry = Math.min(retry * 2, MAX_RETRY_MS);
+          this.log.warn({ err: (err as Error).message, attempt, retryInMs: delay }, 'replacement worker failed to start; retrying');
+        }
+      }
+    } finally {
+      this.replacing--;
+    }
   }
 
   /** Every ready worker's counters and snapshot position; undefined for one that did not answer in

@@ -45,6 +45,16 @@ export interface StartOptions {
   cookies?: CookieSettings;
   rrl?: RrlSettings;
   udpIo?: 'auto' | 'native' | 'dgram';
+  /** PostgreSQL timeouts: connecting, and (API only) a statement. */
+  db?: { connectMs?: number; statementMs?: number };
+  /** Zone-file upload limits (the primary's API). */
+  zoneFile?: { maxBytes: number; maxRecords: number };
+  /** "answer": start from this snapshot file (feed/seed.ts) instead of the database, which is down. */
+  seed?: string;
+  /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
+  workers?: () => { ready: number; wanted: number };
+  /** "control": told when the API's database monitor sees the database go down or come back. */
+  onDatabaseChange?: (up: boolean) => void;
 }
 
 export interface Started {
@@ -56,4 +66,6 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/** Starts a server. A start that failed for want of the database rejects with an error whose
+ *  `databaseUnavailable` is true (a worker can then be started from a sibling's snapshot). */
 export type StartServer = (o: StartOptions) => Promise<Started>;

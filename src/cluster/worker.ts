@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { feedState } from '../feed/state.js';
 import type { StartServer, Started } from './server.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+import { writeSeed } from '../feed/seed.js';
 
 const send = (m: FromWorker) => { process.send?.(m); };
 
@@ -38,9 +39,10 @@ export async function runWorker(log: Logger, startServer: StartServer): Promise<
   wlog.level = start.logLevel;
   let server: Started;
   try {
-    server = await startServer({ ...start, role: 'answer', api: null, log: wlog });
+    const { connectMs, ...rest } = start;
+    server = await startServer({ ...rest, db: { connectMs }, role: 'answer', api: null, log: wlog });
   } catch (err) {
-    send({ t: 'failed', error: (err as Error).message });
+    send({ t: 'failed', error: (err as Error).message, database: (err as { databaseUnavailable?: boolean }).databaseUnavailable === true });
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -61,6 +63,12 @@ export async function runWorker(log: Logger, startServer: StartServer): Promise<
     process.on('message', (m: ToWorker) => {
       if (m.t === 'reload') server.reload(m.o).catch((err: Error) => wlog.error({ err: err.message }, 'reload failed; keeping the old certificate'));
       else if (m.t === 'stats') send({ t: 'stats', id: m.id, stats: server.stats.state(), feed: feedState(server.feed!) });
+      else if (m.t === 'dump') {
+        // Snapshot and sequence read in the same tick: they agree.
+        writeSeed(server.feed!.snapshot(), server.feed!.seq, m.path).then(
+          () => send({ t: 'dumped', id: m.id }),
+          (err: Error) => send({ t: 'dumped', id: m.id, error: err.message }));
+      }
     });
     // The primary is gone (crashed or killed): nobody will retire us, so stop on our own.
     process.on('disconnect', () => { void stop('primary gone'); });

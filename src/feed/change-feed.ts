@@ -1,7 +1,9 @@
 // Follows the change journal. LISTEN is only a hint that something changed: the feed always re-reads
 // the journal from the last sequence it applied, so a lost notification or a lost connection can
 // delay a change but never drop it. While the database is away the server keeps answering from the
-// snapshot it has, reconnects with backoff and jitter, and catches up.
+// snapshot it has, reconnects with a short backoff and jitter (first try within 75 ms, then at most
+// every 750 ms, so a restarted database is followed within about a second), and catches up at once.
+// The loss of the listener is logged once, and its return once.
 //
 // Without LISTEN (an edge on a hot standby, which refuses LISTEN: PostgreSQL manual, "Hot Standby")
 // the same catch-up simply runs every `pollMs`: one indexed read of the journal after the last
@@ -16,6 +18,12 @@ import { Snapshot } from '../snapshot/snapshot.js';
 import type { KekHolder } from '../store/key-file.js';
 
 export { CHANNEL };
+
+/** Reconnect backoff: the first retry comes after 25-75 ms, then the base doubles up to 0.5 s; each
+ *  delay is jittered by ±50 % (so at most 750 ms: a database back is followed within a second), so
+ *  that many workers do not reconnect in step. */
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 500;
 
 export class ChangeFeed {
   private snap: Snapshot = Snapshot.empty();
@@ -34,10 +42,14 @@ export class ChangeFeed {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private backoff = 100;
+  private backoff = FIRST_RETRY_MS;
+  /** Wall-clock ms when the listener was lost, for the one line saying it is back. */
+  private lostAt = 0;
   private readonly onBad: BadRecordHandler;
   /** Called after every swap with the journal entries just applied (for the response cache, NOTIFY…). */
   onApplied: (seq: number, entries: readonly JournalEntry[]) => void = () => undefined;
+  /** Called each time the listener is back after a loss (or first connects after startFrom). */
+  onReconnected: () => void = () => undefined;
 
   constructor(private readonly url: string, private readonly pool: Pool, private readonly log: Logger,
     private readonly pollMs = 5000, private readonly listen = true, private readonly kek?: KekHolder) {
@@ -54,6 +66,25 @@ export class ChangeFeed {
     this.pollTimer = setInterval(() => this.kick(), this.pollMs);
     this.pollTimer.unref();
     this.kick();
+  }
+
+  /** Starts from a snapshot handed over by a sibling (the database may be down): answers from it at
+   *  once, and connects and catches up from `seq` in the background, retrying until it can. */
+  startFrom(snap: Snapshot, seq: number): void {
+    this.snap = snap;
+    this.seq = seq;
+    this.loaded = true;
+    this.caughtUpAt = Date.now();
+    this.lostAt = Date.now();
+    this.log.info({ domains: snap.domains.size, seq }, 'snapshot taken over from a sibling; connecting to the journal');
+    this.pollTimer = setInterval(() => this.kick(), this.pollMs);
+    this.pollTimer.unref();
+    if (this.listen) {
+      this.backoff = 0;
+      this.scheduleReconnect();
+    } else {
+      this.kick();
+    }
   }
 
   /** A whole new snapshot (at start, and when retention pruned journal rows this feed had not read). */
@@ -78,12 +109,13 @@ export class ChangeFeed {
     });
     await client.open();
     this.listener = client;
-    this.backoff = 100;
+    this.backoff = FIRST_RETRY_MS;
   }
 
   private lost(client: JournalListener, err: Error): void {
     if (this.listener !== client || this.stopped) return;
     this.listener = undefined;
+    this.lostAt = Date.now();
     this.log.warn({ err: err.message }, 'journal listener lost; answering from the current snapshot while reconnecting');
     void client.close();
     this.scheduleReconnect();
@@ -92,14 +124,18 @@ export class ChangeFeed {
   private scheduleReconnect(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.backoff * (0.5 + Math.random());
-    this.backoff = Math.min(this.backoff * 2, 10_000);
+    this.backoff = Math.min(Math.max(this.backoff * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      if (this.stopped) return;
       this.connect().then(() => {
-        this.log.info('journal listener reconnected; catching up');
+        if (this.stopped) { void this.stop(); return; }
+        this.log.info({ downSeconds: Math.round((Date.now() - this.lostAt) / 100) / 10 }, 'journal listener reconnected; catching up');
         this.kick();
+        this.onReconnected();
       }, (err: Error) => {
-        this.log.warn({ err: err.message }, 'journal listener reconnect failed');
+        // Every 0.75 s at most while the database is away: not a warning each time.
+        this.log.debug({ err: err.message }, 'journal listener reconnect failed; retrying');
         this.scheduleReconnect();
       });
     }, delay);

@@ -268,6 +268,19 @@ export class ResponseCache {
     return off;
   }
 
+  /** Forgets every entry answered from a Domain the snapshot no longer serves as it was (deleted,
+   *  or moved to another zone): such entries would never be hit again, but would keep the old
+   *  Domain, and its zone, alive until evicted. A walk over every entry: call it when domains or
+   *  zones went away, not on every change. */
+  forgetStale(snap: Snapshot): number {
+    let n = 0;
+    for (let id = 0; id < this.maxEntries; id++) {
+      const d = this.domains[id];
+      if (d !== undefined && snap.domains.get(d.name) !== d) { this.forget(id); n++; }
+    }
+    return n;
+  }
+
   private evictOldest(): void {
     const id = this.order[this.first];
     this.first = (this.first + 1) % this.maxEntries;

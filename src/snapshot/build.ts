@@ -58,6 +58,10 @@ function zonesOf(e: DomainEntry): number[] {
   return e.pzcZoneId !== undefined && e.pzcZoneId !== e.zoneId ? [e.zoneId, e.pzcZoneId] : [e.zoneId];
 }
 
+/** Nodes of zones leaving the snapshot in one delta from which the maps are folded at once (a copy
+ *  of the maps costs about what compiling a zone of this size does). */
+const FOLD_NODES = 10_000;
+
 export interface SnapshotDelta {
   /** Current rows of the domains whose own row changed (not of domains on a changed zone). */
   domains: readonly DomainRow[];
@@ -98,6 +102,12 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
   for (const id of [...zoneChanges.keys(), ...refDelta.keys()]) if (refsAfter(id) <= 0) zoneChanges.set(id, undefined);
-  return new Snapshot(old.entries.with(entryChanges), old.zones.with(zoneChanges), old.zoneRefs.with(refChanges), maxLabels,
+  // Zones leaving (deleted, replaced by a new compile, or no longer used): when they are large, fold
+  // the maps now, so that no tombstoned base entry keeps them reachable (a zone directly, a domain
+  // entry through the Domain bound to it).
+  let leaving = 0;
+  for (const [id, z] of zoneChanges) if (z !== old.zones.get(id)) leaving += old.zones.get(id)?.nodes.size ?? 0;
+  const fold = leaving >= FOLD_NODES;
+  return new Snapshot(old.entries.with(entryChanges, fold), old.zones.with(zoneChanges, fold), old.zoneRefs.with(refChanges), maxLabels,
     namesAdded ? undefined : old.namesEpoch);
 }

@@ -30,8 +30,11 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
 
   has(k: K): boolean { return this.get(k) !== undefined; }
 
-  /** A new map with `changes` applied in order (value undefined: delete); this one is unchanged. */
-  with(changes: Iterable<readonly [K, V | undefined]>): LayeredMap<K, V> {
+  /** A new map with `changes` applied in order (value undefined: delete); this one is unchanged.
+   *  `fold`: fold the layer into a new base now, so that values deleted from the base are no longer
+   *  reachable (a tombstone in the layer leaves the value in the shared base until the next fold;
+   *  for a large deleted zone that is memory worth a copy of the map). */
+  with(changes: Iterable<readonly [K, V | undefined]>, fold = false): LayeredMap<K, V> {
     const top = new Map<K, Slot<V>>(this.top);
     let size = this.size;
     for (const [k, v] of changes) {
@@ -46,7 +49,7 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
         if (!had) size++;
       }
     }
-    if (top.size * top.size > Math.max(this.base.size, 4096)) {
+    if (fold || top.size * top.size > Math.max(this.base.size, 4096)) {
       const flat = new Map(this.base);
       for (const [k, v] of top) if (v === GONE) flat.delete(k); else flat.set(k, v);
       return new LayeredMap<K, V>(flat, new Map(), flat.size);

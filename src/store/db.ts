@@ -10,8 +10,19 @@ export class DatabaseUnavailable extends Error {}
 // int8 (bigint) columns come back as JS numbers: ids, serials and sequence numbers stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function createPool(url: string, max = 10): Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
+export interface PoolTimeouts {
+  /** Give up connecting after this (a stopped or unreachable server fails fast instead of hanging). */
+  connectMs?: number;
+  /** statement_timeout on the server, and the same plus a second on the client (a frozen server
+   *  never answers, so only the client can give up). Unset: no limit (migrations, snapshot loads). */
+  statementMs?: number;
+}
+
+export function createPool(url: string, max = 10, t: PoolTimeouts = {}): Pool {
+  const pool = new pg.Pool({
+    connectionString: url, max, connectionTimeoutMillis: t.connectMs ?? 10_000,
+    ...(t.statementMs ? { statement_timeout: t.statementMs, query_timeout: t.statementMs + 1000 } : {}),
+  });
   // An idle client that loses its connection emits 'error' on the pool; the next checkout reconnects.
   pool.on('error', () => undefined);
   // A checked-out client has no 'error' listener of the pool's, and pg emits 'error' when its
@@ -20,6 +31,25 @@ export function createPool(url: string, max = 10): Pool {
   // release (it is no longer queryable).
   pool.on('connect', (client) => { client.on('error', () => undefined); });
   return pool;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+// SQLSTATE 57P01-57P03: the server is shutting down, crashed or starting up; 53300 too many
+// connections; 57014 a statement cancelled by statement_timeout (a server too slow to use).
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+const UNAVAILABLE_TEXT = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection refused/i;
+
+/** Whether an error means the database cannot be used right now (down, unreachable, frozen,
+ *  restarting), as opposed to a problem with the request. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailable) return true;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNREACHABLE.has(code) || UNAVAILABLE_STATES.has(code)) return true;
+    if (/^08[0-9A-Z]{3}$/.test(code)) return true; // class 08: connection exception
+  }
+  return UNAVAILABLE_TEXT.test(err.message);
 }
 
 /** Connects once and explains a failure in one line: which host, and why. */

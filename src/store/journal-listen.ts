@@ -4,6 +4,7 @@
 import pg from 'pg';
 
 export const CHANNEL = 'glidepath_journal';
+const CONNECT_TIMEOUT_MS = 2000;
 
 export interface JournalEvents {
   /** The journal reached `seq` (a NOTIFY from the journal trigger, migrations/001 and 003). */
@@ -16,15 +17,21 @@ export class JournalListener {
   private readonly client: pg.Client;
 
   constructor(url: string, events: JournalEvents) {
-    this.client = new pg.Client({ connectionString: url });
+    // A connect that hangs (a frozen server) must fail, so that the feed tries again.
+    this.client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     this.client.on('notification', (m) => events.notified(Number(m.payload)));
     this.client.on('error', (err) => events.lost(err));
     this.client.on('end', () => events.lost(new Error('connection closed')));
   }
 
   async open(): Promise<void> {
-    await this.client.connect();
-    await this.client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await this.client.connect();
+      await this.client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      void this.close();
+      throw err;
+    }
   }
 
   close(): Promise<void> {

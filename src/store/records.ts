@@ -80,54 +80,67 @@ export function longestApexWire(names: Iterable<string>): number {
 const roughRecordBound = (r: StoredRecord) => 12 + 4 * r.rdata.length + 4 * 256 + 16;
 
 /** RFC 1035 4.2.2: RRsets whose smallest answer is over 65,535 octets (dns/message-size.ts), under
- *  an apex of `apexWire` octets; one problem each, naming the RRset. */
-function oversizedRRsets(byOwner: Map<string, Map<number, StoredRecord[]>>, apexWire: number): Problem[] {
+ *  an apex of `apexWire` octets; one problem each, naming the RRset. A first pass sums a rough
+ *  upper bound per RRset (one number each); only RRsets that could be too large are then grouped
+ *  and measured exactly, so a zone of small RRsets costs no list of records per owner. */
+function oversizedRRsets(records: readonly StoredRecord[], apexWire: number): Problem[] {
+  const rough = new Map<string, number>();
+  for (const r of records) {
+    const k = `${r.owner}\u0000${r.type}`;
+    rough.set(k, (rough.get(k) ?? 0) + roughRecordBound(r));
+  }
+  const sets = new Map<string, StoredRecord[]>();
+  for (const [k, bound] of rough) if (bound + 12 + 255 + 15 > MAX_MESSAGE) sets.set(k, []);
+  if (!sets.size) return [];
+  for (const r of records) sets.get(`${r.owner}\u0000${r.type}`)?.push(r);
   const problems: Problem[] = [];
-  for (const [owner, types] of byOwner) {
-    for (const [type, set] of types) {
-      let bound = 0;
-      for (const r of set) bound += roughRecordBound(r);
-      if (bound + 12 + 255 + 15 <= MAX_MESSAGE) continue;
-      let qname = apexWire;
-      if (owner !== '@') for (const l of splitName(owner).labels) qname += l.length + 1;
-      const lengths = set.map((r) => rdataAnswerLength(type, parseRdata(type, r.rdata, resolveZoneName), apexWire));
-      const size = rrsetAnswerSize(qname, lengths);
-      if (size > MAX_MESSAGE) {
-        problems.push({
-          path: `${owner}/${typeName(type)}`,
-          problem: `its ${set.length} records need ${size} octets in an answer, over the ${MAX_MESSAGE} a DNS message can hold (RFC 1035 4.2.2): it could never be served`,
-        });
-      }
+  for (const set of sets.values()) {
+    const { owner, type } = set[0];
+    let qname = apexWire;
+    if (owner !== '@') for (const l of splitName(owner).labels) qname += l.length + 1;
+    const lengths = set.map((r) => rdataAnswerLength(type, parseRdata(type, r.rdata, resolveZoneName), apexWire));
+    const size = rrsetAnswerSize(qname, lengths);
+    if (size > MAX_MESSAGE) {
+      problems.push({
+        path: `${owner}/${typeName(type)}`,
+        problem: `its ${set.length} records need ${size} octets in an answer, over the ${MAX_MESSAGE} a DNS message can hold (RFC 1035 4.2.2): it could never be served`,
+      });
     }
   }
   return problems;
 }
 
-/** Zone-wide rules that hold after any change (checked on the zone's whole new content).
+/** Zone-wide rules that hold after any change (checked on the zone's whole new content). Per owner
+ *  it keeps only the list of its types (a zone file of 400,000 records has about as many owners: a
+ *  Map of RRsets per owner cost a hundred MB there); record counts only where a rule needs them.
  *  `apexWireLength`: of the longest domain that serves the zone (default: the root's, 1). */
 export function checkZoneContent(records: readonly StoredRecord[], opts: { delegationOnly: boolean; requireApex: boolean; apexWireLength?: number }): void {
   const problems: Problem[] = [];
-  const byOwner = new Map<string, Map<number, StoredRecord[]>>();
+  const byOwner = new Map<string, number[]>();
+  const cnames = new Map<string, number>();
+  let apexSoa = 0;
+  // Name servers named by NS records in this zone (targets under the apex are stored relative).
+  const nameServers = new Set<string>();
   for (const r of records) {
-    let types = byOwner.get(r.owner);
-    if (!types) byOwner.set(r.owner, (types = new Map()));
-    const list = types.get(r.type);
-    if (list) list.push(r); else types.set(r.type, [r]);
+    const types = byOwner.get(r.owner);
+    if (!types) byOwner.set(r.owner, [r.type]);
+    else if (!types.includes(r.type)) types.push(r.type);
+    if (r.type === TYPE.CNAME) cnames.set(r.owner, (cnames.get(r.owner) ?? 0) + 1);
+    else if (r.type === TYPE.SOA && r.owner === '@') apexSoa++;
+    else if (r.type === TYPE.NS && opts.delegationOnly && !r.rdata.endsWith('.')) nameServers.add(r.rdata.toLowerCase());
   }
   const apex = byOwner.get('@');
   if (opts.requireApex) {
-    if ((apex?.get(TYPE.SOA)?.length ?? 0) !== 1) problems.push({ path: '@/SOA', problem: 'the apex needs exactly one SOA record (RFC 1035 5.2)' });
-    if (!apex?.get(TYPE.NS)?.length) problems.push({ path: '@/NS', problem: 'the apex needs an NS RRset (RFC 1034 4.2.1)' });
+    if (apexSoa !== 1) problems.push({ path: '@/SOA', problem: 'the apex needs exactly one SOA record (RFC 1035 5.2)' });
+    if (!apex?.includes(TYPE.NS)) problems.push({ path: '@/NS', problem: 'the apex needs an NS RRset (RFC 1034 4.2.1)' });
   }
-  const cuts: string[] = [];
   const dnames: string[] = [];
   for (const [owner, types] of byOwner) {
-    if (types.has(TYPE.CNAME) && (types.size > 1 || types.get(TYPE.CNAME)!.length > 1)) {
+    if (types.includes(TYPE.CNAME) && (types.length > 1 || cnames.get(owner)! > 1)) {
       problems.push({ path: `${owner}/CNAME`, problem: 'a CNAME must stand alone at its owner, and only one (RFC 2181 10.1)' });
     }
-    if (owner !== '@' && types.has(TYPE.SOA)) problems.push({ path: `${owner}/SOA`, problem: 'SOA belongs only at the apex' });
-    if (owner !== '@' && types.has(TYPE.NS)) cuts.push(owner);
-    if (types.has(TYPE.DNAME)) dnames.push(owner);
+    if (owner !== '@' && types.includes(TYPE.SOA)) problems.push({ path: `${owner}/SOA`, problem: 'SOA belongs only at the apex' });
+    if (types.includes(TYPE.DNAME)) dnames.push(owner);
   }
   // RFC 6672 2.4: no data below a DNAME owner.
   for (const d of dnames) {
@@ -141,16 +154,11 @@ export function checkZoneContent(records: readonly StoredRecord[], opts: { deleg
   if (opts.delegationOnly) {
     // A registry zone serves its apex and hands out referrals: below the apex only delegations
     // (NS, DS) and the addresses of name servers.
-    // Name servers named by NS records in this zone (targets under the apex are stored relative).
-    const nameServers = new Set<string>();
-    for (const types of byOwner.values()) {
-      for (const ns of types.get(TYPE.NS) ?? []) if (!ns.rdata.endsWith('.')) nameServers.add(ns.rdata.toLowerCase());
-    }
     for (const [owner, types] of byOwner) {
       if (owner === '@') continue;
       if (owner === '*' || owner.startsWith('*.')) problems.push({ path: owner, problem: 'a delegation-only domain has no wildcards' });
-      for (const t of types.keys()) {
-        const ok = t === TYPE.NS || (t === TYPE.DS && types.has(TYPE.NS)) || (ADDRESS_TYPES.has(t) && nameServers.has(owner));
+      for (const t of types) {
+        const ok = t === TYPE.NS || (t === TYPE.DS && types.includes(TYPE.NS)) || (ADDRESS_TYPES.has(t) && nameServers.has(owner));
         if (!ok) {
           problems.push({
             path: `${owner}/${typeName(t)}`,
@@ -163,7 +171,7 @@ export function checkZoneContent(records: readonly StoredRecord[], opts: { deleg
     }
   }
   if (problems.length) throw new ZoneContentError(problems);
-  const tooLarge = oversizedRRsets(byOwner, opts.apexWireLength ?? 1);
+  const tooLarge = oversizedRRsets(records, opts.apexWireLength ?? 1);
   if (tooLarge.length) throw new ZoneContentError(tooLarge, 'rrset_too_large');
 }
 
@@ -181,6 +189,33 @@ export async function replaceZoneRecords(c: Client, zoneId: number, records: rea
   }
   if (gone.length) await c.query('DELETE FROM records WHERE id = ANY($1::bigint[])', [gone]);
   if (want.size) await insertRecords(c, zoneId, [...want.values()]);
+}
+
+/** replaceZoneRecords for a whole zone given as columns (a zone-file upload), each an array literal
+ *  (text[] owners and rdatas, int[] types and TTLs): the difference is computed by PostgreSQL, so
+ *  the API holds four strings and nothing per record. Two statements,
+ *  as there: the journal gets the records removed, then those added (in the order given, without
+ *  duplicates). */
+export async function replaceZoneRecordColumns(c: Client, zoneId: number, cols: { owners: string; types: string; ttls: string; rdatas: string },
+  timeoutMs: number): Promise<void> {
+  const values = [zoneId, cols.owners, cols.types, cols.ttls, cols.rdatas];
+  // Hundreds of thousands of rows take PostgreSQL a minute on a busy machine (the per-row CNAME
+  // check and the journal's copy of every row): this transaction's statements get `timeoutMs`
+  // rather than the API's usual statement timeout (pg reads query_timeout from the query config).
+  await c.query(`SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}`);
+  const q = (text: string) => c.query({ text, values, query_timeout: timeoutMs + 1000 } as { text: string; values: unknown[] });
+  const given = 'unnest($2::text[], $3::int[], $4::int[], $5::text[]) WITH ORDINALITY AS n(owner, type, ttl, rdata, ord)';
+  await q(
+    `DELETE FROM records r WHERE r.zone_id = $1 AND NOT EXISTS (
+       SELECT 1 FROM ${given} WHERE n.owner = r.owner AND n.type = r.type AND n.ttl = r.ttl AND n.rdata = r.rdata)`);
+  await q(
+    `INSERT INTO records (zone_id, owner, type, ttl, rdata)
+     SELECT $1, owner, type, ttl, rdata FROM (
+       SELECT DISTINCT ON (owner, type, ttl, rdata) owner, type, ttl, rdata, ord FROM ${given} ORDER BY owner, type, ttl, rdata, ord) d
+     WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.zone_id = $1 AND r.owner = d.owner AND r.type = d.type AND r.ttl = d.ttl AND r.rdata = d.rdata)
+     ORDER BY ord`);
+  // The deferred CNAME check runs here, under this timeout, rather than in COMMIT under the usual one.
+  await c.query({ text: 'SET CONSTRAINTS records_cname_alone IMMEDIATE', query_timeout: timeoutMs + 1000 } as { text: string });
 }
 
 export async function insertRecords(c: Client, zoneId: number, records: readonly StoredRecord[]): Promise<void> {

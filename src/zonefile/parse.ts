@@ -17,9 +17,9 @@ const MAX_TTL = 2147483647;
 
 interface Logical { text: string; line: number; indented: boolean }
 
-/** Joins parenthesized continuations and drops comments, tracking the line each entry starts on. */
-function logicalLines(text: string): Logical[] {
-  const out: Logical[] = [];
+/** Joins parenthesized continuations and drops comments, tracking the line each entry starts on.
+ *  One entry at a time: a 10 MiB file is never held as a list of lines beside its records. */
+function* logicalLines(text: string): Generator<Logical> {
   let cur = '';
   let start = 0;
   let depth = 0;
@@ -54,7 +54,7 @@ function logicalLines(text: string): Logical[] {
     if (c === '\n') {
       line++;
       if (depth > 0) { cur += ' '; continue; }
-      if (cur.trim() !== '') out.push({ text: cur, line: start, indented });
+      if (cur.trim() !== '') yield { text: cur, line: start, indented };
       cur = '';
       atLineStart = true;
       continue;
@@ -63,8 +63,7 @@ function logicalLines(text: string): Logical[] {
   }
   if (inQuote) throw new ZoneFileError(line, 'unterminated quoted string');
   if (depth > 0) throw new ZoneFileError(start, 'a "(" that is never closed');
-  if (cur.trim() !== '') out.push({ text: cur, line: start, indented });
-  return out;
+  if (cur.trim() !== '') yield { text: cur, line: start, indented };
 }
 
 /** Next whitespace-separated token (a quoted string counts as one) and where the rest starts. */
@@ -110,12 +109,17 @@ export function leadingOrigin(text: string): string | undefined {
 }
 
 export function parseZoneFile(text: string, opts: ParseOptions): ZoneFileRecord[] {
+  return [...zoneFileRecords(text, opts)];
+}
+
+/** The records of a master file one at a time, so a caller can convert or count them as they come
+ *  (the API stops at its record limit) instead of holding every parsed record at once. */
+export function* zoneFileRecords(text: string, opts: ParseOptions): Generator<ZoneFileRecord> {
   const apex = opts.origin;
   let origin: string[] = [...apex];
   let defaultTtl = opts.defaultTtl;
   let lastTtl: number | undefined;
   let lastOwner: string[] | undefined;
-  const out: ZoneFileRecord[] = [];
 
   const absolute = (t: string, line: number): string[] => {
     try {
@@ -197,9 +201,8 @@ export function parseZoneFile(text: string, opts: ParseOptions): ZoneFileRecord[
       if (e instanceof RdataError || e instanceof NameError) throw new ZoneFileError(line, e.message);
       throw e;
     }
-    out.push({ owner: ownerName, ttl, type, parts, line });
     lastOwner = owner;
     lastTtl = ttl;
+    yield { owner: ownerName, ttl, type, parts, line };
   }
-  return out;
 }

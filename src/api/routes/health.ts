@@ -16,17 +16,35 @@ const problem = obj({ path: str(), problem: str() }, ['path', 'problem']);
 
 export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const status = obj({ status: str() }, ['status']);
+  // Alive means DNS is answered: under `serve --workers` the primary with no worker answering is
+  // not healthy, whatever its API says (a supervisor should see that).
   app.get('/healthz', {
-    schema: { tags: ['health'], summary: 'The process is alive', security: [], response: { 200: status } },
-  }, async () => ({ status: 'ok' }));
+    schema: {
+      tags: ['health'], summary: 'The process is alive (and, under serve --workers, at least one worker answers DNS)', security: [],
+      response: { 200: status, 503: obj({ error: str(), message: str(), details: { type: 'array', items: problem } }, ['error', 'message', 'details']) },
+    },
+  }, async (_req, reply) => {
+    const w = ctx.opts.workers?.();
+    if (w && w.ready === 0) {
+      return reply.code(503).send({ error: 'no_dns_worker', message: `no worker answers DNS (0 of ${w.wanted} ready); replacements are being started`, details: [{ path: 'workers', problem: '0 ready' }] });
+    }
+    return { status: 'ok' };
+  });
 
   app.get('/readyz', {
     schema: {
       tags: ['health'],
-      summary: 'The database is reachable and the DNS snapshot is loaded; on an edge: the snapshot is loaded and lags by at most GLIDEPATH_MAX_LAG',
+      summary: 'DNS is answered from a loaded snapshot (also while the database is down: `database` says so, and a DNS load balancer may keep the node); '
+        + 'on an edge: the snapshot is loaded and lags by at most GLIDEPATH_MAX_LAG',
       security: [],
       response: {
-        200: obj({ status: str(), replication }, ['status']),
+        200: obj({
+          status: str({ description: '"ready": DNS is answered from a loaded snapshot.' }),
+          dns: str({ description: '"answering".' }),
+          database: str({ description: '"up", or "down": the API answers 503 database_unavailable, DNS answers from the snapshot it has.' }),
+          workers: obj({ ready: { type: 'integer' }, wanted: { type: 'integer' } }, ['ready', 'wanted']),
+          replication,
+        }, ['status']),
         503: obj({ error: str(), message: str(), details: { type: 'array', items: problem }, replication }, ['error', 'message', 'details']),
       },
     },
@@ -36,15 +54,19 @@ export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       if (r.problems.length) return reply.code(503).send({ error: 'unavailable', message: 'not ready', details: r.problems, replication: r.replication });
       return { status: 'ready', replication: r.replication };
     }
-    const problems: { path: string; problem: string }[] = [];
-    try {
-      await withTimeout(ctx.pool.query('SELECT 1'), 2000);
-    } catch (err) {
-      problems.push({ path: 'database', problem: (err as Error).message });
+    let database: 'up' | 'down';
+    if (ctx.opts.database) {
+      database = ctx.opts.database.up ? 'up' : 'down';
+    } else {
+      database = await withTimeout(ctx.pool.query('SELECT 1'), 2000).then(() => 'up' as const, () => 'down' as const);
     }
-    if (ctx.opts.ready && !ctx.opts.ready()) problems.push({ path: 'snapshot', problem: 'not loaded yet' });
-    if (problems.length) return reply.code(503).send({ error: 'unavailable', message: 'not ready', details: problems });
-    return { status: 'ready' };
+    const w = ctx.opts.workers?.();
+    if ((ctx.opts.ready && !ctx.opts.ready()) || (w && w.ready === 0)) {
+      const details = [{ path: 'snapshot', problem: w ? `no worker answers DNS yet (0 of ${w.wanted} ready)` : 'not loaded yet' }];
+      if (database === 'down') details.push({ path: 'database', problem: ctx.opts.database?.problem ?? 'unreachable' });
+      return reply.code(503).send({ error: 'unavailable', message: 'not ready: DNS is not answered yet', details });
+    }
+    return { status: 'ready', dns: 'answering', database, ...(w ? { workers: w } : {}) };
   });
 
   app.get('/metrics', {

@@ -1,0 +1,49 @@
+// Runs the parse of an uploaded zone file in a thread of its own (zone-file-thread.ts), one upload
+// at a time: the API's event loop stays free (DNS answers and accepts go on during a 10 MiB
+// upload), and memory for parsing is bounded by one upload, released when its thread ends.
+import { Worker } from 'node:worker_threads';
+import type { Problem } from '../store/records.js';
+import { ZoneContentError } from '../store/records.js';
+import { ZoneFileError } from '../zonefile/parse.js';
+import { ApiError } from './errors.js';
+
+export interface ParseJob {
+  bytes: Uint8Array;
+  /** ?origin=; else the file's leading $ORIGIN; else `fallbackOrigin`. */
+  origin: string | undefined;
+  fallbackOrigin: string;
+  delegationOnly: boolean;
+  maxRecords: number;
+}
+
+/** Records as columns, each a PostgreSQL array literal (text[] or int[]): four strings instead of
+ *  one object per record. */
+export interface RecordColumns { count: number; owners: string; types: string; ttls: string; rdatas: string }
+
+export type ParseResult =
+  | ({ ok: true; originText: string } & RecordColumns)
+  | { ok: false; kind: 'origin' | 'limit' | 'zonefile' | 'content' | 'internal'; message: string; line?: number; details?: Problem[] };
+
+const THREAD = new URL('./zone-file-thread.js', import.meta.url);
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Parses and checks (zone-wide rules, apex required) a master file; throws the API's errors. */
+export function parseZoneFileOffThread(job: ParseJob): Promise<RecordColumns & { originText: string }> {
+  const run = queue.then(() => new Promise<ParseResult>((resolve, reject) => {
+    const w = new Worker(THREAD, { workerData: job, transferList: [job.bytes.buffer as ArrayBuffer] });
+    w.once('message', (m: ParseResult) => resolve(m));
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`zone file parser exited (${code})`)));
+  }));
+  queue = run.catch(() => undefined);
+  return run.then((r) => {
+    if (r.ok) return r;
+    switch (r.kind) {
+      case 'origin': throw new ApiError(422, r.message, [{ path: 'origin', problem: r.message }]);
+      case 'limit': throw new ApiError(422, r.message, [{ path: `line ${r.line ?? 0}`, problem: 'record limit reached' }], 'too_many_records');
+      case 'zonefile': throw new ZoneFileError(r.line ?? 0, r.message);
+      case 'content': throw new ZoneContentError(r.details ?? []);
+      default: throw new Error(r.message);
+    }
+  });
+}
