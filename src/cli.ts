@@ -328,6 +328,11 @@ main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) =>
   const e = err as Error;
   const known = err instanceof UsageError || err instanceof ConfigError || err instanceof ImportError
     || ['ListenError', 'DatabaseUnavailable', 'DataDirError', 'NotFoundError', 'WorkerStartError', 'TlsFileError', 'KeyFileError', 'DnssecCommandError'].includes(e?.constructor?.name);
-  process.stderr.write(`glidepath: ${known ? e.message : (e?.stack ?? String(err))}\n`);
+  // 42P01 undefined_table: a database nobody has migrated (export, or a command run against the
+  // wrong database); the operator needs the next step, not PostgreSQL's "relation ... does not exist".
+  const noSchema = (err as { code?: unknown })?.code === '42P01';
+  const text = noSchema ? 'the database has no Glidepath tables yet (run "glidepath migrate", or "glidepath serve" which migrates at start)'
+    : known ? e.message : (e?.stack ?? String(err));
+  process.stderr.write(`glidepath: ${text}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

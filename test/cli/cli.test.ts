@@ -196,6 +196,9 @@ test('migrate on an empty database applies every migration, and a second run app
   u.pathname = '/' + name;
   const files = readdirSync(join(ROOT, 'migrations')).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
   assert.ok(files.length >= 1);
+  // Before any migration: export is one clean line (no stack, no "relation ... does not exist"), exit 1.
+  assert.equal(oneLineError(await glidepath(['export', 'shop.example'], { DATABASE_URL: u.toString() }), 1),
+    'glidepath: the database has no Glidepath tables yet (run "glidepath migrate", or "glidepath serve" which migrates at start)');
   const first = ok(await glidepath(['migrate'], { DATABASE_URL: u.toString() }));
   assert.equal(first.stdout, `applied: ${files.join(', ')}\n`);
   const second = ok(await glidepath(['migrate'], { DATABASE_URL: u.toString() }));
