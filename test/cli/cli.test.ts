@@ -470,6 +470,9 @@ test('a missing certificate file or --config file is one line naming it, exit 1'
   assert.equal(line, `glidepath: cannot read the API client CA file ${missing}: no such file`);
   const conf = join(dir, 'no-such.env');
   assert.equal(oneLineError(await glidepath(['serve', '--config', conf]), 1), `glidepath: --config ${conf}: no such file`);
+  // A file that is not NAME=value lines is refused naming the file and line, not read as "no settings".
+  const bad = write('bad.env', '# comment\nGLIDEPATH_LOG_LEVEL=info\nMULTI="a\nb"\n\nthis is not a config\n');
+  assert.equal(oneLineError(await glidepath(['serve', '--config', bad]), 1), `glidepath: --config ${bad}:6: not a NAME=value line`);
 });
 
 test('a bad environment value is one line naming the variable, exit 1', async () => {
@@ -516,6 +519,14 @@ test('serve answers from what import stored, takes a new log level from --config
   const changed = () => out.split('\n').filter((l) => l.includes('"log level changed"') && l.includes('"logLevel":"debug"')).length;
   for (let i = 0; i < 50 && changed() < 3; i++) await new Promise((res) => setTimeout(res, 100));
   assert.equal(changed(), 3, `primary and two workers at debug after SIGHUP:\n${out}`);
+  // A file that is not NAME=value lines: the reload is refused naming file and line; nothing changes.
+  const envBefore = readFileSync(envFile, 'utf8');
+  write('serve.env', 'GLIDEPATH_LOG_LEVEL=warn\nthis is not a config\n');
+  child.kill('SIGHUP');
+  const badLine = () => out.split('\n').some((l) => l.includes('reload refused: bad settings') && l.includes(`${envFile}:2: not a NAME=value line`));
+  for (let i = 0; i < 50 && !badLine(); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(badLine(), `the refusal names the file and line:\n${out}`);
+  write('serve.env', envBefore);
   // A setting fixed at start (here the admin token) is refused loudly, and nothing changes.
   write('serve.env', 'GLIDEPATH_LOG_LEVEL=warn\nGLIDEPATH_ADMIN_TOKEN=rotated\n');
   child.kill('SIGHUP');
