@@ -1,7 +1,8 @@
 // `glidepath` command line: argv, --help, exit codes. The verbs and flags are a contract operators
 // script against (README.md); the work is done elsewhere.
 import { parseArgs, parseEnv } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
@@ -9,7 +10,7 @@ import { loadConfig, ConfigError, edgeOptions, logLevel, type Config } from './c
 import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { makeDataDir } from './data-dir.js';
 import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
@@ -26,6 +27,7 @@ const USAGE: Record<string, string> = {
 Commands:
   serve                 run the DNS server, the REST API and the PZC scheduler
   restart               replace the workers of a running "serve" one by one (rolling restart)
+  reload                what SIGHUP does, to a running "serve --workers N", waiting for the outcome
   migrate               apply database migrations
   import FILE           load an RFC 1035 master file as a zone and a domain
   export DOMAIN         print the master file a domain serves now
@@ -53,13 +55,21 @@ its API serves only /healthz, /readyz (lag, journal position) and /metrics.
   --config FILE         NAME=value lines read at start and on SIGHUP; they override the environment.
 Signals: SIGTERM/SIGINT stop cleanly (TCP/TLS connections drained). SIGHUP rereads the env file and
 reloads the log level and the DoT and API certificates, keys, client CAs and CRL, closing nothing.
-SIGUSR2 (or "glidepath restart") replaces the workers one at a time.`,
+SIGHUP is also "glidepath reload"; SIGUSR2 (or "glidepath restart") replaces the workers one at a
+time. The primary's pid is logged at start and written to GLIDEPATH_DATA_DIR/glidepath.pid (removed
+at a clean stop).`,
   restart: `Usage: glidepath restart
 
 Asks the running "glidepath serve --workers N" (through GLIDEPATH_CONTROL_SOCKET, default
 GLIDEPATH_DATA_DIR/control.sock) to replace its workers one at a time, and waits until it has:
 each new worker loads its snapshot and answers before an old one stops accepting and drains.
 Exit status 0 when every worker was replaced, 1 otherwise.`,
+  reload: `Usage: glidepath reload
+
+Asks the running "glidepath serve --workers N" (through GLIDEPATH_CONTROL_SOCKET, default
+GLIDEPATH_DATA_DIR/control.sock) to do what SIGHUP does: reread --config and reload the log level,
+certificates, keys, client CAs and CRL. Exit status 0 when it was applied; 1 with the reason (a bad
+file or setting, one that needs a restart) when nothing changed.`,
   migrate: `Usage: glidepath migrate
 
 Applies pending migrations from migrations/ in one transaction (idempotent).`,
@@ -140,23 +150,34 @@ async function main(argv: string[]): Promise<number> {
       // while the server is still starting is applied as soon as it has started.
       let reload: ((c: Readonly<Config>) => Promise<void>) | undefined;
       let early: Readonly<Config> | undefined;
-      const apply = (c: Readonly<Config>) => {
-        if (!reload) { early = c; return; }
-        reload(c).catch((err: Error) => log.error({ err: err.message }, 'reload failed; keeping the old certificates'));
+      const apply = (c: Readonly<Config>): Promise<string | undefined> => {
+        if (!reload) { early = c; return Promise.resolve(undefined); }
+        return reload(c).then(() => undefined, (err: Error) => {
+          log.error({ err: err.message }, 'reload failed; keeping the old certificates');
+          return `reload failed; keeping the old certificates: ${err.message}`;
+        });
       };
       const reloadWith = (r: (c: Readonly<Config>) => Promise<void>) => {
         reload = r;
-        if (early) apply(early);
+        if (early) void apply(early);
       };
-      process.on('SIGHUP', () => {
+      // SIGHUP and `glidepath reload` (control socket): the refusal or failure, if any.
+      const hup = (): Promise<string | undefined> => {
         let next: Readonly<Config>;
-        try { next = configFrom(); } catch (err) { log.error({ err: (err as Error).message }, 'reload refused: bad settings; nothing changed'); return; }
+        try { next = configFrom(); } catch (err) {
+          log.error({ err: (err as Error).message }, 'reload refused: bad settings; nothing changed');
+          return Promise.resolve(`reload refused, nothing changed: ${(err as Error).message}`);
+        }
         // What is fixed at start must not look reloaded: an operator who turns on require, adds
         // client CAs or rotates the admin token must hear that only a restart does it.
         const fixed = fixedAtStart(serveCfg, next);
-        if (fixed.length) { log.error({ settings: fixed }, 'reload refused: these settings need a restart; nothing changed'); return; }
-        apply(next);
-      });
+        if (fixed.length) {
+          log.error({ settings: fixed }, 'reload refused: these settings need a restart; nothing changed');
+          return Promise.resolve(`reload refused, nothing changed: these settings need a restart: ${fixed.join(', ')}`);
+        }
+        return apply(next);
+      };
+      process.on('SIGHUP', () => { void hup(); });
       // SIGUSR2 before the workers are up would otherwise kill the primary (its default action).
       let restartNow: (() => void) | undefined;
       let restartAsked = false;
@@ -176,8 +197,10 @@ async function main(argv: string[]): Promise<number> {
         reloadWith((c) => server.reload({ logLevel: c.logLevel, tls: c.tls, apiTls: c.apiTls, cookieSecrets: c.cookies.secrets }));
         restartNow = () => log.warn('a rolling restart needs serve --workers N (N > 0); ignoring SIGUSR2');
         if (restartAsked) restartNow();
+        const pid = await writePidFile(serveCfg.dataDir, log);
         log.info({ signal: await stopSignal }, 'shutting down');
         await server.stop();
+        await pid.remove();
         log.info('stopped');
         return 0;
       }
@@ -190,10 +213,12 @@ async function main(argv: string[]): Promise<number> {
         restart().catch((err: Error) => log.error({ err: err.message }, 'rolling restart failed; the remaining old workers keep serving'));
       };
       if (restartAsked) restartNow();
-      const control = await listenControl(serveCfg.controlSocket, { restart, status: () => primary.status(), counts: () => primary.counts() });
+      const control = await listenControl(serveCfg.controlSocket, { restart, reload: hup, status: () => primary.status(), counts: () => primary.counts() });
+      const pid = await writePidFile(serveCfg.dataDir, log);
       log.info({ signal: await stopSignal }, 'shutting down');
       await control.close();
       await primary.stop();
+      await pid.remove();
       log.info('stopped');
       return 0;
     }
@@ -213,6 +238,17 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`glidepath: only ${replaced} of ${wanted} workers were running and replaced; the others are still being started (see the server log)\n`);
         return 1;
       }
+      return 0;
+    }
+    case 'reload': {
+      parse('reload', rest, {}, 0);
+      let a;
+      try { a = await ask(cfg.controlSocket, 'reload', 60_000); } catch (err) {
+        process.stderr.write(`glidepath: ${(err as Error).message}\n`);
+        return 1;
+      }
+      if (!a.ok) { process.stderr.write(`glidepath: ${a.error}\n`); return 1; }
+      process.stdout.write('reloaded\n');
       return 0;
     }
     case 'migrate': {
@@ -312,6 +348,20 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
     out.push('GLIDEPATH_ROLE/NODE_ID/VERSION/POLL_MS/MAX_LAG');
   }
   return out;
+}
+
+/** The primary's pid, logged and written to DATA_DIR/glidepath.pid for `kill -HUP` (the pid of
+ *  `npm start` is npm's). Removed at a clean stop, only while it is still ours. */
+async function writePidFile(dataDir: string, log: Logger): Promise<{ remove(): Promise<void> }> {
+  const file = join(dataDir, 'glidepath.pid');
+  await writeFile(file, `${process.pid}\n`);
+  log.info({ pid: process.pid, pidFile: file }, 'serving; primary pid written');
+  return {
+    async remove() {
+      const now = await readFile(file, 'utf8').catch(() => '');
+      if (now.trim() === String(process.pid)) await unlink(file).catch(() => undefined);
+    },
+  };
 }
 
 /** NAME=value lines (the dotenv format). Not named --env-file: Node 20 takes that flag for itself

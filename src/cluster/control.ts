@@ -1,12 +1,14 @@
 // The control socket of `glidepath serve --workers N`: a Unix socket (GLIDEPATH_CONTROL_SOCKET,
 // default DATA_DIR/control.sock) where `glidepath restart` asks for a rolling restart and waits for
-// its outcome, as knotc and pdns_control do. One command per line, one JSON answer line.
+// its outcome (and `glidepath reload` for what SIGHUP does), as knotc and pdns_control do. One command per line, one JSON answer line.
 import net from 'node:net';
 import { mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface ControlHandlers {
   restart(): Promise<number>;
+  /** `glidepath reload`: what SIGHUP does; resolves with the refusal or failure, if any. */
+  reload(): Promise<string | undefined>;
   status(): unknown;
   /** Workers wanted and answering, sent with the outcome of a restart. */
   counts(): { wanted: number; ready: number };
@@ -30,10 +32,12 @@ export async function listenControl(path: string, h: ControlHandlers): Promise<{
       const reply = (a: ControlAnswer) => sock.end(JSON.stringify(a) + '\n');
       if (cmd === 'restart') {
         h.restart().then((replaced) => reply({ ok: true, replaced, ...h.counts() }), (err: Error) => reply({ ok: false, error: err.message }));
+      } else if (cmd === 'reload') {
+        h.reload().then((error) => reply(error ? { ok: false, error } : { ok: true }), (err: Error) => reply({ ok: false, error: err.message }));
       } else if (cmd === 'status') {
         reply({ ok: true, ...(h.status() as object) });
       } else {
-        reply({ ok: false, error: `unknown command "${cmd}" (restart, status)` });
+        reply({ ok: false, error: `unknown command "${cmd}" (restart, reload, status)` });
       }
     });
   });

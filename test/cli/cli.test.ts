@@ -126,6 +126,8 @@ test('--help of every verb exits 0, needs no database, and names the verb\'s fla
     import: [/glidepath import FILE/, /--domain NAME/, /--zone ZONE/, /--tenant NAME/, /--delegation-only/],
     export: [/glidepath export DOMAIN/],
     token: [/glidepath token create/, /--tenant NAME/, /--admin/],
+    reload: [/glidepath reload/, /GLIDEPATH_CONTROL_SOCKET/, /SIGHUP/],
+    restart: [/glidepath restart/, /GLIDEPATH_CONTROL_SOCKET/],
   };
   await Promise.all(Object.entries(want).map(async ([verb, res]) => {
     for (const flag of ['--help', '-h']) {
@@ -135,7 +137,7 @@ test('--help of every verb exits 0, needs no database, and names the verb\'s fla
     }
   }));
   const main = ok(await glidepath(['--help'], nowhere));
-  for (const verb of ['serve', 'migrate', 'import FILE', 'export DOMAIN', 'token create']) assert.match(main.stdout, new RegExp(`\\n  ${verb} `));
+  for (const verb of ['serve', 'restart', 'reload', 'migrate', 'import FILE', 'export DOMAIN', 'token create']) assert.match(main.stdout, new RegExp(`\\n  ${verb} `));
   assert.match((await glidepath(['help'], nowhere)).stdout, /Usage: glidepath <command>/);
 });
 
@@ -534,11 +536,25 @@ test('serve answers from what import stored, takes a new log level from --config
   for (let i = 0; i < 50 && !refused(); i++) await new Promise((res) => setTimeout(res, 100));
   assert.ok(refused(), `the refusal names the setting:\n${out}`);
   assert.ok(!out.includes('"logLevel":"warn"'), 'nothing of the refused file was applied');
+  // `glidepath reload` is the same over the control socket, and says the outcome.
+  const refusedAgain = await glidepath(['reload']);
+  assert.equal(refusedAgain.code, 1, refusedAgain.stderr);
+  assert.match(refusedAgain.stderr, /^glidepath: reload refused, nothing changed: these settings need a restart: GLIDEPATH_ADMIN_TOKEN\n$/);
+  write('serve.env', 'GLIDEPATH_LOG_LEVEL=info\n');
+  const reloaded = await glidepath(['reload']);
+  assert.deepEqual([reloaded.code, reloaded.stdout, reloaded.stderr], [0, 'reloaded\n', '']);
+  const atInfo = () => out.split('\n').filter((l) => l.includes('"log level changed"') && l.includes('"logLevel":"info"')).length;
+  for (let i = 0; i < 50 && atInfo() < 3; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.equal(atInfo(), 3, `primary and two workers at info after glidepath reload:\n${out}`);
+  // The primary's pid is logged and in DATA_DIR/glidepath.pid (not npm's: kill -HUP reaches it).
+  const pidFile = join(dir, 'data-default', 'glidepath.pid');
+  assert.equal(readFileSync(pidFile, 'utf8'), `${child.pid}\n`);
+  assert.ok(out.split('\n').some((l) => l.includes(`"pid":${child.pid}`) && l.includes('primary pid written')), out);
   assert.equal(child.exitCode, null, `SIGHUP stopped the server: ${err}`);
   assert.equal((await query(port, 'shop.example.', 'SOA', { timeoutMs: 2000 })).rcode, 'NOERROR');
   child.kill('SIGTERM');
   assert.equal(await exited, 0, err);
-  assert.equal(err, '');
+  assert.equal(err, '');  assert.throws(() => statSync(join(dir, 'data-default', 'glidepath.pid')), /ENOENT/, 'pid file removed at a clean stop');
 });
 
 test('dnssec enable|show|disable: DS printed, key file created 0600 in the data directory, private key never printed; errors are one line', async () => {
