@@ -11,7 +11,7 @@ import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
 import { createLogger, type Logger } from './log.js';
-import { makeDataDir } from './data-dir.js';
+import { makeDataDir } from './store/data-dir.js';
 import { openDatabase, startServer } from './main.js';
 import { migrate } from './store/migrate.js';
 import { importZoneFile, exportDomain, ImportError } from './store/zone-file-io.js';
@@ -45,7 +45,8 @@ GLIDEPATH_NODE_ID, GLIDEPATH_VERSION, GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG, GLID
 
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
 GLIDEPATH_API (default 127.0.0.1:8053; "off" disables it). Uses DATABASE_URL, or with none an
-embedded PostgreSQL in GLIDEPATH_DATA_DIR (default ./.glidepath). Migrations are applied at start.
+embedded PostgreSQL in GLIDEPATH_DATA_DIR (default $XDG_DATA_HOME/glidepath, else
+~/.local/share/glidepath; the same for every command, whatever the current directory). Migrations are applied at start.
 With GLIDEPATH_ROLE=edge it only answers: it reads DATABASE_URL (a hot standby will do), polls the
 journal every GLIDEPATH_POLL_MS, writes nothing, waits for the database when it is unreachable, and
 its API serves only /healthz, /readyz (lag, journal position) and /metrics.
@@ -253,7 +254,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       parse('migrate', rest, {}, 0);
-      const db = await openDatabase(cfg, log);
+      const db = await openForCommand(cfg, log);
       try {
         const applied = await migrate(db.pool);
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
@@ -268,7 +269,7 @@ async function main(argv: string[]): Promise<number> {
       let text: string;
       // Exit 1, not 2: the command line was right, the file is not there (2 is for usage errors).
       try { text = await readFile(file, 'utf8'); } catch (err) { throw new ImportError(`${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`); }
-      const db = await openDatabase(cfg, log);
+      const db = await openForCommand(cfg, log);
       try {
         await migrate(db.pool);
         const out = await importZoneFile(db.pool, text, {
@@ -282,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'export': {
       const r = parse('export', rest, {}, 1);
-      const db = await openDatabase(cfg, log);
+      const db = await openForCommand(cfg, log);
       try { process.stdout.write(await exportDomain(db.pool, r.positionals[0])); } finally { await db.close(); }
       return 0;
     }
@@ -292,7 +293,7 @@ async function main(argv: string[]): Promise<number> {
       if (!['enable', 'show', 'disable'].includes(action)) throw new UsageError(`dnssec: unknown subcommand "${action}" (enable, show or disable)`);
       const alg = ((r.values.algorithm as string | undefined) ?? 'ecdsap256sha256').toLowerCase();
       if (!(alg in ALGORITHMS)) throw new UsageError(`dnssec: --algorithm "${alg}" is not one of ${Object.keys(ALGORITHMS).join(', ')}`);
-      const db = await openDatabase(cfg, log);
+      const db = await openForCommand(cfg, log);
       try {
         await migrate(db.pool);
         const out = await dnssecCommand(db.pool, new KekHolder(cfg.keyFile), action as 'enable' | 'show' | 'disable', name, ALGORITHMS[alg as AlgorithmName]);
@@ -306,7 +307,7 @@ async function main(argv: string[]): Promise<number> {
       const admin = r.values.admin === true;
       const tenant = r.values.tenant as string | undefined;
       if (admin === (tenant !== undefined)) throw new UsageError('token create: give exactly one of --tenant NAME or --admin');
-      const db = await openDatabase(cfg, log);
+      const db = await openForCommand(cfg, log);
       try {
         await migrate(db.pool);
         // A mistyped name must not create a tenant and a working token for it.
@@ -348,6 +349,16 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
     out.push('GLIDEPATH_ROLE/NODE_ID/VERSION/POLL_MS/MAX_LAG');
   }
   return out;
+}
+
+/** The database of a command other than serve: DATABASE_URL, else the embedded PostgreSQL of the
+ *  running `serve` in the data directory. With no serve running there, the command starts that
+ *  PostgreSQL itself, and says so: an operator who expected a running server's data must see
+ *  which database was used. */
+async function openForCommand(cfg: Readonly<Config>, log: Logger) {
+  const db = await openDatabase(cfg, log);
+  if (db.embedded) process.stderr.write(`glidepath: no running serve uses ${cfg.dataDir}; using its embedded PostgreSQL directly\n`);
+  return db;
 }
 
 /** The primary's pid, logged and written to DATA_DIR/glidepath.pid for `kill -HUP` (the pid of

@@ -1,8 +1,8 @@
 // The only reader of process.env: a frozen, typed Config. Names here are a contract with operators
 // (documented in README.md); keep them stable.
-import { join, resolve } from 'node:path';
+import { join, resolve, isAbsolute } from 'node:path';
 import { isIP } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, homedir } from 'node:os';
 
 export interface HostPort { host: string; port: number }
 
@@ -270,9 +270,19 @@ function nodeId(env: NodeJS.ProcessEnv): string {
   return id;
 }
 
+/** The default data directory: one fixed place per user, as PowerDNS and Knot keep one per system,
+ *  so that `glidepath import` run from any directory reaches the database the running `serve`
+ *  uses (a cwd-relative ./.glidepath made a second, empty database instead). XDG Base Directory:
+ *  $XDG_DATA_HOME/glidepath, else ~/.local/share/glidepath. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_DATA_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'glidepath');
+  return join(env.HOME || homedir(), '.local', 'share', 'glidepath');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const api = env.GLIDEPATH_API ?? '127.0.0.1:8053';
-  const dataDir = resolve(env.GLIDEPATH_DATA_DIR || './.glidepath');
+  const dataDir = resolve(env.GLIDEPATH_DATA_DIR || defaultDataDir(env));
   return Object.freeze({
     databaseUrl: databaseUrl(env.DATABASE_URL),
     dataDir,

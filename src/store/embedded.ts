@@ -6,9 +6,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 
-import { makeDataDir } from '../data-dir.js';
+import { makeDataDir } from './data-dir.js';
 
-export { DataDirError } from '../data-dir.js';
+export { DataDirError } from './data-dir.js';
 
 export interface EmbeddedServer {
   url: string;

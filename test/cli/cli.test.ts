@@ -593,3 +593,26 @@ test('a data directory under a parent that cannot hold one (/proc/nope): one lin
     assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
   }
 });
+
+test('the default data directory is one fixed place, not the current directory: $XDG_DATA_HOME/glidepath, else ~/.local/share/glidepath', async () => {
+  const home = mkdtempSync(join(dir, 'home-'));
+  const xdg = join(home, 'xdg');
+  // `glidepath reload` finds the control socket in the data directory, from whatever directory it
+  // runs, and names the socket it tried (nothing listens: exit 1, one line).
+  const run = (cwd: string, env: Record<string, string | undefined>) => new Promise<Ran>((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'reload'], { cwd, env: childEnv({ GLIDEPATH_DATA_DIR: undefined, XDG_DATA_HOME: undefined, HOME: home, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  for (const cwd of [ROOT, home, tmpdir()]) {
+    const line = oneLineError(await run(cwd, {}), 1);
+    assert.ok(line.startsWith(`glidepath: no running "glidepath serve --workers" at ${join(home, '.local/share/glidepath/control.sock')} `), `${cwd}: ${line}`);
+    const x = oneLineError(await run(cwd, { XDG_DATA_HOME: xdg }), 1);
+    assert.ok(x.startsWith(`glidepath: no running "glidepath serve --workers" at ${join(xdg, 'glidepath/control.sock')} `), `${cwd}: ${x}`);
+  }
+  // --help says where it is.
+  assert.match(ok(await glidepath(['serve', '--help'])).stdout, /default \$XDG_DATA_HOME\/glidepath, else\n~\/\.local\/share\/glidepath/);
+});
