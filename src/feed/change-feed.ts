@@ -178,7 +178,8 @@ export class ChangeFeed {
     this.caughtUpAt = Date.now();
   }
 
-  /** Resolves once the snapshot reflects at least `seq` (tests and the API's read-your-writes). */
+  /** Resolves once the snapshot reflects at least `seq`: an RFC 2136 UPDATE is answered only once
+   *  its change is served here (update/service.ts, through main.ts); and tests. */
   async waitFor(seq: number, timeoutMs = 5000): Promise<boolean> {
     const end = Date.now() + timeoutMs;
     while (this.seq < seq) {

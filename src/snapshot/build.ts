@@ -97,7 +97,8 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   };
   for (const name of delta.goneDomains) replace(name, undefined);
   for (const row of delta.domains) replace(row.name, zoneKnown(row.zone_id) ? entryOf(row) : undefined);
-  // Forget zones no domain uses any more (the old code walked every domain for this).
+  // Forget zones no domain uses any more, from the reference counts: walking every domain would
+  // cost the size of the snapshot on each delta.
   const refsAfter = (id: number) => (old.zoneRefs.get(id) ?? 0) + (refDelta.get(id) ?? 0);
   const refChanges: Array<[number, number | undefined]> = [];
   for (const id of refDelta.keys()) refChanges.push([id, refsAfter(id) > 0 ? refsAfter(id) : undefined]);
