@@ -46,7 +46,8 @@ GLIDEPATH_NODE_ID, GLIDEPATH_VERSION, GLIDEPATH_POLL_MS, GLIDEPATH_MAX_LAG, GLID
 Serves DNS on GLIDEPATH_DNS (default 127.0.0.1:5300,[::1]:5300, UDP and TCP) and the REST API on
 GLIDEPATH_API (default 127.0.0.1:8053; "off" disables it). Uses DATABASE_URL, or with none an
 embedded PostgreSQL in GLIDEPATH_DATA_DIR (default $XDG_DATA_HOME/glidepath, else
-~/.local/share/glidepath; the same for every command, whatever the current directory). Migrations are applied at start.
+~/.local/share/glidepath; the same for every command, whatever the current directory).
+Migrations are applied at start.
 With GLIDEPATH_ROLE=edge it only answers: it reads DATABASE_URL (a hot standby will do), polls the
 journal every GLIDEPATH_POLL_MS, writes nothing, waits for the database when it is unreachable, and
 its API serves only /healthz, /readyz (lag, journal position) and /metrics.
