@@ -616,3 +616,13 @@ test('the default data directory is one fixed place, not the current directory: 
   // --help says where it is.
   assert.match(ok(await glidepath(['serve', '--help'])).stdout, /default \$XDG_DATA_HOME\/glidepath, else\n~\/\.local\/share\/glidepath/);
 });
+
+test('a command that has to start the embedded PostgreSQL itself (no serve running there) says which data directory it used', async () => {
+  // Inside the repository: as root the embedded PostgreSQL runs as "postgres", which cannot enter
+  // a 0700 temporary directory of root's.
+  const data = join(ROOT, `.glidepath-cli-${randomBytes(4).toString('hex')}`);
+  after(() => rmSync(data, { recursive: true, force: true }));
+  const r = ok(await glidepath(['migrate'], { DATABASE_URL: undefined, GLIDEPATH_DATA_DIR: data }, 60_000));
+  assert.match(r.stdout, /^applied: 001_schema\.sql/);
+  assert.equal(r.stderr, `glidepath: no running serve uses ${data}; using its embedded PostgreSQL directly\n`);
+});
