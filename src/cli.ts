@@ -1,15 +1,14 @@
 // `glidepath` command line: argv, --help, exit codes. The verbs and flags are a contract operators
 // script against (README.md); the work is done elsewhere.
-import { parseArgs, parseEnv } from 'node:util';
-import { readFile, writeFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import cluster from 'node:cluster';
-import { loadConfig, ConfigError, edgeOptions, logLevel, type Config } from './config.js';
+import { loadConfig, ConfigError, edgeOptions, logLevel, readEnvFile, type Config } from './config.js';
 import { Primary } from './cluster/primary.js';
 import { runWorker } from './cluster/worker.js';
 import { listenControl, ask } from './cluster/control.js';
+import { writePidFile } from './cluster/pid-file.js';
 import { createLogger, type Logger } from './log.js';
 import { makeDataDir } from './store/data-dir.js';
 import { openDatabase, startServer } from './main.js';
@@ -360,44 +359,6 @@ async function openForCommand(cfg: Readonly<Config>, log: Logger) {
   const db = await openDatabase(cfg, log);
   if (db.embedded) process.stderr.write(`glidepath: no running serve uses ${cfg.dataDir}; using its embedded PostgreSQL directly\n`);
   return db;
-}
-
-/** The primary's pid, logged and written to DATA_DIR/glidepath.pid for `kill -HUP` (the pid of
- *  `npm start` is npm's). Removed at a clean stop, only while it is still ours. */
-async function writePidFile(dataDir: string, log: Logger): Promise<{ remove(): Promise<void> }> {
-  const file = join(dataDir, 'glidepath.pid');
-  await writeFile(file, `${process.pid}\n`);
-  log.info({ pid: process.pid, pidFile: file }, 'serving; primary pid written');
-  return {
-    async remove() {
-      const now = await readFile(file, 'utf8').catch(() => '');
-      if (now.trim() === String(process.pid)) await unlink(file).catch(() => undefined);
-    },
-  };
-}
-
-/** NAME=value lines (the dotenv format). Not named --env-file: Node 20 takes that flag for itself
- *  even after the script name, and exits when the file is missing. */
-function readEnvFile(file: string): NodeJS.Dict<string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`--config ${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  // parseEnv skips what it cannot read: "this is not a config" would be accepted as no settings
-  // at all (and reset whatever it was meant to set). Every line must be NAME=value, a comment or
-  // blank; a quoted value may run over several lines.
-  let open: string | undefined;
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (open) { if (line.includes(open)) open = undefined; return; }
-    if (/^\s*(#.*)?$/.test(line)) return;
-    const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new ConfigError(`--config ${file}:${i + 1}: not a NAME=value line`);
-    const q = m[1][0];
-    if ((q === '"' || q === "'" || q === '`') && !m[1].slice(1).includes(q)) open = q;
-  });
-  return parseEnv(text);
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {

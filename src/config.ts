@@ -3,6 +3,8 @@
 import { join, resolve, isAbsolute } from 'node:path';
 import { isIP } from 'node:net';
 import { hostname, homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 
 export interface HostPort { host: string; port: number }
 
@@ -320,4 +322,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     pollMs: intEnv(env, 'GLIDEPATH_POLL_MS', 100, 10, 60_000),
     maxLagSeconds: intEnv(env, 'GLIDEPATH_MAX_LAG', 10, 1, 86_400),
   });
+}
+
+/** NAME=value lines (the dotenv format). Not named --env-file: Node 20 takes that flag for itself
+ *  even after the script name, and exits when the file is missing. */
+export function readEnvFile(file: string): NodeJS.Dict<string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: ${(err as Error & { code?: string }).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  // parseEnv skips what it cannot read: "this is not a config" would be accepted as no settings
+  // at all (and reset whatever it was meant to set). Every line must be NAME=value, a comment or
+  // blank; a quoted value may run over several lines.
+  let open: string | undefined;
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (open) { if (line.includes(open)) open = undefined; return; }
+    if (/^\s*(#.*)?$/.test(line)) return;
+    const m = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new ConfigError(`--config ${file}:${i + 1}: not a NAME=value line`);
+    const q = m[1][0];
+    if ((q === '"' || q === "'" || q === '`') && !m[1].slice(1).includes(q)) open = q;
+  });
+  return parseEnv(text);
 }
