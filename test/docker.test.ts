@@ -1,6 +1,6 @@
 // The image is built as the README says (Node 24, only src/, a volume, not root) and the build
-// context leaves out what must not travel. `docker compose config` itself runs in .ci/run, where
-// the compose plugin exists.
+// context leaves out what must not travel. `docker compose config` (or Debian's docker-compose)
+// validates the compose file, replica profile included, in .ci/run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

@@ -42,12 +42,12 @@ async function main(): Promise<number> {
     let code = 0;
     if (rest.length) code = await nodeTest(rest, 2, env);
     if (alone.length) code = Math.max(code, await nodeTest(alone, 1, env));
-    // The UDP suites once more over node:dgram: the first pass used the batched native addon
-    // where it built (GLIDEPATH_UDP_IO's default), so both I/O paths answer the same cases.
+    // The UDP suites once more over the batched native addon where it built (GLIDEPATH_UDP_IO=auto):
+    // the first pass used node:dgram (the default), so both I/O paths answer the same cases.
     const udp = all.filter((f) => UDP_SUITES.some((t) => f.endsWith(t)));
     if (udp.length) {
-      console.log(`# UDP suites again over node:dgram (GLIDEPATH_TEST_UDP_IO=dgram): ${udp.length}`);
-      code = Math.max(code, await nodeTest(udp, 2, { ...env, GLIDEPATH_TEST_UDP_IO: 'dgram' }));
+      console.log(`# UDP suites again over the native addon where it built (GLIDEPATH_TEST_UDP_IO=auto): ${udp.length}`);
+      code = Math.max(code, await nodeTest(udp, 2, { ...env, GLIDEPATH_TEST_UDP_IO: 'auto' }));
     }
     return code;
   } finally {
@@ -55,7 +55,9 @@ async function main(): Promise<number> {
   }
 }
 
-const TIMED = ['e2e/realtime.test.js'];
+// Every suite that asserts a latency bound (edit-to-visible p99): the native API's, the PowerDNS
+// API's, and edges following a streaming standby.
+const TIMED = ['e2e/realtime.test.js', 'e2e/pdns-realtime.test.js', 'e2e/replication.test.js'];
 /** Suites whose cases go over UDP: run over both UDP I/O paths. */
 const UDP_SUITES = ['e2e/dns-rules.test.js', 'e2e/cookies.test.js', 'e2e/rrl.test.js', 'e2e/rolling-restart.test.js',
   'e2e/fuzz.test.js', 'conformance.test.js', 'server/dns-listeners.test.js'];

@@ -14,6 +14,8 @@ export interface ParseJob {
   fallbackOrigin: string;
   delegationOnly: boolean;
   maxRecords: number;
+  /** Wire length of the longest apex serving the zone (store/records.ts longestApexWire). */
+  apexWireLength: number;
 }
 
 /** Records as columns, each a PostgreSQL array literal (text[] or int[]): four strings instead of
@@ -22,7 +24,7 @@ export interface RecordColumns { count: number; owners: string; types: string; t
 
 export type ParseResult =
   | ({ ok: true; originText: string } & RecordColumns)
-  | { ok: false; kind: 'origin' | 'limit' | 'zonefile' | 'content' | 'internal'; message: string; line?: number; details?: Problem[] };
+  | { ok: false; kind: 'origin' | 'limit' | 'zonefile' | 'content' | 'internal'; message: string; line?: number; details?: Problem[]; code?: string };
 
 const THREAD = new URL('./zone-file-thread.js', import.meta.url);
 let queue: Promise<unknown> = Promise.resolve();
@@ -42,7 +44,7 @@ export function parseZoneFileOffThread(job: ParseJob): Promise<RecordColumns & {
       case 'origin': throw new ApiError(422, r.message, [{ path: 'origin', problem: r.message }]);
       case 'limit': throw new ApiError(422, r.message, [{ path: `line ${r.line ?? 0}`, problem: 'record limit reached' }], 'too_many_records');
       case 'zonefile': throw new ZoneFileError(r.line ?? 0, r.message);
-      case 'content': throw new ZoneContentError(r.details ?? []);
+      case 'content': throw new ZoneContentError(r.details ?? [], r.code);
       default: throw new Error(r.message);
     }
   });

@@ -26,7 +26,7 @@ function run(job: ParseJob): ParseResult {
     }
     records.push(toStored([r])[0]);
   }
-  checkZoneContent(records, { delegationOnly: job.delegationOnly, requireApex: true });
+  checkZoneContent(records, { delegationOnly: job.delegationOnly, requireApex: true, apexWireLength: job.apexWireLength });
   // PostgreSQL array literals, made here: the API's thread then sends four strings as they are,
   // instead of turning 4 x N values into text itself.
   return {
@@ -53,7 +53,7 @@ try {
   out = run(workerData as ParseJob);
 } catch (e) {
   if (e instanceof ZoneFileError) out = { ok: false, kind: 'zonefile', line: e.line, message: e.message };
-  else if (e instanceof ZoneContentError) out = { ok: false, kind: 'content', message: e.message, details: e.details };
+  else if (e instanceof ZoneContentError) out = { ok: false, kind: 'content', message: e.message, details: e.details, code: e.code };
   else if (e instanceof NameError) out = { ok: false, kind: 'zonefile', line: 0, message: e.message };
   else out = { ok: false, kind: 'internal', message: (e as Error).message };
 }

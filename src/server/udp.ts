@@ -32,7 +32,7 @@ export function dgramReusePort(version = process.versions.node): boolean {
   return major > 22 || (major === 22 && minor >= 12);
 }
 
-export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger, io: UdpIo = 'auto'): Promise<UdpListener> {
+export async function listenUdp(addr: HostPort, ctx: QueryContext, log: Logger, io: UdpIo = 'dgram'): Promise<UdpListener> {
   const family = isIPv6(addr.host) ? 6 : 4;
   let host = addr.host;
   if (isIP(host) === 0) {

@@ -48,7 +48,7 @@ for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k
 Object.assign(env, {
   DATABASE_URL: db.url, GLIDEPATH_DNS: `127.0.0.1:${port}`, GLIDEPATH_API: `127.0.0.1:${apiPort}`, GLIDEPATH_LOG_LEVEL: 'warn',
   GLIDEPATH_DOT: `127.0.0.1:${dotPort}`, GLIDEPATH_TLS_CERT: join(dir, 'cert.pem'), GLIDEPATH_TLS_KEY: join(dir, 'key.pem'),
-  GLIDEPATH_UDP_IO: process.env.GLIDEPATH_TEST_UDP_IO ?? 'auto',
+  GLIDEPATH_UDP_IO: process.env.GLIDEPATH_TEST_UDP_IO ?? 'dgram',
   GLIDEPATH_DATA_DIR: join(dir, 'data'), GLIDEPATH_CONTROL_SOCKET: join(dir, 'control.sock'), GLIDEPATH_TCP_IDLE_MS: '3000',
 });
 let serverLog = '';

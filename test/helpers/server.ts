@@ -22,7 +22,7 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
     adminToken: 'test-admin-token',
     log: createLogger(process.env.GLIDEPATH_TEST_LOG ?? 'silent'),
     // test/run.ts runs the UDP suites a second time with node:dgram.
-    udpIo: (process.env.GLIDEPATH_TEST_UDP_IO as 'dgram' | undefined) ?? 'auto',
+    udpIo: (process.env.GLIDEPATH_TEST_UDP_IO as 'auto' | 'native' | 'dgram' | undefined) ?? 'dgram',
     ...opts,
   });
   const s = Object.assign(server, { database });

@@ -12,7 +12,7 @@ test('label values are the known names, then other', () => {
   assert.equal(qtypeLabel(TYPE.AAAA), 'AAAA');
   assert.equal(qtypeLabel(65280), 'other');
   assert.equal(rcodeLabel(RCODE.REFUSED), 'REFUSED');
-  assert.equal(rcodeLabel(23), 'other');
+  assert.equal(rcodeLabel(3000), 'other'); // unassigned (RFC 6895 2.3)
   assert.equal(methodLabel('GET'), 'GET');
   assert.equal(methodLabel('PROPFIND'), 'other');
 });

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone, servingDomains, zoneUse, zoneVersion } from '../../store/zones.js';
-import { loadZoneRecords, replaceZoneRecordColumns } from '../../store/records.js';
+import { loadZoneRecords, longestApexWire, replaceZoneRecordColumns } from '../../store/records.js';
 import { zoneText } from '../../store/zone-file-io.js';
 import { parseZoneFileOffThread } from '../zone-file-parser.js';
 import { parseAbsoluteName, NameError } from '../../dns/name.js';
@@ -22,9 +22,11 @@ const params = obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']);
 const query = obj({ ...tenantQuery, origin: str({ description: 'Origin of relative names; default: (PUT) the $ORIGIN the file opens with, else the first domain pointing at the zone, else the zone name.' }) });
 
 /** What parsing a file for the zone depends on: the default origin and the delegation-only rules. */
-async function parseInputs(db: Client | Pool, zone: { id: number; name: string }): Promise<{ fallbackOrigin: string; delegationOnly: boolean }> {
+async function parseInputs(db: Client | Pool, zone: { id: number; name: string }): Promise<{ fallbackOrigin: string; delegationOnly: boolean; apexWireLength: number }> {
   const domains = await servingDomains(db, zone.id);
-  return { fallbackOrigin: domains[0]?.name ?? zone.name, delegationOnly: (await zoneUse(db, zone.id)).delegationOnly };
+  // RRset sizes are checked under the longest apex that serves the zone (RFC 1035 4.2.2).
+  return { fallbackOrigin: domains[0]?.name ?? zone.name, delegationOnly: (await zoneUse(db, zone.id)).delegationOnly,
+    apexWireLength: longestApexWire(domains.map((d) => d.name)) };
 }
 
 async function originOf(db: Client | Pool, req: FastifyRequest<{ Querystring: Q }>, zone: { id: number; name: string }): Promise<{ apex: string[]; serial?: number }> {
@@ -81,7 +83,7 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     const before = await parseInputs(ctx.pool, found);
     const cols = await parseZoneFileOffThread({
       bytes: new Uint8Array(req.body), origin: req.query.origin, fallbackOrigin: before.fallbackOrigin,
-      delegationOnly: before.delegationOnly, maxRecords,
+      delegationOnly: before.delegationOnly, maxRecords, apexWireLength: before.apexWireLength,
     });
     const out = await tx(ctx.pool, c.actor, async (db) => {
       const zone = await lockZoneOr404(db, tenantId, req.params.zone);
