@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { AJV_OPTIONS } from './rrset-batch-body.js';
 import type { Pool } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { SecureContextOptions } from 'node:tls';
@@ -108,7 +109,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
     },
     // No coercion and no silent removal: a wrong type or an unknown field is a 400.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+    ajv: { customOptions: { ...AJV_OPTIONS } },
   });
   const ctx: RouteContext = { pool: opts.pool, opts, metrics: opts.metrics ?? new Metrics() };
 

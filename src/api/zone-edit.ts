@@ -3,9 +3,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { Client } from '../store/db.js';
 import { lockZone, zoneUse, zoneVersion, type Zone } from '../store/zones.js';
-import { checkZoneContent, longestApexWire, loadZoneRecords, replaceZoneRecords, ownerKey, ZoneContentError, type StoredRecord } from '../store/records.js';
-import { TYPE, typeName, typeCode, isMetaType } from '../dns/constants.js';
-import { NameError } from '../dns/name.js';
+import { checkZoneContent, longestApexWire, loadZoneRecords, loadZoneRecordsJson, replaceZoneRecords, replaceZoneRecordColumns, type StoredRecord } from '../store/records.js';
+import type { RecordColumns } from './record-columns.js';
+import type { ZoneRules } from './rrset-batch.js';
+import { TYPE } from '../dns/constants.js';
 import { ApiError, notFound } from './errors.js';
 
 export const etag = (version: number) => `"${version}"`;
@@ -45,31 +46,23 @@ export async function editZone(
   return { zone, version: await zoneVersion(c, zone.id) };
 }
 
-export interface RRset { owner: string; type: string; ttl: number; records: string[] }
-
-/** Groups stored records into RRsets: apex first, then by owner and type. The TTL shown is the
- *  lowest of the set (RFC 2181 5.2 wants them equal; an imported file may not have had that). */
-export function toRRsets(records: readonly StoredRecord[]): RRset[] {
-  const sets = new Map<string, { owner: string; type: number; ttl: number; records: string[] }>();
-  for (const r of records) {
-    const k = `${r.owner}\u0000${r.type}`;
-    const s = sets.get(k);
-    if (s) { s.records.push(r.rdata); s.ttl = Math.min(s.ttl, r.ttl); } else sets.set(k, { owner: r.owner, type: r.type, ttl: r.ttl, records: [r.rdata] });
-  }
-  return [...sets.values()]
-    .sort((a, b) => (a.owner === b.owner ? a.type - b.type : a.owner === '@' ? -1 : b.owner === '@' ? 1 : a.owner < b.owner ? -1 : 1))
-    .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort() }));
+/** editZone for a large edit: the zone's records are read as one JSON text, `compute` (in a thread:
+ *  off-thread.ts) returns the new content, checked against `rules`, as columns, and PostgreSQL
+ *  writes the difference. The event loop only passes strings along. */
+export async function editZoneColumns<T extends RecordColumns>(
+  c: Client, req: FastifyRequest, tenantId: number | null, zoneName: string,
+  compute: (current: string, rules: ZoneRules) => Promise<T>, timeoutMs: number,
+): Promise<{ zone: Zone; version: number; out: T }> {
+  const zone = await lockZoneOr404(c, tenantId, zoneName);
+  checkIfMatch(req, zone.version);
+  const current = await loadZoneRecordsJson(c, zone.id);
+  const use = await zoneUse(c, zone.id);
+  const out = await compute(current, { delegationOnly: use.delegationOnly, served: use.served, apexWireLength: longestApexWire(use.domains) });
+  await replaceZoneRecordColumns(c, zone.id, out, timeoutMs);
+  return { zone, version: await zoneVersion(c, zone.id), out };
 }
 
-/** Owner key and type code of an RRset address; 422 when either is not valid DNS. */
-export function rrsetKey(owner: string, type: string, at = ''): { owner: string; type: number } {
-  const problems: { path: string; problem: string }[] = [];
-  let key = '@';
-  try { key = ownerKey(owner); } catch (e) { if (e instanceof NameError) problems.push({ path: `${at}owner`, problem: e.message }); else throw e; }
-  const code = typeCode(type);
-  if (code === undefined || isMetaType(code)) problems.push({ path: `${at}type`, problem: `"${type}" is not a record type` });
-  if (problems.length) throw new ZoneContentError(problems);
-  return { owner: key, type: code! };
-}
+// Kept here for the routes that import them from the one way a zone changes.
+export { toRRsets, rrsetKey, type RRset } from './rrset-batch.js';
 
 export const without = (rs: StoredRecord[], k: { owner: string; type: number }) => rs.filter((r) => r.owner !== k.owner || r.type !== k.type);

@@ -8,6 +8,7 @@ import { parseAbsoluteName, NameError } from '../dns/name.js';
 import { checkZoneContent, ZoneContentError, type StoredRecord } from '../store/records.js';
 import { toStored } from '../store/zone-file-io.js';
 import type { ParseJob, ParseResult } from './zone-file-parser.js';
+import { toColumns } from './record-columns.js';
 
 function run(job: ParseJob): ParseResult {
   const text = new TextDecoder('utf-8').decode(job.bytes);
@@ -29,23 +30,7 @@ function run(job: ParseJob): ParseResult {
   checkZoneContent(records, { delegationOnly: job.delegationOnly, requireApex: true, apexWireLength: job.apexWireLength });
   // PostgreSQL array literals, made here: the API's thread then sends four strings as they are,
   // instead of turning 4 x N values into text itself.
-  return {
-    ok: true, originText, count: records.length,
-    owners: textArray(records, 'owner'), types: intArray(records, 'type'), ttls: intArray(records, 'ttl'), rdatas: textArray(records, 'rdata'),
-  };
-}
-
-/** A text[] literal: every element quoted, with `"` and `\` escaped (PostgreSQL 8.15.6). */
-function textArray(records: readonly StoredRecord[], field: 'owner' | 'rdata'): string {
-  let out = '{';
-  for (let i = 0; i < records.length; i++) out += (i ? ',"' : '"') + records[i][field].replace(/[\\"]/g, '\\$&') + '"';
-  return out + '}';
-}
-
-function intArray(records: readonly StoredRecord[], field: 'type' | 'ttl'): string {
-  let out = '{';
-  for (let i = 0; i < records.length; i++) out += (i ? ',' : '') + records[i][field];
-  return out + '}';
+  return { ok: true, originText, ...toColumns(records) };
 }
 
 let out: ParseResult;

@@ -225,6 +225,15 @@ export async function insertRecords(c: Client, zoneId: number, records: readonly
     [zoneId, records.map((r) => r.owner), records.map((r) => r.type), records.map((r) => r.ttl), records.map((r) => r.rdata)]);
 }
 
+/** The zone's records as one JSON text, `[[owner, type, ttl, rdata], ...]` in loadZoneRecords'
+ *  order, for a thread to parse: the API's event loop gets one string, not an object per record. */
+export async function loadZoneRecordsJson(c: Client, zoneId: number): Promise<string> {
+  const { rows } = await c.query<{ j: string }>(
+    `SELECT coalesce(json_agg(json_build_array(owner, type, ttl, rdata) ORDER BY owner, type, rdata), '[]')::text AS j
+       FROM records WHERE zone_id = $1`, [zoneId]);
+  return rows[0].j;
+}
+
 export async function loadZoneRecords(c: Client | Pool, zoneId: number): Promise<StoredRecord[]> {
   const { rows } = await c.query<StoredRecord>(
     'SELECT owner, type, ttl, rdata FROM records WHERE zone_id = $1 ORDER BY owner, type, rdata', [zoneId]);

@@ -4,45 +4,26 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone } from '../../store/zones.js';
-import { loadZoneRecords, recordsFromText, ZoneContentError, type StoredRecord } from '../../store/records.js';
+import { loadZoneRecords, recordsFromText } from '../../store/records.js';
 import { tx } from '../../store/db.js';
 import { notFound } from '../errors.js';
-import { editZone, etag, toRRsets, rrsetKey, without, type RRset } from '../zone-edit.js';
+import { editZone, editZoneColumns, etag, toRRsets, rrsetKey, without, type RRset } from '../zone-edit.js';
+import { validateChanges, applySteps } from '../rrset-batch.js';
+import { validateBodyOffThread, applyBatchOffThread } from '../rrset-batch-runner.js';
+import { parseBatchBody, bodyError, PATCH_BODY_SCHEMA, TTL_SCHEMA, RECORDS_SCHEMA, AJV_OPTIONS } from '../rrset-batch-body.js';
+import { Ajv } from 'ajv';
 import { obj, str, responses, empty, tenantQuery, rrsetSchema, ZONE_NAME, ifMatchHeader } from '../schemas.js';
 
 type Q = { tenant?: string };
-const ttl = { type: 'integer', minimum: 0, maximum: 2147483647 };
-const records = { type: 'array', items: str(), minItems: 1, description: 'Record data in presentation form.' };
+const ttl = TTL_SCHEMA;
+const records = RECORDS_SCHEMA;
 const setParams = obj({ zone: str({ pattern: ZONE_NAME }), owner: str({ maxLength: 1024 }), type: str({ maxLength: 16 }) }, ['zone', 'owner', 'type']);
-const change = {
-  anyOf: [
-    obj({ owner: str(), type: str(), ttl, records }, ['owner', 'type', 'ttl', 'records']),
-    obj({ owner: str(), type: str(), delete: { type: 'boolean', const: true } }, ['owner', 'type', 'delete']),
-  ],
-};
-type Change = { owner: string; type: string; ttl?: number; records?: string[]; delete?: true };
-
-/** Changes of a PATCH validated between two returns to the event loop. */
-const YIELD_EVERY = 500;
-
-/** The records after replacing (or, with an empty set, deleting) each RRset in turn; a replaced
- *  set moves to the end, as `[...without(rs, key), ...set]` would put it. In one pass over the
- *  records and the steps: a 10,000-change batch on a large zone used to copy the zone per change
- *  (seconds of the event loop that also accepts DNS connections). */
-function applySteps(cur: readonly StoredRecord[], steps: ReadonlyArray<{ key: { owner: string; type: number }; set: StoredRecord[] }>): StoredRecord[] {
-  const sets = new Map<string, StoredRecord[]>();
-  for (const r of cur) {
-    const k = `${r.owner}\u0000${r.type}`;
-    const list = sets.get(k);
-    if (list) list.push(r); else sets.set(k, [r]);
-  }
-  for (const s of steps) {
-    const k = `${s.key.owner}\u0000${s.key.type}`;
-    sets.delete(k);
-    if (s.set.length) sets.set(k, s.set);
-  }
-  return [...sets.values()].flat();
-}
+/** A PATCH body larger than this (about 200 changes) is parsed, validated, applied and checked in
+ *  a thread (rrset-batch-runner.ts), not on the event loop that may also answer DNS; a smaller one
+ *  is not worth a thread (a few ms of work against a thread's start). */
+const INLINE_MAX_BYTES = 16 * 1024;
+/** Statement timeout for writing a large batch (PostgreSQL computes the difference over the zone). */
+const BATCH_STATEMENT_MS = 2 * 60_000;
 
 export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const zoneRecords = async (tenant: number | null, name: string) => {
@@ -120,43 +101,43 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     return reply.code(204).header('etag', etag(out.version)).send();
   });
 
-  app.patch<{ Params: { zone: string }; Querystring: Q; Body: { changes: Change[] } }>('/v1/zones/:zone/rrsets', {
-    schema: {
-      tags: ['rrsets'], summary: 'Apply a batch of RRset replacements and deletions atomically, in order',
-      params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']), querystring: obj(tenantQuery), headers: ifMatchHeader,
-      body: obj({ changes: { type: 'array', items: change, minItems: 1, maxItems: 10000 } }, ['changes']),
-      response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 412, 422),
-    },
-  }, async (req, reply) => {
-    const c = caller(req);
-    // Validate every change before touching the database, and report all problems at once.
-    const problems: { path: string; problem: string }[] = [];
-    const steps: { key: { owner: string; type: number }; set: StoredRecord[] }[] = [];
-    const all = req.body.changes;
-    for (let i = 0; i < all.length; i++) {
-      // A 10,000-change batch takes the event loop (which may also accept or answer DNS) for a
-      // while: hand it back between slices.
-      if (i > 0 && i % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      const ch = all[i];
-      try {
-        if (ch.delete) steps.push({ key: rrsetKey(ch.owner, ch.type, `changes[${i}].`), set: [] });
-        else {
-          const set = recordsFromText(ch.owner, ch.type, ch.ttl!, ch.records!, `changes[${i}].`);
-          steps.push({ key: { owner: set[0].owner, type: set[0].type }, set });
-        }
-      } catch (e) {
-        if (e instanceof ZoneContentError) problems.push(...e.details); else throw e;
+  // PATCH in a context of its own: its body reaches the handler as bytes and is parsed and checked
+  // by rrset-batch-body.ts (in a thread when large), as fastify would; params, query and headers
+  // are checked by an Ajv with the app's options.
+  await app.register(async (batch) => {
+    batch.removeContentTypeParser('application/json');
+    batch.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    const ajv = new Ajv(AJV_OPTIONS);
+    batch.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? () => true : ajv.compile(schema)));
+    batch.patch<{ Params: { zone: string }; Querystring: Q; Body: Buffer }>('/v1/zones/:zone/rrsets', {
+      schema: {
+        tags: ['rrsets'], summary: 'Apply a batch of RRset replacements and deletions atomically, in order',
+        params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']), querystring: obj(tenantQuery), headers: ifMatchHeader,
+        body: PATCH_BODY_SCHEMA,
+        response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 412, 422),
+      },
+    }, async (req, reply) => {
+      const c = caller(req);
+      if (req.body.length > INLINE_MAX_BYTES) {
+        // Every change validated before touching the database (all problems at once), then applied
+        // under the zone's lock; both in a thread. The response is the JSON the thread wrote.
+        const steps = await validateBodyOffThread(req.body);
+        const { version, out } = await tx(ctx.pool, c.actor, async (db) => editZoneColumns(db, req, await tenantFor(req, db, false), req.params.zone,
+          (current, rules) => applyBatchOffThread(steps, current, rules), BATCH_STATEMENT_MS));
+        return reply.header('etag', etag(version)).type('application/json; charset=utf-8').send(`{"version":${version},"rrsets":${out.rrsets}}`);
       }
-    }
-    if (problems.length) throw new ZoneContentError(problems);
-    const touched = new Set(steps.map((s) => `${s.key.owner}\u0000${s.key.type}`));
-    let result: RRset[] = [];
-    const out = await tx(ctx.pool, c.actor, async (db) =>
-      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
-        const rs = applySteps(cur, steps);
-        result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)));
-        return rs;
-      }));
-    return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result });
+      const body = parseBatchBody(req.body);
+      if (!body.ok) throw bodyError(body);
+      const steps = validateChanges(body.changes);
+      const touched = new Set(steps.map((s) => `${s.key.owner}\u0000${s.key.type}`));
+      let result: RRset[] = [];
+      const out = await tx(ctx.pool, c.actor, async (db) =>
+        editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
+          const rs = applySteps(cur, steps);
+          result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)));
+          return rs;
+        }));
+      return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result });
+    });
   });
 }

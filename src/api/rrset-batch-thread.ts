@@ -1,0 +1,30 @@
+// The RRset batch's thread (worker_threads entry, started by rrset-batch-runner.ts): parses a
+// PATCH's body and validates its changes, or applies them to the zone's records and checks the zone-wide rules, off the
+// API's event loop (which with `serve --workers 0` also answers DNS).
+import { parentPort, workerData } from 'node:worker_threads';
+import { ZoneContentError, type StoredRecord } from '../store/records.js';
+import { validateChanges, applyBatch, type Step } from './rrset-batch.js';
+import { toColumns } from './record-columns.js';
+import { parseBatchBody } from './rrset-batch-body.js';
+import type { BatchJob, BatchResult } from './rrset-batch-runner.js';
+
+function run(job: BatchJob): BatchResult {
+  if (job.kind === 'validate') {
+    const body = parseBatchBody(job.body);
+    if (!body.ok) return { ok: false, kind: 'body', problem: { message: body.message, validation: body.validation } };
+    return { ok: true, kind: 'validate', steps: JSON.stringify(validateChanges(body.changes)) };
+  }
+  const current = (JSON.parse(job.current) as Array<[string, number, number, string]>)
+    .map(([owner, type, ttl, rdata]): StoredRecord => ({ owner, type, ttl, rdata }));
+  const { next, touched } = applyBatch(current, JSON.parse(job.steps) as Step[], job.rules);
+  return { ok: true, kind: 'apply', rrsets: JSON.stringify(touched), ...toColumns(next) };
+}
+
+let out: BatchResult;
+try {
+  out = run(workerData as BatchJob);
+} catch (e) {
+  if (e instanceof ZoneContentError) out = { ok: false, kind: 'content', message: e.message, details: e.details, code: e.code };
+  else out = { ok: false, kind: 'internal', message: (e as Error).message };
+}
+parentPort!.postMessage(out);
