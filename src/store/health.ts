@@ -186,3 +186,11 @@ export async function checkStates(c: Queryable, limit: number): Promise<{ checks
     'SELECT kind, state, count(*)::int AS n FROM health_checks GROUP BY kind, state')).rows;
   return { checks, counts };
 }
+
+/** A TCP check's target: host:port (port 1-65535), an IPv6 address in brackets. The API refuses
+ *  a bad one; the checker (src/health/) reads it. */
+export function parseTcpTarget(t: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(t);
+  const port = m ? Number(m[3]) : 0;
+  return m && port >= 1 && port <= 65535 ? { host: m[1] ?? m[2], port } : undefined;
+}
