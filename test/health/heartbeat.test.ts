@@ -4,7 +4,7 @@
 // real PostgreSQL, the HTTP API; the response cache is on (it must never serve the stale answer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, waitFor } from '../helpers/server.js';
+import { startTestServer, waitFor, settle } from '../helpers/server.js';
 import { query } from '../helpers/dig.js';
 import { xfr, xfrQuery } from '../helpers/xfr.js';
 
@@ -45,6 +45,7 @@ assert.equal(both.status, 200);
 assert.equal((both.body.warnings as Array<{ code: string }>)[0].code, 'gated_ttl_long', 'a gated RRset with a 300 s TTL is warned about');
 assert.equal((await call('POST', '/v1/domains', { name: 'acme.example', zone: 'acme-web' }, acme)).status, 201);
 
+await settle(s);
 const hbToken = (await call('POST', '/v1/health-checks/web1/tokens', {}, acme)).body.token as string;
 const beat = () => call('POST', '/v1/heartbeats/web1', undefined, hbToken);
 
