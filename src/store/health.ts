@@ -84,11 +84,11 @@ export async function updateCheck(c: Client, id: number, s: CheckSettings): Prom
     [id, s.kind, s.target, s.expected_status, s.interval_s, s.timeout_ms, s.up_threshold, s.down_threshold, s.max_age_s])).rows[0];
 }
 
-/** Records (owner/type) of the tenant's zones that name the check, at most `limit`. */
-export async function checkUsers(c: Queryable, id: number, limit = 20): Promise<string[]> {
-  return (await c.query<{ u: string }>(
-    `SELECT z.name || ': ' || r.owner || ' ' || r.type AS u FROM records r JOIN zones z ON z.id = r.zone_id
-      WHERE r.health_check_id = $1 ORDER BY z.name, r.owner, r.type LIMIT $2`, [id, limit])).rows.map((r) => r.u);
+/** RRsets (zone, owner, type) that name the check, at most `limit`. */
+export async function checkUsers(c: Queryable, id: number, limit = 20): Promise<Array<{ zone: string; owner: string; type: number }>> {
+  return (await c.query<{ zone: string; owner: string; type: number }>(
+    `SELECT DISTINCT z.name AS zone, r.owner, r.type FROM records r JOIN zones z ON z.id = r.zone_id
+      WHERE r.health_check_id = $1 ORDER BY 1, 2, 3 LIMIT $2`, [id, limit])).rows;
 }
 
 export async function deleteCheck(c: Client, id: number): Promise<void> {

@@ -11,6 +11,7 @@ import {
   type CheckKind, type CheckSettings, type HealthCheck,
 } from '../../store/health.js';
 import { ApiError, notFound } from '../errors.js';
+import { typeName } from '../../dns/constants.js';
 
 import { obj, str, dateTime, responses, empty, tenantQuery, pageQuery, page, next } from '../schemas.js';
 
@@ -177,7 +178,7 @@ export async function healthCheckRoutes(app: FastifyInstance, { ctx }: { ctx: Ro
       const users = await checkUsers(db, h.id);
       if (users.length) {
         throw new ApiError('health_check_in_use', `records name the health check "${h.name}": remove it from them first`,
-          users.map((u) => ({ path: u, problem: 'names this check' })));
+          users.map((u) => ({ path: `${u.zone}/${u.owner}/${typeName(u.type)}`, problem: 'a record of this RRset names the check' })));
       }
       await deleteCheck(db, h.id);
     });
