@@ -2,7 +2,7 @@
 // a delta, sharing every domain and zone the delta did not touch. A zone edit is a delta of one
 // zone: the domains served from it are bound to the new zone on lookup (snapshot.ts), not rebuilt.
 import { Snapshot, type SnapshotHealth } from './snapshot.js';
-import { attachHealth, gateZone } from './health.js';
+import { attachHealth, gateZone, gatingChanged } from './health.js';
 import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
 import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
@@ -150,9 +150,8 @@ function gateChanges(old: Snapshot, delta: SnapshotDelta, zoneChanges: Map<numbe
     for (const id of gatedZones) {
       if (zoneChanges.has(id)) continue;
       const cur = old.zones.get(id);
-      if (!cur) continue;
-      const next = gateZone(cur, down);
-      if (next !== cur) zoneChanges.set(id, next);
+      if (!cur || !gatingChanged(cur, old.health.down, down)) continue;
+      zoneChanges.set(id, gateZone(cur, down));
     }
   }
   return { down, gatedZones };

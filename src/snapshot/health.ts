@@ -78,6 +78,13 @@ export function gatedBy(zone: CompiledZone, down: ReadonlySet<number>): boolean 
   return false;
 }
 
+/** Whether one of the zone's checks is down in one set and not in the other. */
+export function gatingChanged(zone: CompiledZone, before: ReadonlySet<number>, after: ReadonlySet<number>): boolean {
+  const h = (zone.ungated ?? zone).health;
+  if (h) for (const c of h.checks) if (before.has(c) !== after.has(c)) return true;
+  return false;
+}
+
 /** The zone as served while the checks in `down` are down: the stored zone itself when none of
  *  its checks is (or when every gated RRset would fail open). */
 export function gateZone(zone: CompiledZone, down: ReadonlySet<number>): CompiledZone {
