@@ -107,6 +107,8 @@ const UNIQUE: Record<string, [ErrorCode, string, string]> = {
 const REFERENCED: Record<string, [ErrorCode, string]> = {
   zones_tenant_id_fkey: ['tenant_in_use', 'the tenant still has zones; delete them first'],
   domains_tenant_id_fkey: ['tenant_in_use', 'the tenant still has domains; delete them first'],
+  health_checks_tenant_id_fkey: ['tenant_in_use', 'the tenant still has health checks; delete them first'],
+  records_health_check_id_fkey: ['health_check_in_use', 'records name this health check'],
   domains_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain serves this zone'],
   domains_pzc_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain is scheduled to switch to this zone'],
   domain_transfer_tsig_key_fkey: ['key_in_use', 'a domain\'s transfer settings use this TSIG key'],
