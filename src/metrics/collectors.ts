@@ -8,9 +8,9 @@ import { RRL_CLASSES, RRL_ACTIONS } from '../server/rrl.js';
 import type { Scrape } from './registry.js';
 import { qtypeLabel, rcodeLabel } from './labels.js';
 
-interface Value { value: number; labels?: Record<string, string>; metricName?: string }
+export interface Value { value: number; labels?: Record<string, string>; metricName?: string }
 
-function collector(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Value[] | undefined): Metric {
+export function collector(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Value[] | undefined): Metric {
   const m = {
     name, help, type, aggregator: 'sum',
     get: async () => ({ name, help, type, aggregator: 'sum', values: values() ?? [] }),
