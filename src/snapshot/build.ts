@@ -5,12 +5,15 @@ import { Snapshot } from './snapshot.js';
 import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
 import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
+import { flattenZone, type OwnSource } from './includes.js';
 
 export interface ZoneSource {
   records: readonly StoredRecord[];
   schedules: readonly ScheduledRRset[];
   /** zones.serial; when absent, the serial of the zone's own SOA record. */
   serial?: number;
+  /** The zones it includes, in include order (includes.ts includeOrder): served under its own. */
+  included?: readonly OwnSource[];
 }
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
@@ -18,7 +21,10 @@ export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => 
 function compile(id: number, z: ZoneSource, onBad: BadRecordHandler, cache: CompileCache): CompiledZone {
   // Zones with RRset changes pending are compiled as they will be after each, now (the query path
   // only reads).
-  return prepareZone(compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache, z.serial));
+  // A zone with includes is compiled from its effective records (includes.ts): the query path
+  // never looks at includes.
+  const eff = z.included?.length ? flattenZone(z, z.included) : z;
+  return prepareZone(compileZone(id, eff.records, eff.schedules, (r, e) => onBad(id, r, e), cache, z.serial));
 }
 
 /** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones

@@ -7,8 +7,14 @@ import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
 import type { KekHolder } from './key-file.js';
 import { loadDnssec } from './dnssec-keys.js';
+import { includedSources } from './zone-includes.js';
+import type { OwnSource } from '../snapshot/includes.js';
 
-export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number }
+export interface ZoneData {
+  records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number;
+  /** The zones it includes, in include order (issue 20): the snapshot serves them merged under it. */
+  included?: OwnSource[];
+}
 
 export interface JournalEntry {
   seq: number;
@@ -44,6 +50,7 @@ async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneDa
   const sched = await c.query<ScheduledRRset & { zone_id: number }>(
     'SELECT zone_id, owner, type, ttl, rdatas, at FROM scheduled_rrsets WHERE zone_id = ANY($1::bigint[]) AND failed IS NULL', [ids]);
   for (const r of sched.rows) zones.get(r.zone_id)!.schedules.push(r);
+  for (const [id, included] of await includedSources(c, zones)) zones.get(id)!.included = included;
   return zones;
 }
 
