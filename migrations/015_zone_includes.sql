@@ -129,3 +129,19 @@ BEGIN
 END $$;
 CREATE TRIGGER zone_includes_changed AFTER INSERT OR UPDATE OR DELETE ON zone_includes
   FOR EACH ROW EXECUTE FUNCTION zone_includes_changed();
+
+-- A scheduled RRset change (RRset-level PZC, 002) of an included zone changes what its includers
+-- will serve, and when their TTLs are capped: journal each includer, as 002 journals the zone
+-- itself, so the change feed recompiles them (no serial moves, as for the zone's own schedule).
+CREATE FUNCTION scheduled_rrsets_includes() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r scheduled_rrsets; i bigint;
+BEGIN
+  IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
+  FOR i IN SELECT zone_includers(r.zone_id) LOOP
+    PERFORM journal_append('zone', 'effective-schedule', i, NULL, NULL, jsonb_build_object('through', r.zone_id), NULL,
+                           (SELECT tenant_id FROM zones WHERE id = i));
+  END LOOP;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER scheduled_rrsets_includes AFTER INSERT OR UPDATE OR DELETE ON scheduled_rrsets
+  FOR EACH ROW EXECUTE FUNCTION scheduled_rrsets_includes();
