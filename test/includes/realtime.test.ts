@@ -1,8 +1,9 @@
 // A base zone included by three zones (one through a chain), each served by two domains: an edit
 // to the base reaches all six over real UDP within the realtime bound, moves their serials, is
-// NOTIFYed to their secondaries, and a transfer shows the flattened zone (IXFR across an include
-// step falls back to AXFR, which is correct). Overrides stay, scheduled changes of the base and a
-// domain-level PZC to a zone with includes serve the effective records, export is flattened.
+// NOTIFYed to their secondaries, and IXFR carries the difference each domain serves (checked
+// against AXFR through edits of every kind; across an include-list change, the whole zone).
+// Overrides stay (and hide base edits), scheduled changes of the base and a domain-level PZC to a
+// zone with includes serve the effective records, export is flattened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -45,6 +46,10 @@ await settle(s);
 
 const a = async (name: string) => (await query(port(), name, 'A', { transport: 'udp' })).answer.map((x) => x.split(' ').pop());
 const serialOf = async (name: string) => Number((await query(port(), name, 'SOA', { transport: 'udp' })).answer[0].split(' ')[5]);
+const soaSerial = (rdata: string) => Number(rdata.split(' ')[2]);
+/** An IXFR answer as "SOA n" and "owner type rdata" lines. */
+const ixfrSteps = async (name: string, from: number) => (await xfr(port(), xfrQuery(name, 'IXFR', from))).records
+  .map((r) => (r.type === 'SOA' ? `SOA ${soaSerial(r.rdata)}` : `${r.owner} ${r.type} ${r.rdata}`));
 const idOf = async (name: string) => (await pool.query<{ id: number }>('SELECT id FROM domains WHERE name = $1', [name])).rows[0].id;
 
 test('the included records are served by every domain, overrides stay', async () => {
@@ -89,15 +94,10 @@ test('a base edit reaches three including zones on two domains each: answers, se
     for (const name of Object.keys(DOMAINS)) assert.equal(await serialOf(name), before.get(name)! + 1, `${name}: serial moved by one`);
     await waitFor(() => ['a1.example.', 'c2.example.'].every((n) => notified.includes(`${n} SOA ${before.get(n)! + 1}`)), BOUND_MS, 'NOTIFY of the new serials');
 
-    // IXFR from the serial before: the step came through an include, so the whole zone (RFC 1995 4).
-    const ix = await xfr(port(), xfrQuery('c2.example.', 'IXFR', before.get('c2.example.')!));
-    assert.equal(ix.rcode, 'NOERROR');
-    const recs = ix.records.map((r) => `${r.owner} ${r.type} ${r.rdata}`);
-    assert.equal(ix.records[0].type, 'SOA');
-    assert.equal(ix.records[ix.records.length - 1].type, 'SOA');
-    assert.ok(recs.includes('mail.c2.example. A 198.51.100.26'), 'the new base record');
-    assert.ok(!recs.includes('mail.c2.example. A 198.51.100.25'), 'not the old one (an AXFR-style answer, no difference sequences)');
-    assert.ok(recs.includes('mid.c2.example. TXT "mid"'), 'the middle of the chain');
+    // IXFR from the serial before: the base's difference, as c2 serves it (through mid), RFC 1995 4.
+    const c2 = before.get('c2.example.')!;
+    assert.deepEqual(await ixfrSteps('c2.example.', c2), [
+      `SOA ${c2 + 1}`, `SOA ${c2}`, 'mail.c2.example. A 198.51.100.25', `SOA ${c2 + 1}`, 'mail.c2.example. A 198.51.100.26', `SOA ${c2 + 1}`]);
     const ax = (await xfr(port(), xfrQuery('a1.example.', 'AXFR'))).records.map((r) => `${r.owner} ${r.type} ${r.rdata}`);
     assert.deepEqual(ax.filter((r) => !r.includes(' SOA ')).sort(), [
       'a1.example. MX 10 mail.a1.example.', 'a1.example. NS ns1.a1.example.', 'mail.a1.example. A 198.51.100.26',
@@ -107,17 +107,72 @@ test('a base edit reaches three including zones on two domains each: answers, se
   }
 });
 
-test('an own edit of a zone with includes: served at once, IXFR still correct (AXFR-style)', async () => {
+test('a base edit hidden by an override moves nothing of the overriding zone', async () => {
+  const before = { a1: await serialOf('a1.example.'), b1: await serialOf('b1.example.'), c1: await serialOf('c1.example.') };
+  await pool.query("UPDATE records SET rdata = '198.51.100.81' WHERE zone_id = $1 AND owner = 'www'", [base]);
+  await settle(s);
+  assert.deepEqual(await a('www.a1.example.'), ['198.51.100.81']);
+  assert.deepEqual(await a('www.b1.example.'), ['192.0.2.80']);
+  assert.equal(await serialOf('a1.example.'), before.a1 + 1);
+  assert.equal(await serialOf('c1.example.'), before.c1 + 1);
+  assert.equal(await serialOf('b1.example.'), before.b1, 'what b1 serves did not change');
+});
+
+test('an own edit of a zone with includes: IXFR carries what is served (the override out, the base in)', async () => {
   const before = await serialOf('b1.example.');
   await pool.query('INSERT INTO domain_transfer (domain_id, allow) VALUES ($1, \'{127.0.0.1/32}\')', [await idOf('b1.example.')]);
-  // Removing the override uncovers the base's www: an own difference of one record would be wrong.
   await pool.query("DELETE FROM records WHERE zone_id = $1 AND owner = 'www'", [z2]);
   await settle(s);
   await s.transfer!.settings.reload();
-  assert.deepEqual(await a('www.b1.example.'), ['198.51.100.80']);
-  const ix = (await xfr(port(), xfrQuery('b1.example.', 'IXFR', before))).records.map((r) => `${r.owner} ${r.type} ${r.rdata}`);
-  assert.ok(ix.includes('www.b1.example. A 198.51.100.80'), ix.join('\n'));
-  assert.equal(ix.filter((r) => r.includes(' SOA ')).length, 2, 'AXFR-style: the SOA first and last only');
+  assert.deepEqual(await a('www.b1.example.'), ['198.51.100.81']);
+  assert.deepEqual(await ixfrSteps('b1.example.', before), [
+    `SOA ${before + 1}`, `SOA ${before}`, 'www.b1.example. A 192.0.2.80', `SOA ${before + 1}`, 'www.b1.example. A 198.51.100.81', `SOA ${before + 1}`]);
+});
+
+test('IXFR differences applied to an old AXFR give the new AXFR, through edits of every kind', async () => {
+  const set = async (name: string) => new Set((await xfr(port(), xfrQuery(name, 'AXFR'))).records.filter((r) => r.type !== 'SOA').map((r) => `${r.owner} ${r.type} ${r.rdata}`));
+  const names = ['a1.example.', 'b2.example.', 'c1.example.'];
+  for (const n of names) if (n !== 'a1.example.') await pool.query('INSERT INTO domain_transfer (domain_id, allow) VALUES ($1, \'{127.0.0.1/32}\') ON CONFLICT DO NOTHING', [await idOf(n)]);
+  await settle(s);
+  await s.transfer!.settings.reload();
+  const old = new Map<string, { serial: number; recs: Set<string> }>();
+  for (const n of names) old.set(n, { serial: await serialOf(n), recs: await set(n) });
+  const ins = (z: number, owner: string, type: number, rdata: string) => pool.query('INSERT INTO records (zone_id, owner, type, ttl, rdata) VALUES ($1, $2, $3, 300, $4)', [z, owner, type, rdata]);
+  await ins(base, 'new', 1, '198.51.100.7'); // base: a new name everywhere
+  await ins(z1, 'new', 1, '192.0.2.7'); // z1 overrides it
+  await ins(mid, 'mail', 16, '"mid mail"'); // mid adds a type at the base's owner (c only)
+  await ins(base, 'alias', 5, 'www'); // a CNAME in the base...
+  await ins(z3, 'alias', 16, '"z3 data"'); // ...hidden at c by z3's own data there (RFC 1034 3.6.2)
+  await pool.query("DELETE FROM records WHERE zone_id = $1 AND owner = 'new'", [z1]); // the base's shows again
+  await pool.query("UPDATE records SET ttl = 600 WHERE zone_id = $1 AND owner = '@' AND type = 15", [base]);
+  await settle(s);
+  for (const n of names) {
+    const o = old.get(n)!;
+    const r = (await xfr(port(), xfrQuery(n, 'IXFR', o.serial))).records;
+    assert.ok(r.filter((x) => x.type === 'SOA').length > 2, `${n}: an incremental answer`);
+    const recs = new Set(o.recs);
+    let mode: 'del' | 'add' = 'add';
+    for (const x of r.slice(1, -1)) {
+      if (x.type === 'SOA') { mode = mode === 'add' ? 'del' : 'add'; continue; }
+      const k = `${x.owner} ${x.type} ${x.rdata}`;
+      if (mode === 'del') assert.ok(recs.delete(k), `${n}: removes ${k}, which it had`); else recs.add(k);
+    }
+    assert.deepEqual([...recs].sort(), [...await set(n)].sort(), n);
+  }
+  assert.ok((await set('c1.example.')).has('alias.c1.example. TXT "z3 data"'));
+  assert.ok(!(await set('c1.example.')).has('alias.c1.example. CNAME www.c1.example.'));
+  assert.ok((await set('a1.example.')).has('alias.a1.example. CNAME www.a1.example.'));
+});
+
+test('a change of an include list moves the serial; IXFR across it answers with the whole zone', async () => {
+  const before = await serialOf('a1.example.');
+  await pool.query('INSERT INTO zone_includes (zone_id, tenant_id, position, included_id) VALUES ($1, $2, 1, $3)', [z1, tenant, mid]);
+  await settle(s);
+  assert.equal(await serialOf('a1.example.'), before + 1);
+  assert.deepEqual((await query(port(), 'mid.a1.example.', 'TXT')).answer, ['mid.a1.example. TXT 300 "mid"']);
+  const r = await ixfrSteps('a1.example.', before);
+  assert.equal(r.filter((x) => x.startsWith('SOA')).length, 2, 'the SOA first and last only (RFC 1995 4)');
+  assert.ok(r.includes('mid.a1.example. TXT "mid"'));
 });
 
 test('export and the effective zone file show the flattened zone', async () => {
