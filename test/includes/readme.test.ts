@@ -3,23 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { bash } from '../helpers/bash.js';
 import { startTestServer } from '../helpers/server.js';
 
 const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
 const missing = ['curl', 'jq', 'dig'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const s = await startTestServer();
 
-function bash(script: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('bash', ['-euo', 'pipefail', '-c', script], { timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => { stdout += d; });
-    c.stderr.on('data', (d: Buffer) => { stderr += d; });
-    c.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test('README "Zones that include zones" runs as written and prints what it says', { skip: missing.length ? `needs ${missing.join(', ')}` : false }, async () => {
   const from = readme.indexOf('## Zones that include zones');
