@@ -156,14 +156,17 @@ BEGIN
 END $$;
 
 -- Records of some zones changed (after records_changed() did the zone's own step: trigger names
--- fire in alphabetical order, records_journal_* first). A statement on one zone (every API,
--- UPDATE and import write) gives exact steps: the includers' effective differences, and for a
--- zone with includes its own step's difference replaced by the effective one. A statement on
--- several zones at once (plain SQL) gives non-diffable steps: IXFR answers those with the zone.
+-- fire in alphabetical order, records_journal_* first). A statement on one zone of at most
+-- 10,000 rows (every API, UPDATE and PATCH write; a zone file is one statement of all its rows)
+-- gives exact steps: the includers' effective differences, and for a zone with includes its own
+-- step's difference replaced by the effective one. A larger statement, or one on several zones
+-- at once (plain SQL), gives non-diffable steps, which IXFR answers with the whole zone: the
+-- merge at every touched owner for every includer is then not worth its time in the writer's
+-- transaction.
 CREATE FUNCTION records_include_effect(p_zones bigint[], p_added jsonb, p_removed jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE p bigint; i bigint;
 BEGIN
-  IF cardinality(p_zones) = 1 THEN
+  IF p_added IS NOT NULL THEN
     p := p_zones[1];
     IF EXISTS (SELECT 1 FROM zone_includes WHERE zone_id = p) THEN
       -- The own difference records_changed() appended last may uncover or hide included records.
@@ -187,7 +190,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION records_includes() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE zs bigint[]; added jsonb := '[]'; removed jsonb := '[]';
+DECLARE zs bigint[]; n bigint := 0; added jsonb := '[]'; removed jsonb := '[]';
 BEGIN
   IF TG_OP = 'INSERT' THEN zs := ARRAY(SELECT DISTINCT zone_id FROM new_rows ORDER BY zone_id);
   ELSIF TG_OP = 'DELETE' THEN zs := ARRAY(SELECT DISTINCT zone_id FROM old_rows ORDER BY zone_id);
@@ -196,6 +199,12 @@ BEGIN
   -- Nothing to do for a zone nobody includes and that includes nothing (the common case): one
   -- indexed probe, and the rows are not gathered.
   IF NOT EXISTS (SELECT 1 FROM zone_includes WHERE zone_id = ANY (zs) OR included_id = ANY (zs)) THEN RETURN NULL; END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN n := n + (SELECT count(*) FROM new_rows); END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN n := n + (SELECT count(*) FROM old_rows); END IF;
+  IF cardinality(zs) <> 1 OR n > 10000 THEN
+    PERFORM records_include_effect(zs, NULL, NULL);
+    RETURN NULL;
+  END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
     SELECT coalesce(jsonb_agg(jsonb_build_array(owner, type, ttl, rdata)), '[]') INTO added FROM new_rows;
   END IF;
