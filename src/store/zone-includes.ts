@@ -98,8 +98,10 @@ export async function includedSources(c: Queryable, zones: ReadonlyMap<number, R
   if (need.size) {
     const ids = [...need];
     for (const id of ids) raw.set(id, { records: [], schedules: [] });
+    // With the health check a record names (migrations/013): it stays gated where it is included.
     const recs = await c.query<StoredRecord & { zone_id: number }>(
-      'SELECT zone_id, owner, type, ttl, rdata FROM records WHERE zone_id = ANY($1::bigint[])', [ids]);
+      'SELECT zone_id, owner, type, ttl, rdata, health_check_id AS "check" FROM records WHERE zone_id = ANY($1::bigint[])', [ids]);
+    for (const r of recs.rows) if (r.check === null) delete r.check;
     for (const r of recs.rows) raw.get(Number(r.zone_id))!.records.push(r);
     const sched = await c.query<ScheduledRRset & { zone_id: number }>(
       'SELECT zone_id, owner, type, ttl, rdatas, at FROM scheduled_rrsets WHERE zone_id = ANY($1::bigint[]) AND failed IS NULL', [ids]);
@@ -112,7 +114,9 @@ export async function includedSources(c: Queryable, zones: ReadonlyMap<number, R
 /** The records a zone serves (its own with its includes merged in) as of now, each with the zone
  *  it comes from; scheduled changes not yet applied are left out, as in the zone's own listing. */
 export async function effectiveRecords(c: Queryable, zoneId: number): Promise<Array<StoredRecord & { zone: string }>> {
-  const { rows } = await c.query<StoredRecord & { zone_id: number }>('SELECT zone_id, owner, type, ttl, rdata FROM records WHERE zone_id = $1 ORDER BY id', [zoneId]);
+  const { rows } = await c.query<StoredRecord & { zone_id: number }>(
+    'SELECT zone_id, owner, type, ttl, rdata, health_check_id AS "check" FROM records WHERE zone_id = $1 ORDER BY id', [zoneId]);
+  for (const r of rows) if (r.check === null) delete r.check;
   const own = new Map<number, RawZone>([[zoneId, { records: rows, schedules: [] }]]);
   const included = (await includedSources(c, own)).get(zoneId) ?? [];
   const merged = flattenZone({ records: rows, schedules: [] }, included.map((s) => ({ records: s.records, schedules: [] }))).records;
@@ -120,6 +124,6 @@ export async function effectiveRecords(c: Queryable, zoneId: number): Promise<Ar
   const names = new Map((await c.query<{ id: number; name: string }>('SELECT id, name FROM zones WHERE id = ANY($1::bigint[])', [ids])).rows.map((z) => [Number(z.id), z.name]));
   return merged.map((r) => {
     const z = Number((r as StoredRecord & { zone_id: number }).zone_id);
-    return { owner: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata, zone: names.get(z) ?? '' };
+    return { owner: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata, ...(r.check ? { check: r.check } : {}), zone: names.get(z) ?? '' };
   });
 }
