@@ -3,7 +3,7 @@
 // loopback, every other address refused) is asked all along, by a prober every 100 ms, while the
 // child's combined signing key rolls over: publish -> (the test, acting as the registry, copies the
 // child's CDS into the parent's DS RRset) -> ds -> retire -> done. Every answer must be NOERROR with
-// AD. The zone's TTLs are 2 s and the propagation delay 1 s, so that the waits the scheduler computes
+// AD. The zones' TTLs are 8 s and the propagation delay 1 s, so that the waits the scheduler computes
 // are real seconds Unbound's cache lives by; the scheduler runs on the test's clock, which the test
 // moves to each step's time only once that much real time has passed (and checks that one
 // millisecond before it, nothing moves). Skips when unbound is absent.
@@ -21,6 +21,10 @@ const skip = unboundMissing;
 const ADMIN = 'test-admin-token';
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-rollover-'));
 const CHILD = 'child.roll.example.';
+/** Every TTL of both zones (and so the DNSKEY TTL): longer than the test's own pauses, so that
+ *  Unbound still holds the previous state when a step is taken too early. */
+const TTL = 8;
+const DPRP = 1;
 
 /** The scheduler's clock: moved by the test only. */
 const clock = { ms: Date.now() };
@@ -60,7 +64,7 @@ async function registryFollowsCds(): Promise<string[]> {
     const b = octets(x);
     return `${b.readUInt16BE(0)} ${b[2]} ${b[3]} ${b.subarray(4).toString('hex').toUpperCase()}`;
   });
-  const r = await api('PUT', `/v1/zones/${encodeURIComponent(parentZone)}/rrsets/child/DS?tenant=default`, { ttl: 2, records });
+  const r = await api('PUT', `/v1/zones/${encodeURIComponent(parentZone)}/rrsets/child/DS?tenant=default`, { ttl: TTL, records });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   await settle(s);
   return records;
@@ -86,10 +90,10 @@ async function probe(): Promise<void> {
 }
 
 async function setup(): Promise<void> {
-  s = await startTestServer({ keyFile: { file: join(dir, 'kek.key'), create: true }, dnssecRollover: { now: () => clock.ms, propagationDelay: 1 } });
+  s = await startTestServer({ keyFile: { file: join(dir, 'kek.key'), create: true }, dnssecRollover: { now: () => clock.ms, propagationDelay: DPRP } });
   await importText(s, `$ORIGIN ${CHILD}
-$TTL 2
-@ 2 SOA ns1 hostmaster 1 3600 600 86400 2
+$TTL ${TTL}
+@ SOA ns1 hostmaster 1 3600 600 86400 ${TTL}
 @ NS ns1
 ns1 A 127.0.0.1
 www A 192.0.2.10
@@ -98,8 +102,8 @@ www A 192.0.2.10
   assert.equal(child.status, 200, JSON.stringify(child.json));
   const childDs = (child.json.ds as string[]).map((d) => d.replace(/^\S+ DS /, ''));
   parentZone = (await importText(s, `$ORIGIN roll.example.
-$TTL 2
-@ SOA ns1 hostmaster 1 3600 600 86400 2
+$TTL ${TTL}
+@ SOA ns1 hostmaster 1 3600 600 86400 ${TTL}
 @ NS ns1
 ns1 A 127.0.0.1
 child NS ns1.child
@@ -148,9 +152,10 @@ test('a key rollover under the scheduler: Unbound answers NOERROR with AD throug
   const r0 = (started.json as unknown as State).rollover!;
   assert.equal(r0.phase, 'publish');
   assert.equal(r0.parent, 'roll.example.');
-  // RFC 7583 3.2.1 from the domain's TTLs: DNSKEY TTL = SOA TTL 2, largest TTL 2, Dprp 1.
-  assert.deepEqual(r0.timing, { dnskey_ttl: 2, max_zone_ttl: 2, propagation_delay: 1, ipub: 3, iret: 3 });
-  assert.equal(Date.parse(r0.next_at!), t0 + 3000);
+  // RFC 7583 3.2.1 from the domain's TTLs: DNSKEY TTL = SOA TTL, largest TTL the same, Dprp.
+  const WAIT = TTL + DPRP;
+  assert.deepEqual(r0.timing, { dnskey_ttl: TTL, max_zone_ttl: TTL, propagation_delay: DPRP, ipub: WAIT, iret: WAIT });
+  assert.equal(Date.parse(r0.next_at!), t0 + WAIT * 1000);
   const newTag = r0.new_key_tag;
   assert.equal(r0.old_key_tag, oldTag);
   assert.notEqual(newTag, oldTag);
@@ -162,14 +167,14 @@ test('a key rollover under the scheduler: Unbound answers NOERROR with AD throug
   assert.equal(ofType(await direct(CHILD, 'TYPE59'), 'TYPE59').length, 2, 'CDS: old and new (Double-DS)');
 
   // One millisecond before Ipub is over nothing moves.
-  clock.ms = t0 + 2999;
+  clock.ms = t0 + WAIT * 1000 - 1;
   await sleep(1200); // the scheduler ticks every 500 ms
   assert.equal((await state()).rollover!.phase, 'publish');
 
   // Ipub over, the parent has only the old DS: the rollover waits for it (next_at null).
-  await realWait(t0, 3);
+  await realWait(t0, WAIT);
   phase = 'ds';
-  const ds = await stepTo(t0 + 3000, (st) => st.rollover?.phase === 'ds', 'phase ds');
+  const ds = await stepTo(t0 + WAIT * 1000, (st) => st.rollover?.phase === 'ds', 'phase ds');
   assert.equal(ds.rollover!.next_at, null);
   assert.equal(ds.rollover!.ds_seen_at, null);
   await sleep(1200);
@@ -181,17 +186,17 @@ test('a key rollover under the scheduler: Unbound answers NOERROR with AD throug
   assert.equal((await registryFollowsCds()).length, 2);
   const seenDs = await stepTo(tDs, (st) => st.rollover?.ds_seen_at !== null, 'the new DS seen at the parent');
   const realDs = Date.now();
-  // RFC 7583 3.3.2: Dprp + TTLds (2) after it was seen.
-  assert.equal(Date.parse(seenDs.rollover!.next_at!), tDs + 3000);
-  assert.equal(seenDs.rollover!.timing.ds_ttl, 2);
+  // RFC 7583 3.3.2: Dprp + TTLds after it was seen.
+  assert.equal(Date.parse(seenDs.rollover!.next_at!), tDs + WAIT * 1000);
+  assert.equal(seenDs.rollover!.timing.ds_ttl, TTL);
 
   // retire: the new key signs everything; the old one stays published; CDS lists only the new.
-  await realWait(realDs, 3);
+  await realWait(realDs, WAIT);
   phase = 'retire';
-  const tRetire = tDs + 3000;
+  const tRetire = tDs + WAIT * 1000;
   const retire = await stepTo(tRetire, (st) => st.rollover?.phase === 'retire', 'phase retire');
   assert.deepEqual(retire.keys.map((k) => [k.key_tag, k.state]), [[oldTag, 'retired'], [newTag, 'active']]);
-  assert.equal(Date.parse(retire.rollover!.next_at!), tRetire + 3000);
+  assert.equal(Date.parse(retire.rollover!.next_at!), tRetire + WAIT * 1000);
   const realRetire = Date.now();
   const dk2 = await direct(CHILD, 'DNSKEY');
   assert.equal(ofType(dk2, 'DNSKEY').length, 2);
@@ -200,16 +205,16 @@ test('a key rollover under the scheduler: Unbound answers NOERROR with AD throug
   assert.equal(ofType(await direct(CHILD, 'TYPE59'), 'TYPE59').length, 1, 'CDS: only the new key');
 
   // done: the old key leaves; the registry drops the old DS as the CDS says.
-  await realWait(realRetire, 3);
+  await realWait(realRetire, WAIT);
   phase = 'done';
-  const done = await stepTo(tRetire + 3000, (st) => st.rollover === null, 'rollover done');
+  const done = await stepTo(tRetire + WAIT * 1000, (st) => st.rollover === null, 'rollover done');
   assert.deepEqual(done.keys.map((k) => [k.key_tag, k.state]), [[newTag, 'active']]);
   const dk3 = await direct(CHILD, 'DNSKEY');
   assert.deepEqual(ofType(dk3, 'DNSKEY').length, 1);
   assert.deepEqual(rrsigTags(dk3), new Set([newTag]));
   assert.equal((await registryFollowsCds()).length, 1);
   phase = 'after';
-  await sleep(3500); // past every TTL: Unbound now knows only the new key
+  await sleep((TTL + 1) * 1000); // past every TTL: Unbound now knows only the new key
 
   probing = false;
   await prober;
