@@ -20,6 +20,9 @@ import { readFile } from 'node:fs/promises';
 import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
+import { HealthChecker } from './health/checker.js';
+import { checkStates } from './store/health.js';
+import { HEALTH_SERIES_MAX } from './metrics/health.js';
 import { HistoryPruner } from './store/retention.js';
 import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
@@ -203,10 +206,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ({ feed, transfer, cookies } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners, kek));
     }
 
+    let checker: HealthChecker | undefined;
     if (role !== 'answer' && !edge) {
       const scheduler = new PzcScheduler(db.pool, child('pzc'), 500, rollover);
       await scheduler.start();
       stops.push(() => scheduler.stop());
+      // Health checks run where the scheduler does: the primary side, exactly once across nodes.
+      checker = new HealthChecker(db.pool, child('health'));
+      checker.start();
+      const c = checker;
+      stops.push(() => c.stop());
       const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
       pruner.start();
       stops.push(() => pruner.stop());
@@ -225,6 +234,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // The probe has a connection of its own: a busy API pool must not read as an outage.
       const probePool = createPool(db.url, 1, { connectMs: opts.db?.connectMs ?? 2000 });
       stops.push(() => probePool.end().catch(() => undefined));
+      // Health checks on /metrics where they run; a scrape during an outage goes without them.
+      const healthScrape = async () => (checker
+        ? { ...(await checkStates(apiPool, HEALTH_SERIES_MAX).catch(() => ({ checks: [], counts: [] }))), runs: { ...checker.runs } }
+        : undefined);
       const monitor = new DatabaseMonitor(probePool, child('database'));
       monitor.onChange = (up) => opts.onDatabaseChange?.(up);
       if (!edge) monitor.start();
@@ -234,8 +247,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile,
         ready: f ? () => f.loaded : opts.ready,
         metrics: new Metrics(f
-          ? () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo() })
-          : async () => ({ ...(await opts.metrics?.()), node: nodeInfo() })),
+          ? async () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo(), health: await healthScrape() })
+          : async () => ({ ...(await opts.metrics?.()), node: nodeInfo(), health: await healthScrape() })),
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
         healthOnly: edge !== undefined,
         readiness: edge && positions ? async () => edgeReadiness(db.pool, await positions(),
