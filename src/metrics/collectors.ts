@@ -51,6 +51,10 @@ export function dnsCollectors(now: () => Scrape): Metric[] {
       out.push({ metricName: 'glidepath_dns_handle_seconds_count', value: q.observations });
       return out;
     }),
+    collector('glidepath_dns_cache_hits_total', 'DNS queries answered from the response cache (the rest of glidepath_dns_queries_total was answered afresh).', 'counter', () => {
+      const q = now().queries;
+      return q ? [{ value: q.cacheHits ?? 0 }] : undefined;
+    }),
     collector('glidepath_rrl_responses_total', 'UDP responses response rate limiting acted on: dropped, slipped (sent truncated), or logged only (GLIDEPATH_RRL=log).', 'counter', () => {
       const r = now().queries?.rrl;
       if (!r) return undefined;

@@ -3,7 +3,7 @@
 // bounded label values) at scrape time.
 
 /** The counters as plain data: what a worker sends its primary, which sums them for /metrics. */
-export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[] }
+export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[]; cacheHits?: number }
 
 /** Upper bounds of the latency buckets, in seconds (Prometheus convention). */
 export const HANDLE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
@@ -22,6 +22,8 @@ export class QueryStats {
   private sumSeconds = 0;
   private observations = 0;
   total = 0;
+  /** Queries answered from the response cache (server/response-cache.ts). */
+  cacheHits = 0;
   /** Response rate limiting: counts by class and action (ResponseRateLimiter.counts), when on. */
   rrl: number[] | undefined;
 
@@ -57,7 +59,7 @@ export class QueryStats {
   }
 
   state(): QueryStatsState {
-    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl] };
+    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl], cacheHits: this.cacheHits };
   }
 
   /** Adds another process's counters to these. */
@@ -72,6 +74,7 @@ export class QueryStats {
     this.sumSeconds += o.sumSeconds;
     this.observations += o.observations;
     this.total += o.total;
+    this.cacheHits += o.cacheHits ?? 0;
     if (o.rrl) {
       this.rrl ??= new Array<number>(o.rrl.length).fill(0);
       o.rrl.forEach((v, i) => { this.rrl![i] += v; });
