@@ -24,7 +24,7 @@ import { load, dnsperf, setDnsperfArgs, DNSPERF_ARGS, DNSPERF_PACED_ARGS, type L
 import { freePort, memoryOf, waitReady, waitAnswering, stopAll, onCleanup, query, run, withCpu, type Proc, type DnsAnswer, type CpuUse } from './util.js';
 import { render, mainTable, ratios, missingLine, scaleTable, type ServerResult, type RunInfo, type ScaleResult } from './report.js';
 import type { Peer, BenchContext } from './peers/types.js';
-import { glidepath, glidepathLog, editToVisible, sharedEditToVisible, listingPages, sharedDomains } from './peers/glidepath.js';
+import { glidepath, glidepathLog, editToVisible, sharedEditToVisible, listingPages, apiListingPages, sharedDomains } from './peers/glidepath.js';
 import { pdns } from './peers/pdns.js';
 import { nsd } from './peers/nsd.js';
 import { knot } from './peers/knot.js';
@@ -157,7 +157,8 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
   const opts: DatasetOptions = { domains: o.scale, delegations: o.delegations, queries: o.queries, seed: 7 };
   const dir = join(workDir, `scale-${o.scale}`);
   const data = await writeDataset(dir, opts, false);
-  const ctx: BenchContext = { workDir: dir, data, opts, threads: o.threads, pg, log };
+  // The API on, for listing pages over HTTP (and so that the memory figures include it).
+  const ctx: BenchContext = { workDir: dir, data, opts, threads: o.threads, pg, log, api: { port: await freePort(), token: 'bench-admin' } };
   const out: ScaleResult = { domains: o.scale, records: data.records };
   log(`scale: ${o.scale} domains, ${data.records} records into PostgreSQL`);
   let proc: Proc | undefined;
@@ -187,6 +188,10 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
     }
     log('scale: 200 listing pages');
     out.listingMs = await listingPages(ctx, 200);
+    log('scale: 100 GET /v1/domains and 100 GET /v1/zones pages over HTTP');
+    const pages = await apiListingPages(ctx, 100);
+    out.apiDomainPagesMs = pages.domains;
+    out.apiZonePagesMs = pages.zones;
     out.memAfter = await memoryOf(proc.pid);
   } catch (err) {
     out.error = (err as Error).message;
