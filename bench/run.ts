@@ -24,7 +24,7 @@ import { load, dnsperf, setDnsperfArgs, DNSPERF_ARGS, DNSPERF_PACED_ARGS, type L
 import { freePort, memoryOf, waitReady, waitAnswering, stopAll, onCleanup, query, run, withCpu, type Proc, type DnsAnswer, type CpuUse } from './util.js';
 import { render, mainTable, ratios, missingLine, scaleTable, type ServerResult, type RunInfo, type ScaleResult } from './report.js';
 import type { Peer, BenchContext } from './peers/types.js';
-import { glidepath, glidepathLog, editToVisible, sharedEditToVisible, listingPages, apiListingPages, sharedDomains } from './peers/glidepath.js';
+import { glidepath, glidepathLog, editToVisible, sharedEditToVisible, listingPages, apiListingPages, sharedDomains, glidepathDomains } from './peers/glidepath.js';
 import { pdns } from './peers/pdns.js';
 import { nsd } from './peers/nsd.js';
 import { knot } from './peers/knot.js';
@@ -38,13 +38,17 @@ interface Options {
   domains: number; delegations: number; queries: number; seconds: number; peers: string; threads: number;
   scale: number; edits: number; warmup: number; repeat: number; dnsperf: string; dnsperfPaced: string; out: string; results: string;
   dnssec: boolean;
+  /** 1: keep the PostgreSQL of the last run and its scale database when it holds --scale domains
+   *  (13 million rows take 20 minutes to write on a busy machine); the peer comparison is skipped,
+   *  as it would overwrite that database. */
+  scaleReuse: number;
 }
 
 function options(argv: string[]): Options {
   const o: Options = {
     domains: 2000, delegations: 5000, queries: 200_000, seconds: 10, peers: 'glidepath,floor,pdns,nsd,knot', threads: 2,
     scale: 0, edits: 100, warmup: 3, repeat: 3, dnsperf: DNSPERF_ARGS.join(' '), dnsperfPaced: DNSPERF_PACED_ARGS.join(' '), out: 'bench/out', results: 'bench/RESULTS.md',
-    dnssec: false,
+    dnssec: false, scaleReuse: 0,
   };
   const given = new Set<string>();
   const rec = o as unknown as Record<string, unknown>;
@@ -53,7 +57,7 @@ function options(argv: string[]): Options {
     if (arg === '--help' || arg === '-h') {
       console.log('npm run bench -- [--domains N] [--delegations N] [--queries N] [--seconds S] [--peers glidepath,floor,pdns,nsd,knot]\n' +
         '                   [--threads N] [--scale [N]] [--edits N] [--warmup S] [--repeat N] [--dnsperf "ARGS"] [--dnsperf-paced "ARGS"] [--out DIR] [--results FILE]\n' +
-        '                   [--dnssec]   (see bench/README.md)');
+        '                   [--dnssec] [--scale-reuse 1]   (see bench/README.md)');
       process.exit(0);
     }
     const k = arg.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -86,9 +90,10 @@ function options(argv: string[]): Options {
 }
 
 /** Clears what an earlier run left in the scratch directory (only the entries this script makes). */
-async function clearWorkDir(dir: string): Promise<void> {
+async function clearWorkDir(dir: string, keepPg = false): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const e of await readdir(dir)) {
+    if (e === 'pg' && keepPg) continue;
     if (['data', 'pg', 'pdns', 'nsd', 'knot'].includes(e) || e.startsWith('scale-')) await rm(join(dir, e), { recursive: true, force: true });
   }
 }
@@ -164,12 +169,17 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
   let proc: Proc | undefined;
   try {
     const t0 = performance.now();
-    await glidepath.prepare(ctx);
-    out.prepareMs = performance.now() - t0;
+    if (o.scaleReuse && await glidepathDomains(ctx) >= o.scale) log(`scale: reusing the database of the last run (${o.scale} domains)`);
+    else {
+      await glidepath.prepare(ctx);
+      out.prepareMs = performance.now() - t0;
+    }
     const port = await freePort();
-    log(`scale: rows in after ${(out.prepareMs / 1000).toFixed(1)} s; starting Glidepath`);
+    log(`scale: rows in after ${((performance.now() - t0) / 1000).toFixed(1)} s; starting Glidepath`);
     proc = await glidepath.start(ctx, port);
-    out.loadMs = await waitReady(proc, port, probeApexes(opts), 900_000);
+    // 15 minutes, longer from a million domains on (13 million records load for minutes when the
+    // machine is busy).
+    out.loadMs = await waitReady(proc, port, probeApexes(opts), Math.max(900_000, o.scale * 2.7));
     out.snapshotMs = glidepathLog.snapshotMs;
     out.memReady = await memoryOf(proc.pid);
     log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.treeRssMiB.toFixed(0)} MiB (all processes); max load for ${o.seconds} s`);
@@ -207,7 +217,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   const log = (l: string) => console.error(`[bench] ${l}`);
   const workDir = resolve(o.out);
-  await clearWorkDir(workDir);
+  await clearWorkDir(workDir, o.scaleReuse > 0);
   const opts: DatasetOptions = { domains: o.domains, delegations: o.delegations, queries: o.queries, seed: 1 };
   const data = await writeDataset(join(workDir, 'data'), opts);
   log(`data: ${o.domains} domains + registry with ${o.delegations} delegations, ${data.records} records, ${opts.queries} queries`);
@@ -223,7 +233,8 @@ async function main(): Promise<number> {
   const missing: string[] = [];
   let reference: Array<DnsAnswer | undefined> | undefined;
   try {
-    for (const name of o.peers.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (o.scaleReuse) log('--scale-reuse: the peer comparison is skipped (it would overwrite the scale database)');
+    for (const name of o.scaleReuse ? [] : o.peers.split(',').map((s) => s.trim()).filter(Boolean)) {
       const peer = PEERS[name];
       if (!peer) throw new Error(`unknown peer "${name}" (${Object.keys(PEERS).join(', ')})`);
       const d = await peer.detect();

@@ -83,6 +83,19 @@ async function load(ctx: BenchContext): Promise<void> {
   }
 }
 
+/** Domains in the bench database (0 when there is none): whether a scale run can reuse it. */
+export async function glidepathDomains(ctx: BenchContext): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl(ctx.pg, DB) });
+  try {
+    await c.connect();
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM domains')).rows[0].n;
+  } catch {
+    return 0;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 export const glidepath: Peer = {
   name: 'Glidepath',
   setup: (ctx) => `serve --workers ${ctx.threads} (${ctx.threads === 0 ? 'one process' : `a primary and ${ctx.threads} answering worker${ctx.threads === 1 ? '' : 's'} on shared sockets`}), response cache on (default), API ${ctx.api ? 'on' : 'off'}`,
