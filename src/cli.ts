@@ -194,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMessageMs: serveCfg.tcpMessageMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
           dnssecRollover: { propagationDelay: serveCfg.dnssecPropagationDelay },
-          cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo,
+          cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo, healthAllow: serveCfg.healthAllow,
           retention: serveCfg.retention,
           edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });

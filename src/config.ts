@@ -39,6 +39,8 @@ export interface Config {
   cookies: CookieSettings;
   /** Response rate limiting (GLIDEPATH_RRL and GLIDEPATH_RRL_*). */
   rrl: RrlSettings;
+  /** GLIDEPATH_HEALTH_ALLOW: networks active health checks may reach besides public addresses, or "any". */
+  healthAllow: string[];
   /** UDP I/O: the batched native addon when it built ("auto", the default), or node:dgram (GLIDEPATH_UDP_IO). */
   udpIo: 'auto' | 'native' | 'dgram';
   /** Give up connecting to PostgreSQL after this (GLIDEPATH_DB_CONNECT_TIMEOUT_MS). */
@@ -255,6 +257,12 @@ function rrlSettings(env: NodeJS.ProcessEnv): RrlSettings {
   };
 }
 
+function healthAllow(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.GLIDEPATH_HEALTH_ALLOW ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const n of list) if (n !== 'any' && !isNetwork(n)) throw new ConfigError(`GLIDEPATH_HEALTH_ALLOW: "${n}" is not "any", an address or address/prefix`);
+  return list;
+}
+
 function udpIo(env: NodeJS.ProcessEnv): Config['udpIo'] {
   // auto by default: the batched native path where the addon built. It answers bursts as fully as
   // node:dgram (test/server/udp-burst.test.ts) at well under half the CPU per query (bench/SWEEP.md).
@@ -310,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     keyFile: env.GLIDEPATH_KEY_FILE ? { file: resolve(env.GLIDEPATH_KEY_FILE), create: false } : { file: join(dataDir, 'dnssec-kek.key'), create: true },
     cookies: cookieSettings(env),
     rrl: rrlSettings(env),
+    healthAllow: healthAllow(env),
     udpIo: udpIo(env),
     dbConnectTimeoutMs: intEnv(env, 'GLIDEPATH_DB_CONNECT_TIMEOUT_MS', 2000, 100, 600_000),
     dbStatementTimeoutMs: intEnv(env, 'GLIDEPATH_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),

@@ -21,6 +21,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
 import { HealthChecker } from './health/checker.js';
+import { TargetPolicy } from './health/targets.js';
 import { checkStates } from './store/health.js';
 import { HEALTH_SERIES_MAX } from './metrics/health.js';
 import { HistoryPruner } from './store/retention.js';
@@ -139,6 +140,8 @@ export interface ServerOptions {
   workers?: () => { ready: number; wanted: number };
   /** Told when the API's database monitor sees the database go down or come back. */
   onDatabaseChange?: (up: boolean) => void;
+  /** GLIDEPATH_HEALTH_ALLOW: networks active health checks may reach besides public addresses, or "any". */
+  healthAllow?: string[];
   /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
@@ -212,7 +215,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await scheduler.start();
       stops.push(() => scheduler.stop());
       // Health checks run where the scheduler does: the primary side, exactly once across nodes.
-      checker = new HealthChecker(db.pool, child('health'));
+      checker = new HealthChecker(db.pool, child('health'), new TargetPolicy(opts.healthAllow));
       checker.start();
       const c = checker;
       stops.push(() => c.stop());

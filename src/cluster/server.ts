@@ -46,6 +46,7 @@ export interface StartOptions {
   node?: NodeName;
   cookies?: CookieSettings;
   rrl?: RrlSettings;
+  healthAllow?: string[];
   udpIo?: 'auto' | 'native' | 'dgram';
   /** PostgreSQL timeouts: connecting, and (API only) a statement. */
   db?: { connectMs?: number; statementMs?: number };

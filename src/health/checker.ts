@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Pool } from '../store/db.js';
 import { claimDueChecks, expireHeartbeats, recordResult, parseTcpTarget, type HealthCheck } from '../store/health.js';
 import { httpProbe, tcpProbe, type ProbeResult } from './probe.js';
+import { TargetPolicy } from './targets.js';
 
 /** Runs by kind and outcome in this process, for /metrics (bounded: 3 kinds x 2 outcomes). */
 export interface CheckRuns { [kindOutcome: string]: number }
@@ -18,7 +19,7 @@ export class HealthChecker {
   private stopped = false;
   readonly runs: CheckRuns = {};
 
-  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly tickMs = 500) {}
+  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly policy = new TargetPolicy(), private readonly tickMs = 500) {}
 
   start(): void {
     void this.tick();
@@ -42,7 +43,7 @@ export class HealthChecker {
   }
 
   private async run(c: HealthCheck): Promise<void> {
-    const r = await probe(c);
+    const r = await probe(c, this.policy);
     const key = `${c.kind} ${r.ok ? 'success' : 'failure'}`;
     this.runs[key] = (this.runs[key] ?? 0) + 1;
     try {
@@ -61,10 +62,10 @@ export class HealthChecker {
   }
 }
 
-function probe(c: HealthCheck): Promise<ProbeResult> {
+function probe(c: HealthCheck, policy: TargetPolicy): Promise<ProbeResult> {
   if (c.kind === 'tcp') {
     const t = parseTcpTarget(c.target ?? '');
-    return t ? tcpProbe(t.host, t.port, c.timeout_ms) : Promise.resolve({ ok: false, result: `bad target ${c.target}` });
+    return t ? tcpProbe(t.host, t.port, c.timeout_ms, policy) : Promise.resolve({ ok: false, result: `bad target ${c.target}` });
   }
-  return httpProbe(c.target ?? '', c.expected_status ?? 200, c.timeout_ms);
+  return httpProbe(c.target ?? '', c.expected_status ?? 200, c.timeout_ms, policy);
 }
