@@ -29,6 +29,11 @@ import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
 import { HistoryPruner } from './store/retention.js';
+import { StatsRollup } from './store/query-stats-rollup.js';
+import { writeDomainCounts, tenantTotals } from './store/query-stats.js';
+import { DomainCounts } from './server/domain-counts.js';
+import { StatsFlusher } from './server/stats-flusher.js';
+import { DEFAULT_STATS, type StatsSettings } from './config.js';
 import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
 import { TransferSettingsHolder } from './transfer/settings.js';
@@ -140,6 +145,8 @@ export interface ServerOptions {
   db?: { connectMs?: number; statementMs?: number };
   /** Zone-file upload limits (GLIDEPATH_ZONE_FILE_MAX_BYTES, GLIDEPATH_ZONE_MAX_RECORDS). */
   zoneFile?: { maxBytes: number; maxRecords: number };
+  /** Per-domain query statistics (GLIDEPATH_STATS*); default: on, DEFAULT_STATS. */
+  stats?: StatsSettings;
   /** "answer": a snapshot file (cluster/seed.ts) to start from instead of the database, which may be down. */
   seed?: string;
   /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
@@ -224,6 +231,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
       pruner.start();
       stops.push(() => pruner.stop());
+      const st = opts.stats ?? DEFAULT_STATS;
+      const rollup = new StatsRollup(db.pool, child('stats'), st, opts.retention?.intervalMs);
+      rollup.start();
+      stops.push(() => rollup.stop());
     }
 
     let apiUrl = '';
@@ -245,7 +256,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stops.push(async () => monitor.stop());
       const app = await buildApp({
         pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek,
-        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile,
+        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile, stats: opts.stats ?? DEFAULT_STATS,
         ready: f ? () => f.loaded : opts.ready,
         metrics: new Metrics(f
           ? () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo() })
@@ -372,11 +383,13 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
     rrl.onLimited = (network, cls, name) => dnsLog.info({ network, class: cls, name, mode: opts.rrl!.mode }, 'rate limit reached');
     stats.rrl = rrl.counts;
   }
+  const domainCounts = startDomainCounts(db, opts, stats, child('stats'), stops);
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
     now: opts.now ?? Date.now,
     stats,
+    domainCounts,
     cache,
     signatures,
     transfer: new TransferService({
@@ -423,6 +436,30 @@ async function startAnswering(db: Database, opts: ServerOptions, stats: QuerySta
   reannouncer.start();
   stops.push(() => reannouncer.stop());
   return { feed, transfer: { settings, notifier }, cookies };
+}
+
+/** Per-domain query statistics of this answering process: counted by the query path, written by a
+ *  flusher stopped after the listeners (stops run in reverse), so its last batch has every answer.
+ *  Each process (every worker of `serve --workers`, every node) upserts its own batches, which
+ *  add up in the database. An edge reads a standby: it writes to GLIDEPATH_STATS_DATABASE_URL (the
+ *  primary) when set, else it only sums per tenant for /metrics. */
+function startDomainCounts(db: Database, opts: ServerOptions, stats: QueryStats, log: Logger,
+  stops: Array<() => Promise<void>>): DomainCounts | undefined {
+  const st = opts.stats ?? DEFAULT_STATS;
+  if (!st.enabled) return undefined;
+  let pool = db.pool;
+  if (opts.edge && st.databaseUrl) {
+    const own = createPool(st.databaseUrl, 2, { connectMs: opts.db?.connectMs ?? 2000 });
+    stops.push(() => own.end().catch(() => undefined));
+    pool = own;
+  }
+  const write = opts.edge && !st.databaseUrl ? (_m: Date, b: Parameters<typeof tenantTotals>[1]) => tenantTotals(pool, b)
+    : (m: Date, b: Parameters<typeof writeDomainCounts>[2]) => writeDomainCounts(pool, m, b);
+  const counts = new DomainCounts();
+  const flusher = new StatsFlusher(counts, write, (t) => stats.addTenants(t), log, st.flushMs);
+  flusher.start();
+  stops.push(() => flusher.stop());
+  return counts;
 }
 
 /** A certificate, key, CA or CRL file that cannot be read or holds no PEM: one line for the operator. */

@@ -51,6 +51,8 @@ export interface AppOptions {
   zoneFile?: { maxBytes: number; maxRecords: number };
   /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
   workers?: () => { ready: number; wanted: number };
+  /** Per-domain statistics: how long per-minute rows are kept (GLIDEPATH_STATS_MINUTE_RETENTION). */
+  stats?: { minuteKeepS: number };
 }
 
 /** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes

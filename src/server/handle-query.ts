@@ -14,6 +14,7 @@ import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
+import type { DomainCounts } from './domain-counts.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
 import type { Domain } from '../snapshot/domain.js';
@@ -44,6 +45,8 @@ export interface QueryContext {
   readonly maxUdp: number;
   now(): number;
   readonly stats?: QueryStats;
+  /** Per-domain counts (GLIDEPATH_STATS): every answer from a domain, by type and rcode. */
+  readonly domainCounts?: DomainCounts;
   readonly cache?: ResponseCache;
   /** DNSSEC signatures per RRset version; without it nothing is signed. */
   readonly signatures?: SignatureCache;
@@ -86,7 +89,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   if (probe) {
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
-      ctx.stats?.count(probe.qtype, ctx.cache!.hitRcode);
+      countAnswer(ctx, ctx.cache!.hitDomain, probe.qtype, ctx.cache!.hitRcode);
       return tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, undefined, peer, ctx);
     }
   }
@@ -104,7 +107,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   }
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
-    if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
+    if (xfr) countAnswer(ctx, ctx.domainCounts && snap.findDomain(q.keys), q.qtype, RCODE.NOERROR); // as asked: the transfer side decides
     return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls, 0));
   }
   // RFC 7873 5.2: a malformed COOKIE option is FORMERR; a query without a valid server cookie may
@@ -153,16 +156,23 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     try {
       renew = signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
     } catch {
-      ctx.stats?.count(q.qtype, RCODE.SERVFAIL);
+      countAnswer(ctx, ans.domain, q.qtype, RCODE.SERVFAIL);
       return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, ctx.identity?.nsid, SIGNING_FAILED);
     }
   }
-  ctx.stats?.count(q.qtype, ans.rcode);
+  countAnswer(ctx, ans.domain, q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
     nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
   // Answers with a cookie are not cached (the cache keys queries without options).
   if (probe && reserve === 0) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
+}
+
+/** An answer for the counters: the node's (by type and rcode) and, when it came from a domain, the
+ *  domain's (per-domain statistics, kept in memory and written in batches by stats-flusher.ts). */
+function countAnswer(ctx: QueryContext, domain: Domain | undefined, qtype: number, rcode: number): void {
+  ctx.stats?.count(qtype, rcode);
+  ctx.domainCounts?.count(domain, qtype, rcode);
 }
 
 /** RRL (src/server/rrl.ts): the response, null (dropped), or on a slip a truncated answer, or

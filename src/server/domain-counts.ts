@@ -1,0 +1,103 @@
+// Per-domain query counts (issue 20), kept on the query path in typed arrays: an answer adds one to
+// its domain's cell for (query type, response code), found by the domain's dense index
+// (snapshot/domain.ts domainIndex) and two small table look-ups. No string, no Map, no allocation
+// per answer. Only the domains answered since the last drain hold a row, so memory follows the
+// traffic of a flush interval, not the number of domains served. drain() hands the rows out as
+// plain data for the flusher (stats-flusher.ts) to write, and starts over.
+import { TYPE, RCODE } from '../dns/constants.js';
+import type { Domain } from '../snapshot/domain.js';
+
+/** Query types counted on their own; every other type counts as OTHER (a bounded label set: the
+ *  database and the API never see a type a client made up). */
+export const STAT_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'PTR', 'MX', 'TXT', 'AAAA', 'SRV', 'NAPTR', 'DS', 'DNSKEY', 'TLSA',
+  'SVCB', 'HTTPS', 'CAA', 'ANY', 'AXFR', 'IXFR'] as const satisfies ReadonlyArray<keyof typeof TYPE>;
+/** Response codes counted on their own (the header's four bits an answer to a query can carry). */
+export const STAT_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const satisfies ReadonlyArray<keyof typeof RCODE>;
+export const OTHER = 'other';
+
+const TYPES = STAT_TYPES.length + 1; // + other
+const RCODES = STAT_RCODES.length + 1;
+const STRIDE = TYPES * RCODES;
+
+/** qtype -> type bucket, one octet per possible type (64 KiB, shared): a look-up, not a switch. */
+const TYPE_BUCKET = new Uint8Array(65536).fill(STAT_TYPES.length);
+STAT_TYPES.forEach((t, i) => { TYPE_BUCKET[TYPE[t]] = i; });
+
+/** Label of a bucket, for drain(). */
+const TYPE_LABELS: readonly string[] = [...STAT_TYPES, OTHER];
+const RCODE_LABELS: readonly string[] = [...STAT_RCODES, OTHER];
+
+/** Counts drained from memory: parallel arrays, one entry per non-zero (domain, qtype, rcode). */
+export interface DomainCountBatch {
+  domainIds: number[];
+  qtypes: string[];
+  rcodes: string[];
+  counts: number[];
+}
+
+export class DomainCounts {
+  /** Per domain index: its row in `cells` plus one (0: no row since the last drain). */
+  private rowOf = new Int32Array(1024);
+  /** One row of STRIDE counters per domain answered since the last drain. */
+  private cells = new Uint32Array(256 * STRIDE);
+  /** Per row: the domain's id and index. */
+  private rowIds = new Float64Array(256);
+  private rowIndexes = new Int32Array(256);
+  private rows = 0;
+
+  /** One answer from `domain` (undefined: no domain encloses the name; nothing counted). */
+  count(domain: Domain | undefined, qtype: number, rcode: number): void {
+    if (domain === undefined) return;
+    const i = domain.index;
+    let row = i < this.rowOf.length ? this.rowOf[i] - 1 : -1;
+    if (row < 0) row = this.addRow(domain);
+    this.cells[row * STRIDE + TYPE_BUCKET[qtype] * RCODES + (rcode < STAT_RCODES.length ? rcode : STAT_RCODES.length)]++;
+  }
+
+  /** The first answer from a domain since the last drain: a row for it (arrays grow by doubling). */
+  private addRow(domain: Domain): number {
+    const i = domain.index;
+    if (i >= this.rowOf.length) this.rowOf = grow(this.rowOf, i + 1);
+    const row = this.rows++;
+    if (row >= this.rowIds.length) {
+      this.cells = grow(this.cells, (row + 1) * STRIDE);
+      this.rowIds = grow(this.rowIds, row + 1);
+      this.rowIndexes = grow(this.rowIndexes, row + 1);
+    }
+    this.rowOf[i] = row + 1;
+    this.rowIds[row] = domain.id;
+    this.rowIndexes[row] = i;
+    return row;
+  }
+
+  /** Domains answered since the last drain. */
+  get domains(): number { return this.rows; }
+
+  /** Everything counted since the last drain, and a fresh start. */
+  drain(): DomainCountBatch {
+    const out: DomainCountBatch = { domainIds: [], qtypes: [], rcodes: [], counts: [] };
+    for (let row = 0; row < this.rows; row++) {
+      const base = row * STRIDE;
+      for (let k = 0; k < STRIDE; k++) {
+        const n = this.cells[base + k];
+        if (n === 0) continue;
+        out.domainIds.push(this.rowIds[row]);
+        out.qtypes.push(TYPE_LABELS[Math.floor(k / RCODES)]);
+        out.rcodes.push(RCODE_LABELS[k % RCODES]);
+        out.counts.push(n);
+      }
+      this.rowOf[this.rowIndexes[row]] = 0;
+    }
+    this.cells.fill(0, 0, this.rows * STRIDE);
+    this.rows = 0;
+    return out;
+  }
+}
+
+function grow<T extends Int32Array | Uint32Array | Float64Array>(a: T, atLeast: number): T {
+  let n = a.length;
+  while (n < atLeast) n *= 2;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
