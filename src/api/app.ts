@@ -22,6 +22,7 @@ import { zoneRoutes } from './routes/zones.js';
 import { rrsetRoutes } from './routes/rrsets.js';
 import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
+import { statsRoutes } from './routes/stats.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { dnssecRoutes } from './routes/dnssec.js';
@@ -172,6 +173,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(rrsetRoutes, { ctx });
   await app.register(zoneFileRoutes, { ctx });
   await app.register(domainRoutes, { ctx });
+  await app.register(statsRoutes, { ctx });
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
