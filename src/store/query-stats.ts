@@ -7,9 +7,9 @@ export interface CountBatch { domainIds: number[]; qtypes: string[]; rcodes: str
 
 /** The batch as rows, summed per cell, of domains that still exist (one deleted since it was
  *  counted is left out: its statistics went with it). */
-const BATCH = `b AS (
+const batch = (p: number) => `b AS (
   SELECT u.domain_id, u.qtype, u.rcode, sum(u.n)::bigint AS n
-    FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u(domain_id, qtype, rcode, n)
+    FROM unnest($${p}::bigint[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::bigint[]) AS u(domain_id, qtype, rcode, n)
     JOIN domains d ON d.id = u.domain_id
    GROUP BY 1, 2, 3)`;
 const PER_TENANT = `SELECT t.name AS tenant, sum(b.n)::bigint AS n
@@ -19,7 +19,7 @@ const PER_TENANT = `SELECT t.name AS tenant, sum(b.n)::bigint AS n
  *  its own); returns the batch's totals per tenant. One statement, so it is all or nothing. */
 export async function writeDomainCounts(pool: Pool, minute: Date, b: CountBatch): Promise<Array<[string, number]>> {
   const r = await pool.query<{ tenant: string; n: number }>(
-    `WITH ${BATCH}, ins AS (
+    `WITH ${batch(2)}, ins AS (
        INSERT INTO domain_query_minutes AS m (domain_id, minute, qtype, rcode, count)
        SELECT domain_id, $1, qtype, rcode, n FROM b
        ON CONFLICT (domain_id, minute, qtype, rcode) DO UPDATE SET count = m.count + EXCLUDED.count)
@@ -32,8 +32,8 @@ export async function writeDomainCounts(pool: Pool, minute: Date, b: CountBatch)
  *  standby) which tenant each domain belongs to, for the per-tenant /metrics totals, and keeps no
  *  per-domain row. */
 export async function tenantTotals(pool: Pool, b: CountBatch): Promise<Array<[string, number]>> {
-  const r = await pool.query<{ tenant: string; n: number }>(`WITH ${BATCH} ${PER_TENANT}`,
-    [null, b.domainIds, b.qtypes, b.rcodes, b.counts]);
+  const r = await pool.query<{ tenant: string; n: number }>(`WITH ${batch(1)} ${PER_TENANT}`,
+    [b.domainIds, b.qtypes, b.rcodes, b.counts]);
   return r.rows.map((x) => [x.tenant, x.n]);
 }
 
