@@ -89,7 +89,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   if (probe) {
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
-      countAnswer(ctx, ctx.cache!.hitDomain, probe.qtype, ctx.cache!.hitRcode);
+      countAnswer(ctx, ctx.cache!.hitDomainIndex, probe.qtype, ctx.cache!.hitRcode);
       return tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, undefined, peer, ctx);
     }
   }
@@ -107,7 +107,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   }
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
-    if (xfr) countAnswer(ctx, ctx.domainCounts && snap.findDomain(q.keys), q.qtype, RCODE.NOERROR); // as asked: the transfer side decides
+    if (xfr) countAnswer(ctx, indexOf(ctx.domainCounts && snap.findDomain(q.keys)), q.qtype, RCODE.NOERROR); // as asked: the transfer side decides
     return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls, 0));
   }
   // RFC 7873 5.2: a malformed COOKIE option is FORMERR; a query without a valid server cookie may
@@ -156,11 +156,11 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     try {
       renew = signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
     } catch {
-      countAnswer(ctx, ans.domain, q.qtype, RCODE.SERVFAIL);
+      countAnswer(ctx, indexOf(ans.domain), q.qtype, RCODE.SERVFAIL);
       return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, ctx.identity?.nsid, SIGNING_FAILED);
     }
   }
-  countAnswer(ctx, ans.domain, q.qtype, ans.rcode);
+  countAnswer(ctx, indexOf(ans.domain), q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
     nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
   // Answers with a cookie are not cached (the cache keys queries without options).
@@ -170,10 +170,13 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
 
 /** An answer for the counters: the node's (by type and rcode) and, when it came from a domain, the
  *  domain's (per-domain statistics, kept in memory and written in batches by stats-flusher.ts). */
-function countAnswer(ctx: QueryContext, domain: Domain | undefined, qtype: number, rcode: number): void {
+function countAnswer(ctx: QueryContext, domainIndex: number, qtype: number, rcode: number): void {
   ctx.stats?.count(qtype, rcode);
-  ctx.domainCounts?.count(domain, qtype, rcode);
+  ctx.domainCounts?.count(domainIndex, qtype, rcode);
 }
+
+/** Domain.index, or -1 for none. */
+const indexOf = (d: Domain | undefined): number => (d ? d.index : -1);
 
 /** RRL (src/server/rrl.ts): the response, null (dropped), or on a slip a truncated answer, or
  *  BADCOOKIE to a client that sent a cookie, which then has a server cookie to come back with

@@ -74,12 +74,16 @@ export interface DomainEntry {
  *  for the life of the process: the per-domain query counters (server/domain-counts.ts) index
  *  typed arrays by them instead of hashing the id on every answer. */
 const indexes = new Map<number, number>();
+const ids: number[] = [];
 
 export function domainIndex(id: number): number {
   let i = indexes.get(id);
-  if (i === undefined) { i = indexes.size; indexes.set(id, i); }
+  if (i === undefined) { i = ids.length; indexes.set(id, i); ids.push(id); }
   return i;
 }
+
+/** The domain id a dense index stands for. */
+export const domainIdOf = (index: number): number => ids[index];
 
 /** RFC 1982 sum in the 32-bit serial space: the served serial of a domain. */
 export function servedSerial(zoneSerial: number, offset: number): number {
