@@ -29,7 +29,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
 import { HistoryPruner } from './store/retention.js';
-import { StatsRollup } from './store/query-stats-rollup.js';
+import { statsRollup } from './store/query-stats-rollup.js';
 import { writeDomainCounts, tenantTotals } from './store/query-stats.js';
 import { DomainCounts } from './server/domain-counts.js';
 import { StatsFlusher } from './server/stats-flusher.js';
@@ -232,7 +232,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       pruner.start();
       stops.push(() => pruner.stop());
       const st = opts.stats ?? DEFAULT_STATS;
-      const rollup = new StatsRollup(db.pool, child('stats'), st, opts.retention?.intervalMs);
+      const rollup = statsRollup(db.pool, child('stats'), st, opts.retention?.intervalMs);
       rollup.start();
       stops.push(() => rollup.stop());
     }

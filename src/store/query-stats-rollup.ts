@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Pool } from './db.js';
 import { transaction } from './db.js';
+import { PeriodicRound } from './periodic-round.js';
 
 export interface StatsRetention {
   /** Per-minute rows are kept this long (seconds), then rolled up per hour. */
@@ -44,31 +45,9 @@ export async function rollupQueryStats(pool: Pool, r: StatsRetention, now = new 
 }
 
 /** Runs rollupQueryStats every `intervalMs` (and once at start). */
-export class StatsRollup {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
-  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly retention: StatsRetention,
-    private readonly intervalMs = 60_000) {}
-
-  start(): void {
-    void this.tick();
-    this.timer = setInterval(() => { void this.tick(); }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  tick(): Promise<void> {
-    if (this.running) return this.running;
-    this.running = rollupQueryStats(this.pool, this.retention).then((r) => {
-      if (r && r.minutes + r.hoursDeleted > 0) this.log.info(r, 'query statistics rolled up');
-    }, (err: Error) => {
-      this.log.warn({ err: err.message }, 'rolling up query statistics failed; will retry');
-    }).finally(() => { this.running = undefined; });
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
+export function statsRollup(pool: Pool, log: Logger, retention: StatsRetention, intervalMs = 60_000): PeriodicRound {
+  return new PeriodicRound(async () => {
+    const r = await rollupQueryStats(pool, retention);
+    if (r && r.minutes + r.hoursDeleted > 0) log.info(r, 'query statistics rolled up');
+  }, log, 'rolling up query statistics', intervalMs);
 }
