@@ -36,7 +36,7 @@ export interface Config {
   cookies: CookieSettings;
   /** Response rate limiting (GLIDEPATH_RRL and GLIDEPATH_RRL_*). */
   rrl: RrlSettings;
-  /** UDP I/O: the batched native addon when it built ("auto"), or node:dgram (GLIDEPATH_UDP_IO). */
+  /** UDP I/O: the batched native addon when it built ("auto", the default), or node:dgram (GLIDEPATH_UDP_IO). */
   udpIo: 'auto' | 'native' | 'dgram';
   /** Give up connecting to PostgreSQL after this (GLIDEPATH_DB_CONNECT_TIMEOUT_MS). */
   dbConnectTimeoutMs: number;
@@ -284,9 +284,9 @@ function statsSettings(env: NodeJS.ProcessEnv): StatsSettings {
 }
 
 function udpIo(env: NodeJS.ProcessEnv): Config['udpIo'] {
-  // dgram by default: the batched native path is opt-in until the burst losses seen in the fuzz
-  // suite (kernel receive-buffer drops with server and client in one process) are understood.
-  const v = env.GLIDEPATH_UDP_IO || 'dgram';
+  // auto by default: the batched native path where the addon built. It answers bursts as fully as
+  // node:dgram (test/server/udp-burst.test.ts) at well under half the CPU per query (bench/SWEEP.md).
+  const v = env.GLIDEPATH_UDP_IO || 'auto';
   if (v !== 'auto' && v !== 'native' && v !== 'dgram') throw new ConfigError(`GLIDEPATH_UDP_IO: "${v}" must be auto, native or dgram`);
   return v;
 }

@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Pool } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { SecureContextOptions } from 'node:tls';
-import { authenticate } from './auth.js';
+import { authenticate, bearer } from './auth.js';
 import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
 import { errorHandler, ApiError, databaseUnavailable, type ErrorCode } from './errors.js';
@@ -29,6 +29,7 @@ import { dnssecRoutes } from './routes/dnssec.js';
 import type { KekHolder } from '../store/key-file.js';
 import { pdnsRoutes } from './pdns/scope.js';
 import { updatePolicyRoutes } from './routes/update-policy.js';
+import { healthCheckRoutes, HEARTBEAT_ROUTE } from './routes/health-checks.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -130,7 +131,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) {
       // Fail fast through an outage: no connect or statement timeout to wait out per request.
       if (opts.database && !opts.database.up) throw databaseUnavailable();
-      req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode);
+      req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode, bearer(req), req.routeOptions.url === HEARTBEAT_ROUTE);
     }
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -179,6 +180,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(transferRoutes, { ctx });
   await app.register(dnssecRoutes, { ctx });
   await app.register(updatePolicyRoutes, { ctx });
+  await app.register(healthCheckRoutes, { ctx });
   // PowerDNS-compatible API: its own auth header, error shape and body parsing, within /api only.
   await app.register(pdnsRoutes, { ctx, certMode, prefix: '/api' });
   await app.ready();

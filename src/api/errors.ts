@@ -55,6 +55,10 @@ export const ERRORS = {
   internal: { status: 500, cause: 'a fault in the server (logged with the request id)' },
   unavailable: { status: 503, cause: 'not ready: the snapshot is not loaded or no worker answers' },
   no_dns_worker: { status: 503, cause: '/healthz under serve --workers: no worker answers DNS (replacements are being started)' },
+  token_scope: { status: 403, cause: 'a token scoped to one health check may only send that check\'s heartbeats (POST /v1/heartbeats/{check})' },
+  health_check_exists: { status: 409, cause: 'the tenant has a health check with this name' },
+  health_check_in_use: { status: 409, cause: 'records name this health check; details list them: remove the check from them first' },
+  unknown_health_check: { status: 422, cause: 'an RRset names a health check the tenant does not have; details name the field' },
   database_unavailable: { status: 503, cause: 'the database is down, unreachable or too slow; nothing was changed; retry after the Retry-After header\'s seconds' },
 } as const satisfies Record<string, { status: number; cause: string }>;
 

@@ -51,11 +51,19 @@ export function responses(ok: Record<number, unknown>, ...errors: Status[]): Rec
 
 export const empty = { type: 'null', description: 'No content' } as const;
 
+/** Health-gated records (issue 20): record -> the name of the health check that gates it. */
+export const healthChecksField = {
+  type: 'object', additionalProperties: str(), maxProperties: 10000,
+  description: 'Records that are served only while a health check is up: {"<record as in records>": "<check name>"}. When every record of the RRset is down, all are served (fail open).',
+} as const;
+
 export const rrsetSchema = obj({
   owner: str({ description: 'Owner relative to the apex, "@" for the apex.' }),
   type: str({ description: 'Record type mnemonic, or TYPEnnn.' }),
   ttl: { type: 'integer', minimum: 0, maximum: 2147483647 },
   records: { type: 'array', items: str(), description: 'Record data in presentation form; names at or under the apex are relative.' },
+  health_checks: healthChecksField,
+  warnings: { type: 'array', items: obj({ code: str(), message: str() }, ['code', 'message']), description: 'Writes only: e.g. gated_ttl_long, a health-gated RRset whose TTL is over 60 s.' },
 }, ['owner', 'type', 'ttl', 'records']);
 
 export const zoneSchema = obj({

@@ -28,12 +28,12 @@ export async function lockZoneOr404(c: Client, tenantId: number | null, name: st
 /** Replaces the zone's content by edit(current), enforcing the rules; returns the new version. */
 export async function editZone(
   c: Client, req: FastifyRequest, tenantId: number | null, zoneName: string,
-  edit: (current: StoredRecord[]) => StoredRecord[], o: { requireApex?: boolean } = {},
+  edit: (current: StoredRecord[]) => StoredRecord[] | Promise<StoredRecord[]>, o: { requireApex?: boolean } = {},
 ): Promise<{ zone: Zone; version: number }> {
   const zone = await lockZoneOr404(c, tenantId, zoneName);
   checkIfMatch(req, zone.version);
   const current = await loadZoneRecords(c, zone.id);
-  const next = edit(current);
+  const next = await edit(current);
   const use = await zoneUse(c, zone.id);
   // A zone that a domain serves, or that already has its apex, keeps an apex SOA and NS; an
   // unserved zone being built up may lack them until then.
@@ -45,20 +45,23 @@ export async function editZone(
   return { zone, version: await zoneVersion(c, zone.id) };
 }
 
-export interface RRset { owner: string; type: string; ttl: number; records: string[] }
+export interface RRset { owner: string; type: string; ttl: number; records: string[]; health_checks?: Record<string, string> }
 
 /** Groups stored records into RRsets: apex first, then by owner and type. The TTL shown is the
  *  lowest of the set (RFC 2181 5.2 wants them equal; an imported file may not have had that). */
-export function toRRsets(records: readonly StoredRecord[]): RRset[] {
-  const sets = new Map<string, { owner: string; type: number; ttl: number; records: string[] }>();
+export function toRRsets(records: readonly StoredRecord[], checkNames?: ReadonlyMap<number, string>): RRset[] {
+  const sets = new Map<string, { owner: string; type: number; ttl: number; records: string[]; health_checks?: Record<string, string> }>();
   for (const r of records) {
     const k = `${r.owner}\u0000${r.type}`;
-    const s = sets.get(k);
-    if (s) { s.records.push(r.rdata); s.ttl = Math.min(s.ttl, r.ttl); } else sets.set(k, { owner: r.owner, type: r.type, ttl: r.ttl, records: [r.rdata] });
+    let s = sets.get(k);
+    if (s) { s.records.push(r.rdata); s.ttl = Math.min(s.ttl, r.ttl); } else sets.set(k, (s = { owner: r.owner, type: r.type, ttl: r.ttl, records: [r.rdata] }));
+    // The health check a record names (api/health-gates.ts), by name, keyed by the record.
+    const check = r.check ? checkNames?.get(r.check) : undefined;
+    if (check) (s.health_checks ??= {})[r.rdata] = check;
   }
   return [...sets.values()]
     .sort((a, b) => (a.owner === b.owner ? a.type - b.type : a.owner === '@' ? -1 : b.owner === '@' ? 1 : a.owner < b.owner ? -1 : 1))
-    .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort() }));
+    .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort(), ...(s.health_checks ? { health_checks: s.health_checks } : {}) }));
 }
 
 /** Owner key and type code of an RRset address; 422 when either is not valid DNS. */

@@ -86,11 +86,17 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   // Fast path: a cached response to the same question, patched for this query. (A padded query
   // has an option, so it never probes: its padding depends on the transport.)
   const probe = ctx.cache?.probe(msg, tcp);
-  if (probe) {
+  // RFC 7873 5.2: the server cookie is made per client (its address and client cookie), so it is
+  // never cached: the answer is, and the COOKIE option is added to each hit. A query the policy
+  // refuses (BADCOOKIE) takes the full path.
+  const hitCookie = probe?.cookieLen && ctx.cookies ? ctx.cookies.read(msg, probe.cookieAt, probe.cookieLen, peer, ctx.now()) : undefined;
+  if (probe && !(hitCookie && !hitCookie.valid && !tcp && ctx.cookies!.require)) {
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
       countAnswer(ctx, ctx.cache!.hitDomainIndex, probe.qtype, ctx.cache!.hitRcode);
-      return tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, undefined, peer, ctx);
+      if (ctx.stats) ctx.stats.cacheHits++;
+      const out = tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, hitCookie, peer, ctx);
+      return hitCookie && out === hit ? ctx.cookies!.attach(hit, hitCookie, ctx.now()) : out;
     }
   }
   const d = decodeQuery(msg);
@@ -163,8 +169,9 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   countAnswer(ctx, indexOf(ans.domain), q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
     nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
-  // Answers with a cookie are not cached (the cache keys queries without options).
-  if (probe && reserve === 0) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
+  // Cached without the cookie, which the caller adds (and each hit): a query with a COOKIE option
+  // is keyed apart, and its answer left room for the option.
+  if (probe && (reserve > 0) === (probe.cookieLen > 0)) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
 }
 

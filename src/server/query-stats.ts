@@ -3,7 +3,7 @@
 // bounded label values) at scrape time.
 
 /** The counters as plain data: what a worker sends its primary, which sums them for /metrics. */
-export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[];
+export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[]; cacheHits?: number;
   /** Answers counted toward each tenant's domains (per-domain statistics), by tenant name. */
   tenants?: Array<[string, number]> }
 
@@ -24,6 +24,8 @@ export class QueryStats {
   private sumSeconds = 0;
   private observations = 0;
   total = 0;
+  /** Queries answered from the response cache (server/response-cache.ts). */
+  cacheHits = 0;
   /** Response rate limiting: counts by class and action (ResponseRateLimiter.counts), when on. */
   rrl: number[] | undefined;
   /** Per-domain statistics summed per tenant, as each batch is written (stats-flusher.ts). */
@@ -65,7 +67,7 @@ export class QueryStats {
   }
 
   state(): QueryStatsState {
-    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl],
+    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl], cacheHits: this.cacheHits,
       tenants: this.tenants.size ? [...this.tenants] : undefined };
   }
 
@@ -81,6 +83,7 @@ export class QueryStats {
     this.sumSeconds += o.sumSeconds;
     this.observations += o.observations;
     this.total += o.total;
+    this.cacheHits += o.cacheHits ?? 0;
     if (o.tenants) this.addTenants(o.tenants);
     if (o.rrl) {
       this.rrl ??= new Array<number>(o.rrl.length).fill(0);

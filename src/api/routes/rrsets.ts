@@ -8,7 +8,9 @@ import { loadZoneRecords, recordsFromText, ZoneContentError, type StoredRecord }
 import { tx } from '../../store/db.js';
 import { notFound } from '../errors.js';
 import { editZone, etag, toRRsets, rrsetKey, without, type RRset } from '../zone-edit.js';
-import { obj, str, responses, empty, tenantQuery, rrsetSchema, ZONE_NAME, ifMatchHeader } from '../schemas.js';
+import { obj, str, responses, empty, tenantQuery, rrsetSchema, healthChecksField, ZONE_NAME, ifMatchHeader } from '../schemas.js';
+import { gatesOf, resolveGates, gatedTtlWarnings, type Gate, type GateMap } from '../health-gates.js';
+import { checkNames } from '../../store/health.js';
 
 type Q = { tenant?: string };
 const ttl = { type: 'integer', minimum: 0, maximum: 2147483647 };
@@ -16,11 +18,11 @@ const records = { type: 'array', items: str(), minItems: 1, description: 'Record
 const setParams = obj({ zone: str({ pattern: ZONE_NAME }), owner: str({ maxLength: 1024 }), type: str({ maxLength: 16 }) }, ['zone', 'owner', 'type']);
 const change = {
   anyOf: [
-    obj({ owner: str(), type: str(), ttl, records }, ['owner', 'type', 'ttl', 'records']),
+    obj({ owner: str(), type: str(), ttl, records, health_checks: healthChecksField }, ['owner', 'type', 'ttl', 'records']),
     obj({ owner: str(), type: str(), delete: { type: 'boolean', const: true } }, ['owner', 'type', 'delete']),
   ],
 };
-type Change = { owner: string; type: string; ttl?: number; records?: string[]; delete?: true };
+type Change = { owner: string; type: string; ttl?: number; records?: string[]; health_checks?: GateMap; delete?: true };
 
 /** Changes of a PATCH validated between two returns to the event loop. */
 const YIELD_EVERY = 500;
@@ -44,11 +46,17 @@ function applySteps(cur: readonly StoredRecord[], steps: ReadonlyArray<{ key: { 
   return [...sets.values()].flat();
 }
 
+/** Check names by id of the gates just resolved. */
+const namesOf = (gates: readonly Gate[]) => new Map(gates.map((g) => [g.record.check!, g.check]));
+
 export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   const zoneRecords = async (tenant: number | null, name: string) => {
     const z = tenant === null ? undefined : await findZone(ctx.pool, tenant, name);
     if (!z) throw notFound(`zone "${name}"`);
-    return { zone: z, records: await loadZoneRecords(ctx.pool, z.id) };
+    const records = await loadZoneRecords(ctx.pool, z.id);
+    // Names of the health checks records name (issue 20), only when one does.
+    const names = records.some((r) => r.check) && tenant !== null ? await checkNames(ctx.pool, tenant) : undefined;
+    return { zone: z, records, names };
   };
 
   app.get<{ Params: { zone: string }; Querystring: Q & { owner?: string; type?: string } }>('/v1/zones/:zone/rrsets', {
@@ -59,7 +67,7 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 422),
     },
   }, async (req, reply) => {
-    const { zone, records: all } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
+    const { zone, records: all, names } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
     let rs = all;
     if (req.query.owner !== undefined) {
       const k = rrsetKey(req.query.owner, 'A');
@@ -69,7 +77,7 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       const k = rrsetKey('@', req.query.type);
       rs = rs.filter((r) => r.type === k.type);
     }
-    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs) });
+    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs, names) });
   });
 
   app.get<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
@@ -79,27 +87,33 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       response: responses({ 200: rrsetSchema }, 404, 422),
     },
   }, async (req, reply) => {
-    const { zone, records: all } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
+    const { zone, records: all, names } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
     const k = rrsetKey(req.params.owner, req.params.type);
-    const set = toRRsets(all.filter((r) => r.owner === k.owner && r.type === k.type))[0];
+    const set = toRRsets(all.filter((r) => r.owner === k.owner && r.type === k.type), names)[0];
     if (!set) throw notFound(`RRset ${req.params.owner}/${req.params.type}`);
     return reply.header('etag', etag(zone.version)).send(set);
   });
 
-  app.put<{ Params: { zone: string; owner: string; type: string }; Querystring: Q; Body: { ttl: number; records: string[] } }>('/v1/zones/:zone/rrsets/:owner/:type', {
+  app.put<{ Params: { zone: string; owner: string; type: string }; Querystring: Q; Body: { ttl: number; records: string[]; health_checks?: GateMap } }>('/v1/zones/:zone/rrsets/:owner/:type', {
     schema: {
-      tags: ['rrsets'], summary: 'Create or replace one RRset',
+      tags: ['rrsets'], summary: 'Create or replace one RRset (records may name health checks: health_checks)',
       params: setParams, querystring: obj(tenantQuery), headers: ifMatchHeader,
-      body: obj({ ttl, records }, ['ttl', 'records']),
+      body: obj({ ttl, records, health_checks: healthChecksField }, ['ttl', 'records']),
       response: responses({ 200: rrsetSchema }, 404, 412, 422),
     },
   }, async (req, reply) => {
     const c = caller(req);
     const set = recordsFromText(req.params.owner, req.params.type, req.body.ttl, req.body.records);
+    const gates = gatesOf(set, req.body.health_checks);
     const k = { owner: set[0].owner, type: set[0].type };
-    const out = await tx(ctx.pool, c.actor, async (db) =>
-      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => [...without(cur, k), ...set]));
-    return reply.header('etag', etag(out.version)).send(toRRsets(set)[0]);
+    const out = await tx(ctx.pool, c.actor, async (db) => {
+      const tenant = await tenantFor(req, db, false);
+      await resolveGates(db, tenant, gates);
+      return editZone(db, req, tenant, req.params.zone, (cur) => [...without(cur, k), ...set]);
+    });
+    const warnings = gatedTtlWarnings(req, [set]);
+    const shown = toRRsets(set, namesOf(gates))[0];
+    return reply.header('etag', etag(out.version)).send(warnings.length ? { ...shown, warnings } : shown);
   });
 
   app.delete<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
@@ -125,13 +139,14 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       tags: ['rrsets'], summary: 'Apply a batch of RRset replacements and deletions atomically, in order',
       params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']), querystring: obj(tenantQuery), headers: ifMatchHeader,
       body: obj({ changes: { type: 'array', items: change, minItems: 1, maxItems: 10000 } }, ['changes']),
-      response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 412, 422),
+      response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema }, warnings: rrsetSchema.properties.warnings }, ['version', 'rrsets']) }, 404, 412, 422),
     },
   }, async (req, reply) => {
     const c = caller(req);
     // Validate every change before touching the database, and report all problems at once.
     const problems: { path: string; problem: string }[] = [];
     const steps: { key: { owner: string; type: number }; set: StoredRecord[] }[] = [];
+    const gates: Gate[] = [];
     const all = req.body.changes;
     for (let i = 0; i < all.length; i++) {
       // A 10,000-change batch takes the event loop (which may also accept or answer DNS) for a
@@ -142,6 +157,7 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
         if (ch.delete) steps.push({ key: rrsetKey(ch.owner, ch.type, `changes[${i}].`), set: [] });
         else {
           const set = recordsFromText(ch.owner, ch.type, ch.ttl!, ch.records!, `changes[${i}].`);
+          gates.push(...gatesOf(set, ch.health_checks, `changes[${i}].`));
           steps.push({ key: { owner: set[0].owner, type: set[0].type }, set });
         }
       } catch (e) {
@@ -151,12 +167,19 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     if (problems.length) throw new ZoneContentError(problems);
     const touched = new Set(steps.map((s) => `${s.key.owner}\u0000${s.key.type}`));
     let result: RRset[] = [];
-    const out = await tx(ctx.pool, c.actor, async (db) =>
-      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
+    let names: ReadonlyMap<number, string> | undefined;
+    const out = await tx(ctx.pool, c.actor, async (db) => {
+      const tenant = await tenantFor(req, db, false);
+      await resolveGates(db, tenant, gates);
+      return editZone(db, req, tenant, req.params.zone, async (cur) => {
         const rs = applySteps(cur, steps);
-        result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)));
+        const kept = rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`));
+        names = kept.some((r) => r.check) && tenant !== null ? await checkNames(db, tenant) : undefined;
+        result = toRRsets(kept, names);
         return rs;
-      }));
-    return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result });
+      });
+    });
+    const warnings = gatedTtlWarnings(req, steps.map((s) => s.set));
+    return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result, ...(warnings.length ? { warnings } : {}) });
   });
 }
