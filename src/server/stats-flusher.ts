@@ -11,6 +11,8 @@ export type WriteCounts = (minute: Date, batch: DomainCountBatch) => Promise<Arr
 
 /** Cells kept across failed writes at most (about 100 bytes each). */
 const MAX_PENDING_CELLS = 200_000;
+/** How long a stop waits for the last batch to be written. */
+const STOP_WAIT_MS = 3000;
 
 export class StatsFlusher {
   private timer: NodeJS.Timeout | undefined;
@@ -78,10 +80,15 @@ export class StatsFlusher {
     }
   }
 
-  /** The last flush (after the listeners have stopped, so nothing answered is left uncounted). */
+  /** The last flush (after the listeners have stopped, so nothing answered is left uncounted),
+   *  waited for at most STOP_WAIT_MS: a frozen database must not hold up a stop or a restart. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), STOP_WAIT_MS); });
+    const r = await Promise.race([this.flush().then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (r === 'late' || this.pending.length) this.log.warn({ cells: this.pending.reduce((n, p) => n + p.batch.counts.length, 0) }, 'query statistics not written at stop: lost');
   }
 }
