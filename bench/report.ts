@@ -113,20 +113,25 @@ export interface ScaleResult {
   sharedEdits?: EditResult;
   /** GET /v1/domains pages (SQL of the route), ms each. */
   listingMs?: number[];
+  /** GET /v1/domains and GET /v1/zones pages over HTTP (the running server's API), ms each. */
+  apiDomainPagesMs?: number[];
+  apiZonePagesMs?: number[];
 }
 
 export function scaleTable(s: ScaleResult): string {
   const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS of all processes ready (MiB)', 'Max QPS', 'Loss at max',
     'RSS of all processes after load (MiB)', 'Peak RSS of the main process, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)',
-    'Shared-zone edit → visible p50 / p90 / p99 / max (ms)', 'Listing page p50 / p99 (ms)'];
+    'Shared-zone edit → visible p50 / p90 / p99 / max (ms)', 'Listing page p50 / p99 (ms)',
+    'GET /v1/domains page p50 / p99 (ms)', 'GET /v1/zones page p50 / p99 (ms)'];
   const load = s.loadMs === undefined ? '–' : (s.loadMs / 1000).toFixed(1) + (s.snapshotMs !== undefined ? ` (snapshot ${(s.snapshotMs / 1000).toFixed(1)})` : '');
   const cells = s.error
-    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '', '', '']
+    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '', '', '', '', '']
     : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.treeRssMiB),
       int(s.max?.qps), lossPct(s.max), f(s.memAfter?.treeRssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB),
       s.edits ? editCell(s.edits) : 'n/a',
       s.sharedEdits ? `${editCell(s.sharedEdits)} (${int(s.shared)} domains)` : 'n/a',
-      s.listingMs?.length ? listingCell(s.listingMs) : 'n/a'];
+      s.listingMs?.length ? listingCell(s.listingMs) : 'n/a',
+      s.apiDomainPagesMs?.length ? listingCell(s.apiDomainPagesMs) : 'n/a', s.apiZonePagesMs?.length ? listingCell(s.apiZonePagesMs) : 'n/a'];
   return [row(head), row(head.map(() => '---')), row(cells)].join('\n');
 }
 

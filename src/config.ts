@@ -32,6 +32,9 @@ export interface Config {
   /** GLIDEPATH_KEY_FILE: the key that encrypts DNSSEC private keys; created on first use only at
    *  the default path (in the data directory). */
   keyFile: { file: string; create: boolean };
+  /** GLIDEPATH_DNSSEC_PROPAGATION_DELAY: seconds a change takes to reach every server of a domain
+   *  (secondaries included); a key rollover waits it on top of the TTLs (RFC 7583 Dprp). */
+  dnssecPropagationDelay: number;
   /** DNS cookies (RFC 7873/9018): GLIDEPATH_COOKIES, _COOKIE_SECRET, _COOKIE_REQUIRE. */
   cookies: CookieSettings;
   /** Response rate limiting (GLIDEPATH_RRL and GLIDEPATH_RRL_*). */
@@ -334,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    dnssecPropagationDelay: intEnv(env, 'GLIDEPATH_DNSSEC_PROPAGATION_DELAY', 300, 0, 86400),
     keyFile: env.GLIDEPATH_KEY_FILE ? { file: resolve(env.GLIDEPATH_KEY_FILE), create: false } : { file: join(dataDir, 'dnssec-kek.key'), create: true },
     cookies: cookieSettings(env),
     rrl: rrlSettings(env),

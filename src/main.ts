@@ -33,6 +33,7 @@ import { type ReannounceOptions } from './transfer/reannounce.js';
 import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
 import { untilItWorks } from './feed/retry.js';
 import { KekHolder, type KeyFileSetting } from './store/key-file.js';
+import type { RolloverSettings } from './store/dnssec-rollover.js';
 import { join } from 'node:path';
 import { startAnswering, readTls, TlsFileError, type TransferSide } from './answering.js';
 
@@ -121,6 +122,9 @@ export interface ServerOptions {
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number; refusalLogMs?: number };
   /** GLIDEPATH_KEY_FILE (DNSSEC key encryption); default: created in the data directory on first use. */
   keyFile?: KeyFileSetting;
+  /** DNSSEC key rollovers: the scheduler's clock (tests inject one; default `now`, else Date.now)
+   *  and the propagation delay in seconds (GLIDEPATH_DNSSEC_PROPAGATION_DELAY, default 300). */
+  dnssecRollover?: { now?: () => number; propagationDelay?: number };
   /** DNS cookies (on by default, with a secret made at start when none is given). */
   cookies?: CookieSettings;
   /** Response rate limiting of UDP answers (off by default). */
@@ -183,6 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   })());
   const role = opts.role ?? 'all';
   const kek = new KekHolder(opts.keyFile ?? { file: join(opts.dataDir ?? './.glidepath', 'dnssec-kek.key'), create: true });
+  const rollover: RolloverSettings = { now: opts.dnssecRollover?.now ?? opts.now ?? Date.now, propagationDelay: opts.dnssecRollover?.propagationDelay ?? 300 };
   const edge = opts.edge;
   try {
     const db = await openDatabase({
@@ -207,7 +212,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     let checker: HealthChecker | undefined;
     if (role !== 'answer' && !edge) {
-      const scheduler = new PzcScheduler(db.pool, child('pzc'));
+      const scheduler = new PzcScheduler(db.pool, child('pzc'), 500, rollover);
       await scheduler.start();
       stops.push(() => scheduler.stop());
       // Health checks run where the scheduler does: the primary side, exactly once across nodes.
@@ -246,7 +251,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (!edge) monitor.start();
       stops.push(async () => monitor.stop());
       const app = await buildApp({
-        pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek,
+        pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek, rollover,
         database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile, stats: opts.stats ?? DEFAULT_STATS,
         ready: f ? () => f.loaded : opts.ready,
         metrics: new Metrics(f

@@ -83,9 +83,22 @@ async function load(ctx: BenchContext): Promise<void> {
   }
 }
 
+/** Domains in the bench database (0 when there is none): whether a scale run can reuse it. */
+export async function glidepathDomains(ctx: BenchContext): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl(ctx.pg, DB) });
+  try {
+    await c.connect();
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM domains')).rows[0].n;
+  } catch {
+    return 0;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 export const glidepath: Peer = {
   name: 'Glidepath',
-  setup: (ctx) => `serve --workers ${ctx.threads} (${ctx.threads === 0 ? 'one process' : `a primary and ${ctx.threads} answering worker${ctx.threads === 1 ? '' : 's'} on shared sockets`}), response cache on (default), API off`,
+  setup: (ctx) => `serve --workers ${ctx.threads} (${ctx.threads === 0 ? 'one process' : `a primary and ${ctx.threads} answering worker${ctx.threads === 1 ? '' : 's'} on shared sockets`}), response cache on (default), API ${ctx.api ? 'on' : 'off'}`,
   async detect() {
     const pkg = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as { version?: string };
     return { ok: true, version: `Glidepath ${pkg.version ?? '?'} on node ${process.versions.node}` };
@@ -95,7 +108,8 @@ export const glidepath: Peer = {
     delete glidepathLog.snapshotMs;
     const env = {
       ...process.env, DATABASE_URL: dbUrl(ctx.pg, DB), GLIDEPATH_DNS: `127.0.0.1:${port}`,
-      GLIDEPATH_API: 'off', GLIDEPATH_LOG_LEVEL: 'info',
+      GLIDEPATH_API: ctx.api ? `127.0.0.1:${ctx.api.port}` : 'off', GLIDEPATH_LOG_LEVEL: 'info',
+      ...(ctx.api ? { GLIDEPATH_ADMIN_TOKEN: ctx.api.token } : {}),
     };
     const p = startProc('Glidepath', process.execPath, [`${ROOT}bin/glidepath.js`, 'serve', '--workers', String(ctx.threads)], env, ROOT);
     p.onLine((line) => {
@@ -156,6 +170,35 @@ export function sharedEditToVisible(ctx: BenchContext, port: number, count: numb
   return editsUntilVisible(ctx, port, count, limitMs, (i) => `p${1 + ((i * 7919) % shared)}.parked.example.`,
     (c, _apex, text) => c.query(`UPDATE records SET rdata = $1 WHERE owner = '@' AND type = 16
                                    AND zone_id = (SELECT id FROM zones WHERE name = '${PARKING_ZONE}')`, [text]));
+}
+
+/** `count` pages of GET /v1/domains and of GET /v1/zones over HTTP from the running server's API
+ *  (ctx.api), 100 per page, one after another, ms each (request sent to body read). Domains: from a
+ *  random name on, every other page filtered by the shared zone (?zone=); zones: from a random
+ *  zone name on, every other page by a name prefix. */
+export async function apiListingPages(ctx: BenchContext, count: number): Promise<{ domains: number[]; zones: number[] }> {
+  const api = ctx.api;
+  if (!api) throw new Error('apiListingPages: the API is off');
+  const shared = sharedDomains(ctx.opts.domains);
+  const get = async (path: string): Promise<number> => {
+    const t0 = performance.now();
+    const r = await fetch(`http://127.0.0.1:${api.port}${path}`, { headers: { authorization: `Bearer ${api.token}` } });
+    await r.arrayBuffer();
+    const ms = performance.now() - t0;
+    if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
+    return ms;
+  };
+  const out = { domains: [] as number[], zones: [] as number[] };
+  for (let i = 0; i < count; i++) {
+    const n = 1 + Math.floor((i * 104729) % ctx.opts.domains);
+    out.domains.push(await get(i % 2 === 1 && shared > 0
+      ? `/v1/domains?limit=100&zone=${PARKING_ZONE}&after=${encodeURIComponent(`p${1 + ((i * 7919) % shared)}.parked.example.`)}`
+      : `/v1/domains?limit=100&after=${encodeURIComponent(customerApex(n))}`));
+    out.zones.push(await get(i % 2 === 1
+      ? `/v1/zones?limit=100&prefix=cust${String(n).slice(0, 3)}`
+      : `/v1/zones?limit=100&after=${encodeURIComponent(customerApex(n).slice(0, -1))}`));
+  }
+  return out;
 }
 
 /** Listing pages as GET /v1/domains reads them (store/domains.ts listDomains, 100 per page, from

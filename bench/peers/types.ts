@@ -14,6 +14,9 @@ export interface BenchContext {
   /** The embedded PostgreSQL of this run (Glidepath's database and PowerDNS's). */
   pg: PgConn;
   log: (line: string) => void;
+  /** Glidepath only: run its HTTP API on this port with this admin token (the scale check's
+   *  listing pages); the API is off otherwise. */
+  api?: { port: number; token: string };
 }
 
 export type Detected = { ok: true; version: string } | { ok: false; why: string };

@@ -27,6 +27,7 @@ import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { dnssecRoutes } from './routes/dnssec.js';
 import type { KekHolder } from '../store/key-file.js';
+import type { RolloverSettings } from '../store/dnssec-rollover.js';
 import { pdnsRoutes } from './pdns/scope.js';
 import { updatePolicyRoutes } from './routes/update-policy.js';
 import { healthCheckRoutes, HEARTBEAT_ROUTE } from './routes/health-checks.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   https?: ApiTlsMaterial;
   /** The key that encrypts DNSSEC private keys (GLIDEPATH_KEY_FILE), read when first needed. */
   kek?: KekHolder;
+  /** DNSSEC key rollovers: the clock and propagation delay their times are computed with. */
+  rollover?: RolloverSettings;
   /** An edge node: /readyz reports this (lag, journal position) instead of checking the database. */
   readiness?: () => Promise<Readiness>;
   /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */

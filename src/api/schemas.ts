@@ -64,6 +64,7 @@ export const rrsetSchema = obj({
   records: { type: 'array', items: str(), description: 'Record data in presentation form; names at or under the apex are relative.' },
   health_checks: healthChecksField,
   warnings: { type: 'array', items: obj({ code: str(), message: str() }, ['code', 'message']), description: 'Writes only: e.g. gated_ttl_long, a health-gated RRset whose TTL is over 60 s.' },
+  zone: str({ description: 'Effective listings only (?effective=true): the zone the RRset comes from (the zone itself or one it includes).' }),
 }, ['owner', 'type', 'ttl', 'records']);
 
 export const zoneSchema = obj({
@@ -72,8 +73,15 @@ export const zoneSchema = obj({
   records: { type: 'integer' },
   domains: { type: 'array', items: str(), description: 'The first 100 domains served from the zone, by name (all of them: GET /v1/domains?zone=).' },
   domain_count: { type: 'integer', description: 'How many domains are served from the zone.' },
+  includes: { type: 'array', items: str(), description: 'Zones whose records this zone serves under its own, in order (README "Zones that include zones").' },
   created_at: dateTime,
-}, ['name', 'version', 'records', 'domains', 'domain_count', 'created_at']);
+}, ['name', 'version', 'records', 'domains', 'domain_count', 'includes', 'created_at']);
+
+export const includesField = {
+  type: 'array', items: str({ pattern: ZONE_NAME }), maxItems: 64,
+  description: 'Zones of the same tenant whose records this zone serves, in order: the zone\'s own RRset at an owner and type overrides an included one, '
+    + 'an earlier include wins over a later one, an included zone\'s own includes come right after it. Replaces the whole list; [] removes every include.',
+} as const;
 
 export const domainSchema = obj({
   name: str({ description: 'Absolute, lower-case, with the trailing dot.' }),

@@ -46,6 +46,9 @@ export type ToWorker =
 export type FromWorker =
   /** The worker listens for messages: the primary may send 'start'. */
   | { t: 'hello' }
+  /** Still starting (every LOADING_BEAT_MS until ready): `cpuMs` of CPU used so far, so the
+   *  primary can tell a worker loading a large snapshot from one that hangs. */
+  | { t: 'loading'; cpuMs: number }
   /** Snapshot loaded and every listener bound: the worker answers. */
   | { t: 'ready' }
   /** `database`: it failed because the database could not be used (a seeded start may work). */
@@ -55,3 +58,6 @@ export type FromWorker =
   /** The worker's counters as it stops (after its last answer): the primary keeps them, so that
    *  the sums in /metrics never go down when a worker is replaced. */
   | { t: 'final'; stats: QueryStatsState };
+
+/** How often a starting worker reports that it is still loading. */
+export const LOADING_BEAT_MS = 10_000;

@@ -45,8 +45,11 @@ interface Slot {
   final: boolean;
 }
 
-/** A new worker must be ready within this (a million records take about 20 s to load). */
+/** A new worker must be ready within this, or keep using CPU (its 'loading' reports): a million
+ *  records take about 20 s to load, 13 million (a million domains) minutes on a busy machine. */
 const READY_TIMEOUT_MS = 10 * 60_000;
+/** CPU a loading worker must have used since the last deadline was set for a new one. */
+const LOADING_PROGRESS_MS = 1000;
 const STATS_TIMEOUT_MS = 1000;
 /** A live worker must have written its snapshot within this. */
 const DUMP_TIMEOUT_MS = 5 * 60_000;
@@ -82,6 +85,7 @@ export class Primary {
     this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
       adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, keyFile: this.cfg.keyFile, retention: this.cfg.retention,
+      dnssecRollover: { propagationDelay: this.cfg.dnssecPropagationDelay },
       db: { connectMs: this.cfg.dbConnectTimeoutMs, statementMs: this.cfg.dbStatementTimeoutMs },
       zoneFile: { maxBytes: this.cfg.zoneFileMaxBytes, maxRecords: this.cfg.zoneMaxRecords },
       // Ready while some worker answers DNS (a lost one is being replaced); /healthz fails at none.
@@ -262,11 +266,19 @@ export class Primary {
     });
     this.slots.set(w.id, slot);
     return new Promise<Worker>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new WorkerStartError(`worker ${w.id} not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      const deadline = () => setTimeout(() => fail(new WorkerStartError(`worker ${w.id} not ready, and no progress, after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      let timer = deadline();
+      let cpuAtDeadline = 0;
       const done = () => { clearTimeout(timer); w.off('message', onMessage); w.off('exit', onExit); };
       const fail = (err: Error) => { done(); slot.retiring = true; w.kill('SIGKILL'); reject(err); };
       const onMessage = (m: FromWorker) => {
         if (m.t === 'hello') this.send(w, { t: 'start', start: this.workerStart(seed) });
+        else if (m.t === 'loading' && m.cpuMs - cpuAtDeadline >= LOADING_PROGRESS_MS) {
+          // Still loading, and working at it: a new deadline from now.
+          cpuAtDeadline = m.cpuMs;
+          clearTimeout(timer);
+          timer = deadline();
+        }
         else if (m.t === 'ready') { done(); slot.ready = true; this.respawnDelay = 1000; resolve(w); }
         else if (m.t === 'failed') fail(new WorkerStartError(m.error, m.database));
       };

@@ -37,6 +37,8 @@ export interface StartOptions {
   logLevel?: string;
   /** GLIDEPATH_KEY_FILE (DNSSEC key encryption). */
   keyFile?: { file: string; create: boolean };
+  /** DNSSEC key rollovers' propagation delay (GLIDEPATH_DNSSEC_PROPAGATION_DELAY). */
+  dnssecRollover?: { propagationDelay?: number };
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
   /** For the control of an edge: the workers' snapshot positions, for /readyz. */
   positions?: () => Promise<Array<{ seq: number; ageSeconds: number }>>;

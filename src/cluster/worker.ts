@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { feedState } from '../feed/state.js';
 import type { StartServer, Started } from './server.js';
-import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+import { LOADING_BEAT_MS, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 import { writeSeed } from '../feed/seed.js';
 
 const send = (m: FromWorker) => { process.send?.(m); };
@@ -38,12 +38,20 @@ export async function runWorker(log: Logger, startServer: StartServer): Promise<
   const wlog = log.child({ worker: cluster.worker?.id });
   wlog.level = start.logLevel;
   let server: Started;
+  // A million domains take minutes to load on a busy machine: the primary waits as long as the
+  // CPU this process uses keeps growing (primary.ts spawn()).
+  const beat = setInterval(() => {
+    const u = process.cpuUsage();
+    send({ t: 'loading', cpuMs: Math.round((u.user + u.system) / 1000) });
+  }, LOADING_BEAT_MS);
   try {
     const { connectMs, ...rest } = start;
     server = await startServer({ ...rest, db: { connectMs }, role: 'answer', api: null, log: wlog });
   } catch (err) {
     send({ t: 'failed', error: (err as Error).message, database: (err as { databaseUnavailable?: boolean }).databaseUnavailable === true });
     return 1;
+  } finally {
+    clearInterval(beat);
   }
   return new Promise<number>((resolve) => {
     let stopping: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import { attachHealth, gateZone, gatingChanged } from './health.js';
 import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
 import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
+import { flattenZone, type OwnSource } from './includes.js';
 
 export interface ZoneSource {
   records: readonly StoredRecord[];
@@ -14,6 +15,8 @@ export interface ZoneSource {
   serial?: number;
   /** The records that name a health check (with `check` set). */
   gates?: readonly StoredRecord[];
+  /** The zones it includes, in include order (includes.ts includeOrder): served under its own. */
+  included?: readonly OwnSource[];
 }
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
@@ -21,7 +24,11 @@ export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => 
 function compile(id: number, z: ZoneSource, onBad: BadRecordHandler, cache: CompileCache): CompiledZone {
   // Zones with RRset changes pending are compiled as they will be after each, now (the query path
   // only reads).
-  return attachHealth(prepareZone(compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache, z.serial)), z.gates);
+  // A zone with includes is compiled from its effective records (includes.ts): the query path
+  // never looks at includes. Included records that won the merge keep the health check they name.
+  const eff = z.included?.length ? flattenZone(z, z.included) : z;
+  const gates = z.included?.length ? [...(z.gates ?? []), ...eff.records.filter((r) => r.check)] : z.gates;
+  return attachHealth(prepareZone(compileZone(id, eff.records, eff.schedules, (r, e) => onBad(id, r, e), cache, z.serial)), gates);
 }
 
 /** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones

@@ -75,11 +75,13 @@ export async function createCheck(c: Client, tenantId: number, name: string, s: 
     [tenantId, name, s.kind, s.target, s.expected_status, s.interval_s, s.timeout_ms, s.up_threshold, s.down_threshold, s.max_age_s])).rows[0];
 }
 
-/** New settings; the state stays (a changed probe proves itself on its next run, now). */
+/** New settings; the state stays (a changed probe proves itself on its next run, now). A check
+ *  made passive counts the change as a heartbeat, as a new one does. */
 export async function updateCheck(c: Client, id: number, s: CheckSettings): Promise<HealthCheck> {
   return (await c.query<HealthCheck>(
     `UPDATE health_checks SET kind = $2, target = $3, expected_status = $4, interval_s = $5, timeout_ms = $6,
-       up_threshold = $7, down_threshold = $8, max_age_s = $9, next_run_at = now(), successes = 0, failures = 0
+       up_threshold = $7, down_threshold = $8, max_age_s = $9, next_run_at = now(), successes = 0, failures = 0,
+       last_heartbeat_at = CASE WHEN kind <> 'passive' AND $2 = 'passive' THEN now() ELSE last_heartbeat_at END
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, s.kind, s.target, s.expected_status, s.interval_s, s.timeout_ms, s.up_threshold, s.down_threshold, s.max_age_s])).rows[0];
 }

@@ -8,8 +8,14 @@ import type { ScheduledRRset } from '../snapshot/zone.js';
 import type { KekHolder } from './key-file.js';
 import { loadDnssec } from './dnssec-keys.js';
 import { downChecks } from './health.js';
+import { includedSources } from './zone-includes.js';
+import type { OwnSource } from '../snapshot/includes.js';
 
-export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number; gates?: StoredRecord[] }
+export interface ZoneData {
+  records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number; gates?: StoredRecord[];
+  /** The zones it includes, in include order (issue 20): the snapshot serves them merged under it. */
+  included?: OwnSource[];
+}
 
 export interface JournalEntry {
   seq: number;
@@ -52,6 +58,7 @@ async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneDa
     `SELECT zone_id, owner, type, ttl, rdata, health_check_id AS "check" FROM records
       WHERE zone_id = ANY($1::bigint[]) AND health_check_id IS NOT NULL`, [ids]);
   for (const r of gates.rows) (zones.get(r.zone_id)!.gates ??= []).push(r);
+  for (const [id, included] of await includedSources(c, zones)) zones.get(id)!.included = included;
   return zones;
 }
 

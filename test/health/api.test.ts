@@ -125,3 +125,12 @@ test('bad input is a 4xx naming the field, and changes nothing', async () => {
   assert.equal((shown.body as { health_checks?: unknown }).health_checks, undefined);
   assert.equal((await api.call('DELETE', '/v1/health-checks/hb', { token: acme })).status, 204);
 });
+
+test('a tenant with health checks is in use', async () => {
+  const lone = await api.tenant('lone');
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: lone, body: { name: 'only', kind: 'passive', max_age: 5 } })).status, 201);
+  const r = await api.call('DELETE', '/v1/tenants/lone');
+  is(r, 409, 'tenant_in_use');
+  assert.match(errorOf(r).message, /health checks/);
+  assert.equal((await api.call('DELETE', '/v1/health-checks/only', { token: lone })).status, 204);
+});

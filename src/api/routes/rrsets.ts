@@ -11,6 +11,8 @@ import { editZone, etag, toRRsets, rrsetKey, without, type RRset } from '../zone
 import { obj, str, responses, empty, tenantQuery, rrsetSchema, healthChecksField, ZONE_NAME, ifMatchHeader } from '../schemas.js';
 import { gatesOf, resolveGates, gatedTtlWarnings, type Gate, type GateMap } from '../health-gates.js';
 import { checkNames } from '../../store/health.js';
+import { effectiveRecords } from '../../store/zone-includes.js';
+import { typeName } from '../../dns/constants.js';
 
 type Q = { tenant?: string };
 const ttl = { type: 'integer', minimum: 0, maximum: 2147483647 };
@@ -59,16 +61,23 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
     return { zone: z, records, names };
   };
 
-  app.get<{ Params: { zone: string }; Querystring: Q & { owner?: string; type?: string } }>('/v1/zones/:zone/rrsets', {
+  app.get<{ Params: { zone: string }; Querystring: Q & { owner?: string; type?: string; effective?: 'true' | 'false' } }>('/v1/zones/:zone/rrsets', {
     schema: {
-      tags: ['rrsets'], summary: 'List the RRsets of a zone, optionally of one owner and/or type; ETag is the zone version',
+      tags: ['rrsets'], summary: 'List the RRsets of a zone (its own, or with effective=true the ones it serves: its includes merged in), optionally of one owner and/or type; ETag is the zone version',
       params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']),
-      querystring: obj({ ...tenantQuery, owner: str(), type: str() }),
+      querystring: obj({
+        ...tenantQuery, owner: str(), type: str(),
+        effective: str({ enum: ['true', 'false'], description: 'true: the RRsets the zone serves, its includes merged in (each with the `zone` it comes from); default false: the zone\'s own.' }),
+      }),
       response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 422),
     },
   }, async (req, reply) => {
-    const { zone, records: all, names } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
-    let rs = all;
+    const tenant = await tenantFor(req, ctx.pool, false);
+    const effective = req.query.effective === 'true';
+    const { zone, records: own, names: ownNames } = await zoneRecords(tenant, req.params.zone);
+    const eff = effective ? await effectiveRecords(ctx.pool, zone.id) : [];
+    let rs: StoredRecord[] = effective ? eff : own;
+    const names = effective && eff.some((r) => r.check) && tenant !== null ? await checkNames(ctx.pool, tenant) : ownNames;
     if (req.query.owner !== undefined) {
       const k = rrsetKey(req.query.owner, 'A');
       rs = rs.filter((r) => r.owner === k.owner);
@@ -77,7 +86,10 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       const k = rrsetKey('@', req.query.type);
       rs = rs.filter((r) => r.type === k.type);
     }
-    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs, names) });
+    if (!effective) return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs, names) });
+    const from = new Map(eff.map((r) => [`${r.owner}\u0000${typeName(r.type)}`, r.zone]));
+    const rrsets = toRRsets(rs, names).map((s) => ({ ...s, zone: from.get(`${s.owner}\u0000${s.type}`) ?? zone.name }));
+    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets });
   });
 
   app.get<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
