@@ -28,6 +28,11 @@ import { SignatureCache } from './dnssec/sign.js';
 import { KekHolder } from './store/key-file.js';
 import { UpdateService } from './update/service.js';
 import { runUpdate } from './store/update.js';
+import { createPool } from './store/db.js';
+import { writeDomainCounts, tenantTotals } from './store/query-stats.js';
+import { DomainCounts } from './server/domain-counts.js';
+import { StatsFlusher } from './server/stats-flusher.js';
+import { DEFAULT_STATS } from './config.js';
 
 /** ServerOptions' node identity as the query path wants it (the NSID octets made once). */
 export function serverIdentity(node: NodeName | undefined): ServerIdentity | undefined {
@@ -98,11 +103,13 @@ export async function startAnswering(db: Database, opts: ServerOptions, stats: Q
     rrl.onLimited = (network, cls, name) => dnsLog.info({ network, class: cls, name, mode: opts.rrl!.mode }, 'rate limit reached');
     stats.rrl = rrl.counts;
   }
+  const domainCounts = startDomainCounts(db, opts, stats, child('stats'), stops);
   const ctx: QueryContext = {
     snapshot: () => feed.snapshot(),
     maxUdp,
     now: opts.now ?? Date.now,
     stats,
+    domainCounts,
     cache,
     signatures,
     transfer: new TransferService({
@@ -162,3 +169,26 @@ export async function readTls(files: { certFile: string; keyFile: string }): Pro
   return { cert: await read(files.certFile, 'certificate'), key: await read(files.keyFile, 'key') };
 }
 
+/** Per-domain query statistics of this answering process: counted by the query path, written by a
+ *  flusher stopped after the listeners (stops run in reverse), so its last batch has every answer.
+ *  Each process (every worker of `serve --workers`, every node) upserts its own batches, which
+ *  add up in the database. An edge reads a standby: it writes to GLIDEPATH_STATS_DATABASE_URL (the
+ *  primary) when set, else it only sums per tenant for /metrics. */
+function startDomainCounts(db: Database, opts: ServerOptions, stats: QueryStats, log: Logger,
+  stops: Array<() => Promise<void>>): DomainCounts | undefined {
+  const st = opts.stats ?? DEFAULT_STATS;
+  if (!st.enabled) return undefined;
+  let pool = db.pool;
+  if (opts.edge && st.databaseUrl) {
+    const own = createPool(st.databaseUrl, 2, { connectMs: opts.db?.connectMs ?? 2000 });
+    stops.push(() => own.end().catch(() => undefined));
+    pool = own;
+  }
+  const write = opts.edge && !st.databaseUrl ? (_m: Date, b: Parameters<typeof tenantTotals>[1]) => tenantTotals(pool, b)
+    : (m: Date, b: Parameters<typeof writeDomainCounts>[2]) => writeDomainCounts(pool, m, b);
+  const counts = new DomainCounts();
+  const flusher = new StatsFlusher(counts, write, (t) => stats.addTenants(t), log, st.flushMs);
+  flusher.start();
+  stops.push(() => flusher.stop());
+  return counts;
+}

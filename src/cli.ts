@@ -195,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
           dnssecRollover: { propagationDelay: serveCfg.dnssecPropagationDelay },
           cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo, healthAllow: serveCfg.healthAllow,
-          retention: serveCfg.retention,
+          retention: serveCfg.retention, stats: serveCfg.stats,
           edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });
         started = true;
@@ -350,6 +350,7 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
     || !a.cookies.secrets.length !== !b.cookies.secrets.length) out.push('GLIDEPATH_COOKIES/_COOKIE_REQUIRE (or _COOKIE_SECRET set or unset)');
   if (!same(a.rrl, b.rrl)) out.push('GLIDEPATH_RRL and GLIDEPATH_RRL_*');
   if (a.udpIo !== b.udpIo) out.push('GLIDEPATH_UDP_IO');
+  if (!same(a.stats, b.stats)) out.push('GLIDEPATH_STATS and GLIDEPATH_STATS_*');
   if (a.role !== b.role || a.nodeId !== b.nodeId || a.version !== b.version || a.pollMs !== b.pollMs || a.maxLagSeconds !== b.maxLagSeconds) {
     out.push('GLIDEPATH_ROLE/NODE_ID/VERSION/POLL_MS/MAX_LAG');
   }

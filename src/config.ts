@@ -65,7 +65,26 @@ export interface Config {
   pollMs: number;
   /** GLIDEPATH_MAX_LAG: seconds of lag past which an edge's /readyz says not ready. */
   maxLagSeconds: number;
+  /** Per-domain query statistics (GLIDEPATH_STATS and GLIDEPATH_STATS_*). */
+  stats: StatsSettings;
 }
+
+/** Per-domain query statistics: counted on the query path, written in batches, rolled up. */
+export interface StatsSettings {
+  /** GLIDEPATH_STATS: count at all (off: nothing counted, nothing written). */
+  readonly enabled: boolean;
+  /** GLIDEPATH_STATS_FLUSH_INTERVAL: how often each answering process writes its counts. */
+  readonly flushMs: number;
+  /** GLIDEPATH_STATS_MINUTE_RETENTION: per-minute rows kept this long (seconds), then rolled up per hour. */
+  readonly minuteKeepS: number;
+  /** GLIDEPATH_STATS_HOUR_RETENTION: hourly rows kept this long (seconds). */
+  readonly hourKeepS: number;
+  /** GLIDEPATH_STATS_DATABASE_URL: where an edge writes its counts (its standby is read-only);
+   *  unset on an edge: per-tenant totals in /metrics only. Full nodes write to DATABASE_URL. */
+  readonly databaseUrl?: string;
+}
+
+export const DEFAULT_STATS: Readonly<StatsSettings> = { enabled: true, flushMs: 5000, minuteKeepS: 2 * 86400, hourKeepS: 400 * 86400 };
 
 export type RrlMode = 'off' | 'on' | 'log';
 
@@ -263,6 +282,18 @@ function healthAllow(env: NodeJS.ProcessEnv): string[] {
   return list;
 }
 
+function statsSettings(env: NodeJS.ProcessEnv): StatsSettings {
+  const url = env.GLIDEPATH_STATS_DATABASE_URL || undefined;
+  if (url) { try { databaseUrl(url); } catch (e) { throw new ConfigError(`GLIDEPATH_STATS_${(e as Error).message}`); } }
+  return Object.freeze({
+    enabled: onOff(env, 'GLIDEPATH_STATS', true),
+    flushMs: 1000 * durationEnv(env, 'GLIDEPATH_STATS_FLUSH_INTERVAL', DEFAULT_STATS.flushMs / 1000, 1),
+    minuteKeepS: durationEnv(env, 'GLIDEPATH_STATS_MINUTE_RETENTION', DEFAULT_STATS.minuteKeepS, 3600),
+    hourKeepS: durationEnv(env, 'GLIDEPATH_STATS_HOUR_RETENTION', DEFAULT_STATS.hourKeepS, 86400),
+    ...(url ? { databaseUrl: url } : {}),
+  });
+}
+
 function udpIo(env: NodeJS.ProcessEnv): Config['udpIo'] {
   // auto by default: the batched native path where the addon built. It answers bursts as fully as
   // node:dgram (test/server/udp-burst.test.ts) at well under half the CPU per query (bench/SWEEP.md).
@@ -336,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     version: env.GLIDEPATH_VERSION ? env.GLIDEPATH_VERSION.slice(0, 255) : undefined,
     pollMs: intEnv(env, 'GLIDEPATH_POLL_MS', 100, 10, 60_000),
     maxLagSeconds: intEnv(env, 'GLIDEPATH_MAX_LAG', 10, 1, 86_400),
+    stats: statsSettings(env),
   });
 }
 

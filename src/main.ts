@@ -25,6 +25,8 @@ import { TargetPolicy } from './health/targets.js';
 import { checkStates } from './store/health.js';
 import { HEALTH_SERIES_MAX } from './metrics/health.js';
 import { HistoryPruner } from './store/retention.js';
+import { statsRollup } from './store/query-stats-rollup.js';
+import { DEFAULT_STATS, type StatsSettings } from './config.js';
 import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
 import { type NotifyOptions } from './transfer/notify.js';
@@ -134,6 +136,8 @@ export interface ServerOptions {
   db?: { connectMs?: number; statementMs?: number };
   /** Zone-file upload limits (GLIDEPATH_ZONE_FILE_MAX_BYTES, GLIDEPATH_ZONE_MAX_RECORDS). */
   zoneFile?: { maxBytes: number; maxRecords: number };
+  /** Per-domain query statistics (GLIDEPATH_STATS*); default: on, DEFAULT_STATS. */
+  stats?: StatsSettings;
   /** "answer": a snapshot file (cluster/seed.ts) to start from instead of the database, which may be down. */
   seed?: string;
   /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
@@ -222,6 +226,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
       pruner.start();
       stops.push(() => pruner.stop());
+      const st = opts.stats ?? DEFAULT_STATS;
+      const rollup = statsRollup(db.pool, child('stats'), st, opts.retention?.intervalMs);
+      rollup.start();
+      stops.push(() => rollup.stop());
     }
 
     let apiUrl = '';
@@ -247,7 +255,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stops.push(async () => monitor.stop());
       const app = await buildApp({
         pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek, rollover,
-        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile,
+        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile, stats: opts.stats ?? DEFAULT_STATS,
         ready: f ? () => f.loaded : opts.ready,
         metrics: new Metrics(f
           ? async () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo(), health: await healthScrape() })

@@ -60,7 +60,7 @@ async function main(): Promise<number> {
 const TIMED = ['e2e/realtime.test.js', 'e2e/pdns-realtime.test.js', 'e2e/replication.test.js'];
 /** Suites whose cases go over UDP: run over both UDP I/O paths. */
 const UDP_SUITES = ['e2e/dns-rules.test.js', 'e2e/cookies.test.js', 'e2e/rrl.test.js', 'e2e/rolling-restart.test.js',
-  'e2e/fuzz.test.js', 'conformance.test.js', 'server/dns-listeners.test.js'];
+  'e2e/fuzz.test.js', 'conformance.test.js', 'server/dns-listeners.test.js', 'stats/counts.test.js'];
 
 function nodeTest(files: string[], concurrency: number, env: NodeJS.ProcessEnv): Promise<number> {
   const args = ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files];

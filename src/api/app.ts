@@ -22,6 +22,7 @@ import { zoneRoutes } from './routes/zones.js';
 import { rrsetRoutes } from './routes/rrsets.js';
 import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
+import { statsRoutes } from './routes/stats.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { dnssecRoutes } from './routes/dnssec.js';
@@ -55,6 +56,8 @@ export interface AppOptions {
   zoneFile?: { maxBytes: number; maxRecords: number };
   /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
   workers?: () => { ready: number; wanted: number };
+  /** Per-domain statistics: how long per-minute rows are kept (GLIDEPATH_STATS_MINUTE_RETENTION). */
+  stats?: { minuteKeepS: number };
 }
 
 /** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes
@@ -174,6 +177,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(rrsetRoutes, { ctx });
   await app.register(zoneFileRoutes, { ctx });
   await app.register(domainRoutes, { ctx });
+  await app.register(statsRoutes, { ctx });
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });

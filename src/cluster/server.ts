@@ -1,7 +1,7 @@
 // What cluster/ needs of a running Glidepath and of the function that starts one. main.ts's
 // startServer fits both; cli.ts hands it in, so cluster/ never imports the composition root.
 import type { Logger } from 'pino';
-import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName, CookieSettings } from '../config.js';
+import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName, CookieSettings, StatsSettings } from '../config.js';
 import type { RrlSettings } from '../config.js';
 import type { QueryStats } from '../server/query-stats.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
@@ -56,6 +56,8 @@ export interface StartOptions {
   seed?: string;
   /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
   workers?: () => { ready: number; wanted: number };
+  /** Per-domain query statistics: counting and flushing ("answer"), rollup and the API ("control"). */
+  stats?: StatsSettings;
   /** "control": told when the API's database monitor sees the database go down or come back. */
   onDatabaseChange?: (up: boolean) => void;
 }

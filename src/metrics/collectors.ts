@@ -55,6 +55,11 @@ export function dnsCollectors(now: () => Scrape): Metric[] {
       const q = now().queries;
       return q ? [{ value: q.cacheHits ?? 0 }] : undefined;
     }),
+    // Per tenant, never per domain: a domain label would make a series per domain served.
+    collector('glidepath_tenant_queries_total', 'DNS answers counted toward the tenant\'s domains (per-domain statistics), added as each batch is written (GLIDEPATH_STATS_FLUSH_INTERVAL).', 'counter', () => {
+      const t = now().queries?.tenants;
+      return t?.map(([tenant, value]) => ({ labels: { tenant }, value }));
+    }),
     collector('glidepath_rrl_responses_total', 'UDP responses response rate limiting acted on: dropped, slipped (sent truncated), or logged only (GLIDEPATH_RRL=log).', 'counter', () => {
       const r = now().queries?.rrl;
       if (!r) return undefined;

@@ -14,6 +14,7 @@ import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
+import type { DomainCounts } from './domain-counts.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
 import type { Domain } from '../snapshot/domain.js';
@@ -44,6 +45,8 @@ export interface QueryContext {
   readonly maxUdp: number;
   now(): number;
   readonly stats?: QueryStats;
+  /** Per-domain counts (GLIDEPATH_STATS): every answer from a domain, by type and rcode. */
+  readonly domainCounts?: DomainCounts;
   readonly cache?: ResponseCache;
   /** DNSSEC signatures per RRset version; without it nothing is signed. */
   readonly signatures?: SignatureCache;
@@ -90,7 +93,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   if (probe && !(hitCookie && !hitCookie.valid && !tcp && ctx.cookies!.require)) {
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
-      ctx.stats?.count(probe.qtype, ctx.cache!.hitRcode);
+      countAnswer(ctx, ctx.cache!.hitDomainIndex, probe.qtype, ctx.cache!.hitRcode);
       if (ctx.stats) ctx.stats.cacheHits++;
       const out = tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, hitCookie, peer, ctx);
       return hitCookie && out === hit ? ctx.cookies!.attach(hit, hitCookie, ctx.now()) : out;
@@ -110,7 +113,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   }
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
-    if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
+    if (xfr) countAnswer(ctx, indexOf(ctx.domainCounts && snap.findDomain(q.keys)), q.qtype, RCODE.NOERROR); // as asked: the transfer side decides
     return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls, 0));
   }
   // RFC 7873 5.2: a malformed COOKIE option is FORMERR; a query without a valid server cookie may
@@ -159,11 +162,11 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     try {
       renew = signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
     } catch {
-      ctx.stats?.count(q.qtype, RCODE.SERVFAIL);
+      countAnswer(ctx, indexOf(ans.domain), q.qtype, RCODE.SERVFAIL);
       return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, ctx.identity?.nsid, SIGNING_FAILED);
     }
   }
-  ctx.stats?.count(q.qtype, ans.rcode);
+  countAnswer(ctx, indexOf(ans.domain), q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
     nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
   // Cached without the cookie, which the caller adds (and each hit): a query with a COOKIE option
@@ -171,6 +174,16 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   if (probe && (reserve > 0) === (probe.cookieLen > 0)) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
 }
+
+/** An answer for the counters: the node's (by type and rcode) and, when it came from a domain, the
+ *  domain's (per-domain statistics, kept in memory and written in batches by stats-flusher.ts). */
+function countAnswer(ctx: QueryContext, domainIndex: number, qtype: number, rcode: number): void {
+  ctx.stats?.count(qtype, rcode);
+  ctx.domainCounts?.count(domainIndex, qtype, rcode);
+}
+
+/** Domain.index, or -1 for none. */
+const indexOf = (d: Domain | undefined): number => (d ? d.index : -1);
 
 /** RRL (src/server/rrl.ts): the response, null (dropped), or on a slip a truncated answer, or
  *  BADCOOKIE to a client that sent a cookie, which then has a server cookie to come back with

@@ -37,7 +37,8 @@ const MADE_IN = 5; // generation it was answered in (names no domain encloses)
 const RCODE = 6;
 const NAMES_EPOCH = 7; // the snapshot's namesEpoch when answered: a new domain may enclose the name
 const EXPIRES = 8; // Unix seconds from which the entry is stale (signed answers: signature renewal), 0: never
-const ROW = 9;
+const DOMAIN_INDEX = 9; // the domain's dense index (per-domain statistics), -1: none; read here, a hit never touches the Domain object
+const ROW = 10;
 
 /** Largest response kept (TCP answers may be bigger; those are answered afresh each time). */
 const MAX_CACHED = 4096;
@@ -78,6 +79,8 @@ export class ResponseCache {
   hitRcode = 0;
   /** The domain the last hit was answered from (response rate limiting counts per zone). */
   hitDomain: Domain | undefined;
+  /** Its index (Domain.index), -1 when no domain encloses the name: what per-domain counts need. */
+  hitDomainIndex = -1;
 
   constructor(private readonly maxEntries = 200_000, private readonly maxUdp = 1232, slabBytes = maxEntries * 160) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, not ${maxEntries}`);
@@ -197,6 +200,7 @@ export class ResponseCache {
     for (let i = q; i < len; i++) out[i] = slab[start + i];
     this.hitRcode = rows[r + RCODE];
     this.hitDomain = this.domains[id];
+    this.hitDomainIndex = rows[r + DOMAIN_INDEX];
     return out;
   }
 
@@ -232,6 +236,7 @@ export class ResponseCache {
     rows[r + RCODE] = rcode;
     rows[r + NAMES_EPOCH] = snap.namesEpoch;
     rows[r + EXPIRES] = expires;
+    rows[r + DOMAIN_INDEX] = domain ? domain.index : -1;
     this.domains[id] = domain;
     this.order[(this.first + this.count) % this.maxEntries] = id;
     this.count++;
