@@ -10,28 +10,6 @@ import type { Queryable } from './tenants.js';
 export type CheckKind = 'passive' | 'tcp' | 'http' | 'https';
 export type CheckState = 'up' | 'down';
 
-export interface HealthCheck {
-  id: number;
-  tenant_id: number;
-  name: string;
-  kind: CheckKind;
-  target: string | null;
-  expected_status: number | null;
-  interval_s: number;
-  timeout_ms: number;
-  up_threshold: number;
-  down_threshold: number;
-  max_age_s: number | null;
-  state: CheckState;
-  state_since: Date;
-  successes: number;
-  failures: number;
-  last_result: string | null;
-  last_checked_at: Date | null;
-  last_heartbeat_at: Date | null;
-  created_at: Date;
-}
-
 export interface CheckSettings {
   kind: CheckKind;
   target: string | null;
@@ -41,6 +19,20 @@ export interface CheckSettings {
   up_threshold: number;
   down_threshold: number;
   max_age_s: number | null;
+}
+
+export interface HealthCheck extends CheckSettings {
+  id: number;
+  tenant_id: number;
+  name: string;
+  state: CheckState;
+  state_since: Date;
+  successes: number;
+  failures: number;
+  last_result: string | null;
+  last_checked_at: Date | null;
+  last_heartbeat_at: Date | null;
+  created_at: Date;
 }
 
 export interface HistoryEntry { at: Date; state: CheckState; reason: string }

@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { startTestServer } from '../helpers/server.js';
+import { bash } from '../helpers/bash.js';
 import { DEFAULT_STATS } from '../../src/config.js';
 
 const ROOT = new URL('../../../', import.meta.url);
@@ -18,16 +19,6 @@ function shBlock(heading: string, n: number): string {
   return [...readme.slice(from).matchAll(/```sh\n([\s\S]*?)```/g)][n][1];
 }
 
-function bash(script: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('bash', ['-euo', 'pipefail', '-c', script], { timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => { stdout += d; });
-    c.stderr.on('data', (d: Buffer) => { stderr += d; });
-    c.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test('README "Per-domain query statistics" runs as written after the API session', { skip: missing.length ? `needs ${missing.join(', ')}` : false }, async () => {
   const s = await startTestServer({ stats: { ...DEFAULT_STATS, flushMs: 200 } });
