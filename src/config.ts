@@ -84,7 +84,7 @@ export interface StatsSettings {
   readonly databaseUrl?: string;
 }
 
-export const DEFAULT_STATS: Readonly<StatsSettings> = { enabled: true, flushMs: 5000, minuteKeepS: 2 * 86400, hourKeepS: 400 * 86400 };
+export const DEFAULT_STATS: Readonly<StatsSettings> = { enabled: true, flushMs: 60_000, minuteKeepS: 2 * 86400, hourKeepS: 400 * 86400 };
 
 export type RrlMode = 'off' | 'on' | 'log';
 
