@@ -26,7 +26,9 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, policy: 
  *  chunk): up when the status is `expected`. Redirects are not followed: a 301 is a 301. HTTPS
  *  verifies the certificate against the system CAs (NODE_EXTRA_CA_CERTS adds a private CA). */
 export function httpProbe(url: string, expected: number, timeoutMs: number, policy: TargetPolicy): Promise<ProbeResult> {
-  const refused = policy.refusesLiteral(new URL(url).hostname);
+  // Never rejects, as the other probe: a target that is no URL (written past the API) is a failure.
+  let refused: string | undefined;
+  try { refused = policy.refusesLiteral(new URL(url).hostname); } catch { refused = 'not a URL'; }
   if (refused) return Promise.resolve({ ok: false, result: `GET ${url}: ${refused}` });
   return new Promise((resolve) => {
     let settled = false;
