@@ -1,6 +1,9 @@
 // CPU time and bytes allocated per query in the handler alone (decode, cache, resolve, encode),
 // without sockets: the bench data set and query file, in process.
 //   npm run -s build && node --max-semi-space-size=64 dist/bench/handler-cost.js [--domains N] [--no-cache]
+// GLIDEPATH_STATS=off leaves the per-domain counters out (on by default, as in the server).
+// --stats-compare: then the same slices with and without them, in alternating pairs (so that the
+// neighbours' load on a shared machine falls on both alike), and the difference.
 // Bytes: the growth of heapUsed over passes during which no GC ran (what the pass allocated).
 import { writeDataset, zones, relativeData, TYPE_CODES } from './dataset.js';
 import { buildSnapshot, type ZoneSource } from '../src/snapshot/build.js';
@@ -8,6 +11,8 @@ import type { DomainRow } from '../src/snapshot/domain.js';
 import { handleQuery, type QueryContext } from '../src/server/handle-query.js';
 import { ResponseCache } from '../src/server/response-cache.js';
 import { QueryStats } from '../src/server/query-stats.js';
+import { DomainCounts } from '../src/server/domain-counts.js';
+import { loadConfig } from '../src/config.js';
 import { buildQuery } from '../test/helpers/dig.js';
 import { readFile } from 'node:fs/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -29,10 +34,14 @@ const packets = (await readFile(data.queryFile, 'utf8')).split('\n').filter(Bool
   const [name, type] = l.split(' ');
   return buildQuery(name, type, { id: i & 0xffff, edns: 1232 }); // dnsperf sends EDNS (-e is not set: see below)
 });
-const ctx: QueryContext = {
-  snapshot: () => snap, maxUdp: 1232, now: () => Date.now(), stats: new QueryStats(),
-  cache: process.argv.includes('--no-cache') ? undefined : new ResponseCache(),
-};
+const cache = process.argv.includes('--no-cache') ? undefined : new ResponseCache();
+const stats = new QueryStats();
+/** Every context from this one literal: one hidden class, as the server's one context per process
+ *  (contexts of different shapes would make the handler polymorphic and the comparison unfair). */
+const context = (domainCounts: DomainCounts | undefined): QueryContext => ({
+  snapshot: () => snap, maxUdp: 1232, now: () => Date.now(), stats, cache, domainCounts,
+});
+const ctx = context(loadConfig().stats.enabled ? new DomainCounts() : undefined);
 for (const p of packets) handleQuery(p, false, ctx); // warm-up: JIT and the cache
 // Passes of 5,000 queries; one during which a GC ran is not counted (heapUsed fell or jumped).
 let gcs = 0;
@@ -52,6 +61,33 @@ for (let pass = 0; pass < 200; pass++) {
   n += slice.length;
   await tick();
   if (gcs === g0 && h1 >= h0) { bytes += h1 - h0; counted += slice.length; }
+  // The flusher's share, as in the server (every few seconds): drained here, off the clock.
+  if (pass % 20 === 19) ctx.domainCounts?.drain();
 }
 const out = { nsPerQuery: Math.round(cpuNs / n), bytesPerQuery: counted ? Math.round(bytes / counted) : -1, passesWithoutGc: counted / 5000 };
-console.log(JSON.stringify({ domains, queries: packets.length, cache: ctx.cache ? 'on' : 'off', ...out }));
+console.log(JSON.stringify({ domains, queries: packets.length, cache: ctx.cache ? 'on' : 'off', stats: ctx.domainCounts ? 'on' : 'off', ...out }));
+
+if (process.argv.includes('--stats-compare')) {
+  // Same snapshot and cache; only the per-domain counters differ. Pairs run in alternating order.
+  const on = context(new DomainCounts());
+  const off = context(undefined);
+  const cpu = { on: 0, off: 0 };
+  const timed = (c: QueryContext, slice: Buffer[]) => {
+    const c0 = process.cpuUsage();
+    for (const p of slice) handleQuery(p, false, c);
+    const d = process.cpuUsage(c0);
+    return (d.user + d.system) * 1000;
+  };
+  let q = 0;
+  for (let pair = 0; pair < 400; pair++) {
+    const slice = packets.slice((pair % 40) * 5000, (pair % 40 + 1) * 5000);
+    await tick();
+    if (pair % 2) { cpu.off += timed(off, slice); cpu.on += timed(on, slice); } else { cpu.on += timed(on, slice); cpu.off += timed(off, slice); }
+    q += slice.length;
+    if (pair % 20 === 19) on.domainCounts!.drain();
+  }
+  const nsOn = cpu.on / q;
+  const nsOff = cpu.off / q;
+  console.log(JSON.stringify({ compare: 'GLIDEPATH_STATS on vs off, alternating pairs', queries: q, nsPerQueryOn: Math.round(nsOn), nsPerQueryOff: Math.round(nsOff),
+    overheadNs: Math.round(nsOn - nsOff), overheadPct: Math.round((nsOn / nsOff - 1) * 1000) / 10 }));
+}

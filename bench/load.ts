@@ -26,7 +26,8 @@ export interface LoadResult {
   maxMs: number;
 }
 
-export interface LoadSpec { port: number; queryFile: string; seconds: number; /** Undefined: as fast as possible. */ qps?: number; perQuery: boolean }
+export interface LoadSpec { port: number; queryFile: string; seconds: number; /** Undefined: as fast as possible. */ qps?: number; perQuery: boolean;
+  /** More dnsperf flags (the DNSSEC run: -e for EDNS, -D for the DO bit). */ extra?: string[] }
 
 /** dnsperf's clients, threads, outstanding queries and timeout, the same for every server (run.ts's
  *  --dnsperf and --dnsperf-paced replace them). Unthrottled runs use two threads so that the
@@ -71,6 +72,7 @@ async function runDnsperf(bin: string, spec: LoadSpec): Promise<LoadResult> {
     ...(spec.qps === undefined ? DNSPERF_ARGS : DNSPERF_PACED_ARGS)];
   if (spec.qps !== undefined) args.push('-Q', String(Math.max(1, Math.round(spec.qps))));
   if (spec.perQuery) args.push('-v');
+  if (spec.extra) args.push(...spec.extra);
   // dnsperf's output (with -v one line per query) goes to a file and is read afterwards: parsing it
   // while the load runs would take CPU from the server under test.
   const outFile = `${spec.queryFile}.dnsperf-${process.pid}-${++runs}.out`;

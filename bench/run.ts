@@ -9,6 +9,10 @@
 //   --dnsperf "ARGS" (-c 8 -T 2 -q 500 -t 2: dnsperf's clients, threads, outstanding, timeout
 //                     for the unthrottled runs)   --dnsperf-paced "ARGS" (-c 8 -T 1 -q 500 -t 2: at 50 %)
 //   --out DIR (bench/out)  --results FILE (bench/RESULTS.md)
+//   --dnssec             the DNSSEC run instead (bench/dnssec.ts): every zone signed, the query file
+//                        with and without the DO bit, Glidepath, Knot and PowerDNS (when installed);
+//                        bounded: defaults --domains 200 --delegations 1000 --seconds 5 --warmup 2,
+//                        results in bench/DNSSEC.md
 // DATABASE_URL, when set, is used instead of the embedded PostgreSQL (databases glidepath_bench and
 // pdns are dropped and created in it).
 import { mkdir, rm, writeFile, readFile, readdir } from 'node:fs/promises';
@@ -25,6 +29,7 @@ import { pdns } from './peers/pdns.js';
 import { nsd } from './peers/nsd.js';
 import { knot } from './peers/knot.js';
 import { floor } from './peers/floor.js';
+import { dnssecRun, dnssecTable, dnssecRatios } from './dnssec.js';
 
 const PEERS: Record<string, Peer> = { glidepath, floor, pdns, nsd, knot };
 const DEFAULT_SCALE = 100_000;
@@ -32,6 +37,7 @@ const DEFAULT_SCALE = 100_000;
 interface Options {
   domains: number; delegations: number; queries: number; seconds: number; peers: string; threads: number;
   scale: number; edits: number; warmup: number; repeat: number; dnsperf: string; dnsperfPaced: string; out: string; results: string;
+  dnssec: boolean;
   /** 1: keep the PostgreSQL of the last run and its scale database when it holds --scale domains
    *  (13 million rows take 20 minutes to write on a busy machine); the peer comparison is skipped,
    *  as it would overwrite that database. */
@@ -41,18 +47,23 @@ interface Options {
 function options(argv: string[]): Options {
   const o: Options = {
     domains: 2000, delegations: 5000, queries: 200_000, seconds: 10, peers: 'glidepath,floor,pdns,nsd,knot', threads: 2,
-    scale: 0, edits: 100, warmup: 3, repeat: 3, dnsperf: DNSPERF_ARGS.join(' '), dnsperfPaced: DNSPERF_PACED_ARGS.join(' '), out: 'bench/out', results: 'bench/RESULTS.md', scaleReuse: 0,
+    scale: 0, edits: 100, warmup: 3, repeat: 3, dnsperf: DNSPERF_ARGS.join(' '), dnsperfPaced: DNSPERF_PACED_ARGS.join(' '), out: 'bench/out', results: 'bench/RESULTS.md',
+    dnssec: false, scaleReuse: 0,
   };
+  const given = new Set<string>();
   const rec = o as unknown as Record<string, unknown>;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       console.log('npm run bench -- [--domains N] [--delegations N] [--queries N] [--seconds S] [--peers glidepath,floor,pdns,nsd,knot]\n' +
-        '                   [--threads N] [--scale [N]] [--edits N] [--warmup S] [--repeat N] [--dnsperf "ARGS"] [--dnsperf-paced "ARGS"] [--out DIR] [--results FILE] [--scale-reuse 1]   (see bench/README.md)');
+        '                   [--threads N] [--scale [N]] [--edits N] [--warmup S] [--repeat N] [--dnsperf "ARGS"] [--dnsperf-paced "ARGS"] [--out DIR] [--results FILE]\n' +
+        '                   [--dnssec] [--scale-reuse 1]   (see bench/README.md)');
       process.exit(0);
     }
     const k = arg.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if (!arg.startsWith('--') || !(k in o)) throw new Error(`unknown option ${arg} (see bench/README.md or --help)`);
+    given.add(k);
+    if (k === 'dnssec') { o.dnssec = true; continue; }
     let v = argv[i + 1];
     if (k === 'scale' && (v === undefined || v.startsWith('--'))) v = String(DEFAULT_SCALE);
     else i++;
@@ -62,6 +73,11 @@ function options(argv: string[]): Options {
       if (!Number.isInteger(n) || n < 0) throw new Error(`${arg} needs a whole number, not "${v}"`);
       rec[k] = n;
     } else rec[k] = v;
+  }
+  if (o.dnssec) {
+    // Bounded by default: signing every zone at load (Knot, PowerDNS) takes time per zone.
+    const small: Partial<Options> = { domains: 200, delegations: 1000, seconds: 5, warmup: 2, results: 'bench/DNSSEC.md' };
+    for (const [k, v] of Object.entries(small)) if (!given.has(k)) rec[k] = v;
   }
   if (o.domains < 1) throw new Error('--domains must be at least 1');
   if (o.seconds < 1) throw new Error('--seconds must be at least 1');
@@ -212,6 +228,7 @@ async function main(): Promise<number> {
   const lines = (await readFile(data.queryFile, 'utf8')).split('\n').filter(Boolean);
   const probes = Array.from({ length: 60 }, (_, i) => lines[(i * 997) % lines.length].split(' ') as [string, string]);
 
+  if (o.dnssec) return dnssecMain(ctx, o, started);
   const results: ServerResult[] = [];
   const missing: string[] = [];
   let reference: Array<DnsAnswer | undefined> | undefined;
@@ -263,6 +280,34 @@ async function main(): Promise<number> {
     console.log(`\nWritten to ${o.results} (${info.totalSeconds.toFixed(0)} s)`);
     const g = results.find((r) => r.name === glidepath.name);
     return g?.error || scale?.error ? 1 : 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+/** `--dnssec`: the signed comparison only, its table on stdout and in bench/DNSSEC.md. */
+async function dnssecMain(ctx: BenchContext, o: Options, started: number): Promise<number> {
+  const missing: string[] = [];
+  try {
+    const peers = o.peers.split(',').map((s) => s.trim()).filter(Boolean);
+    const results = await dnssecRun(ctx, peers, o.seconds, o.warmup, missing);
+    const cpus = os.cpus();
+    const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+    const md = [
+      '# DNSSEC run', '',
+      `\`${command}\` on ${new Date().toISOString()}: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, Node ${process.versions.node}; the load generator and the servers share the machine (loopback), and other work on the machine skews the figures.`, '',
+      `Data: ${o.domains} customer domains and a registry with ${o.delegations} delegations, every zone signed; the query file of the main run (${ctx.opts.queries} lines) sent by dnsperf \`${DNSPERF_ARGS.join(' ')}\` for ${o.seconds} s with \`-e\` (EDNS, DO=0: unsigned answers) and then with \`-D\` (DO=1: RRSIGs and denial proofs), after a ${o.warmup} s warm-up with DO=1.`, '',
+      dnssecTable(results), '',
+      ...dnssecRatios(results).map((l) => `- ${l}`),
+      ...missing.map((m) => `- not run: ${m}`),
+      '', ...results.map((r) => `- ${r.name}: ${r.setup}`), '',
+    ].join('\n');
+    await writeFile(resolve(o.results), md);
+    console.log(dnssecTable(results));
+    for (const l of dnssecRatios(results)) console.log(l);
+    if (missing.length) console.log(missingLine(missing));
+    console.log(`\nWritten to ${o.results} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    return results.find((r) => r.name === 'Glidepath')?.error ? 1 : 0;
   } finally {
     await stopAll();
   }

@@ -198,7 +198,9 @@ async function main(): Promise<number> {
   for (const f of floods) {
     lines.push(`| ${f.mode} | ${f.flood.sent} | ${f.flood.completed} | ${Math.round((f.flood.completed * f.flood.respBytes) / (o.seconds * 2))} | ${f.modest.answered}/${f.modest.sent} (${((100 * f.modest.answered) / f.modest.sent).toFixed(1)} %) |`);
   }
-  const md = lines.join('\n') + '\n';
+  // Sections written by hand (a profile, say) are kept: from the first "## Where" heading on.
+  const kept = await readFile(resolve(o.results), 'utf8').then((t) => { const i = t.indexOf('\n## Where'); return i >= 0 ? t.slice(i) : ''; }, () => '');
+  const md = lines.join('\n') + '\n' + kept;
   await writeFile(resolve(o.results), md);
   console.log(md);
   return 0;

@@ -1,8 +1,10 @@
 // npm install / npm ci: builds the optional batched-UDP addon (native/, Linux only) with node-gyp.
 // Never fails the install: without a compiler, headers or Linux, Glidepath uses node:dgram, and
-// this prints one line saying so. GLIDEPATH_NATIVE=off skips the build.
+// this prints one line saying so. GLIDEPATH_NATIVE=off skips the build. With --if-stale (npm test)
+// it builds only when the addon is older than its source, so a checkout that pulled a change to
+// native/ does not test the old addon.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -19,7 +21,15 @@ function nodeGyp() {
   try { return createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'); } catch { return undefined; }
 }
 
+function fresh() {
+  const built = join(dir, 'build/Release/udp_batch.node');
+  if (!existsSync(built)) return false;
+  const t = statSync(built).mtimeMs;
+  return ['udp_batch.c', 'binding.gyp'].every((f) => statSync(join(dir, f)).mtimeMs <= t);
+}
+
 function main() {
+  if (process.argv.includes('--if-stale') && (fresh() || !existsSync(join(dir, 'build')))) return;
   if (process.env.GLIDEPATH_NATIVE === 'off') return say('GLIDEPATH_NATIVE=off: batched UDP addon not built (node:dgram is used)');
   if (process.platform !== 'linux') return say(`batched UDP addon is Linux only (recvmmsg/sendmmsg); node:dgram is used on ${process.platform}`);
   const gyp = nodeGyp();

@@ -16,7 +16,7 @@ import { migrate } from './store/migrate.js';
 import { importZoneFile, exportDomain, ImportError } from './store/zone-file-io.js';
 import { findTenant } from './store/tenants.js';
 import { createToken } from './store/tokens.js';
-import { dnssecCommand } from './store/dnssec-command.js';
+import { dnssecCommand, type DnssecAction } from './store/dnssec-command.js';
 import { KekHolder } from './store/key-file.js';
 import { ALGORITHMS, type AlgorithmName } from './dnssec/keys.js';
 
@@ -32,6 +32,7 @@ Commands:
   export DOMAIN         print the master file a domain serves now
   token create          print a new API token
   dnssec enable|show|disable DOMAIN   sign a domain, show its keys and DS, stop signing
+  dnssec rollover DOMAIN   roll the signing key over (ds-published DOMAIN: the parent has the new DS)
 
 Run "glidepath <command> --help" for a command's options.
 Environment: DATABASE_URL, GLIDEPATH_DATA_DIR, GLIDEPATH_DNS, GLIDEPATH_API, GLIDEPATH_ADMIN_TOKEN,
@@ -86,11 +87,13 @@ was there, in one transaction. A bad line fails the whole import with FILE:LINE 
   export: `Usage: glidepath export DOMAIN
 
 Prints the master file DOMAIN serves now (its current zone, with the domain's serial).`,
-  dnssec: `Usage: glidepath dnssec enable|show|disable DOMAIN [--algorithm ecdsap256sha256|ed25519]
+  dnssec: `Usage: glidepath dnssec enable|show|disable|rollover|ds-published DOMAIN [--algorithm ecdsap256sha256|ed25519]
 
 enable: sign DOMAIN (one combined signing key, ECDSA P-256 by default) and print its DS records.
 show: print its public keys (DNSKEY, key tag, flags, state) and DS records (SHA-256, SHA-384).
 disable: stop signing; CDS/CDNSKEY "delete" ask the parent to remove the DS (RFC 8078).
+rollover: start a key rollover (RFC 7583 pre-publication); the server's scheduler ends it.
+ds-published: the parent (not served here) publishes the new key's DS; the rollover goes on.
 The private key is encrypted under GLIDEPATH_KEY_FILE and never printed.
   --algorithm NAME      for enable: ecdsap256sha256 (default) or ed25519`,
   token: `Usage: glidepath token create [--tenant NAME [--create-tenant]] [--admin]
@@ -190,8 +193,9 @@ async function main(argv: string[]): Promise<number> {
           zoneFile: { maxBytes: serveCfg.zoneFileMaxBytes, maxRecords: serveCfg.zoneMaxRecords },
           udpMaxPayload: serveCfg.udpMaxPayload, tcpIdleMs: serveCfg.tcpIdleMs, tcpMessageMs: serveCfg.tcpMessageMs, tcpMaxConnections: serveCfg.tcpMaxConnections,
           responseCache: serveCfg.responseCache, dot: serveCfg.dot, tls: serveCfg.tls, apiTls: serveCfg.apiTls, log, keyFile: serveCfg.keyFile,
-          cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo,
-          retention: serveCfg.retention,
+          dnssecRollover: { propagationDelay: serveCfg.dnssecPropagationDelay },
+          cookies: serveCfg.cookies, rrl: serveCfg.rrl, udpIo: serveCfg.udpIo, healthAllow: serveCfg.healthAllow,
+          retention: serveCfg.retention, stats: serveCfg.stats,
           edge: edgeOptions(serveCfg), node: { id: serveCfg.nodeId, version: serveCfg.version },
         });
         started = true;
@@ -290,13 +294,14 @@ async function main(argv: string[]): Promise<number> {
     case 'dnssec': {
       const r = parse('dnssec', rest, { algorithm: { type: 'string' } }, 2);
       const [action, name] = r.positionals;
-      if (!['enable', 'show', 'disable'].includes(action)) throw new UsageError(`dnssec: unknown subcommand "${action}" (enable, show or disable)`);
+      if (!['enable', 'show', 'disable', 'rollover', 'ds-published'].includes(action)) throw new UsageError(`dnssec: unknown subcommand "${action}" (enable, show, disable, rollover or ds-published)`);
       const alg = ((r.values.algorithm as string | undefined) ?? 'ecdsap256sha256').toLowerCase();
       if (!(alg in ALGORITHMS)) throw new UsageError(`dnssec: --algorithm "${alg}" is not one of ${Object.keys(ALGORITHMS).join(', ')}`);
       const db = await openForCommand(cfg, log);
       try {
         await migrate(db.pool);
-        const out = await dnssecCommand(db.pool, new KekHolder(cfg.keyFile), action as 'enable' | 'show' | 'disable', name, ALGORITHMS[alg as AlgorithmName]);
+        const out = await dnssecCommand(db.pool, new KekHolder(cfg.keyFile), action as DnssecAction, name, ALGORITHMS[alg as AlgorithmName],
+          { now: Date.now, propagationDelay: cfg.dnssecPropagationDelay });
         process.stdout.write(out);
       } finally { await db.close(); }
       return 0;
@@ -345,6 +350,7 @@ function fixedAtStart(a: Readonly<Config>, b: Readonly<Config>): string[] {
     || !a.cookies.secrets.length !== !b.cookies.secrets.length) out.push('GLIDEPATH_COOKIES/_COOKIE_REQUIRE (or _COOKIE_SECRET set or unset)');
   if (!same(a.rrl, b.rrl)) out.push('GLIDEPATH_RRL and GLIDEPATH_RRL_*');
   if (a.udpIo !== b.udpIo) out.push('GLIDEPATH_UDP_IO');
+  if (!same(a.stats, b.stats)) out.push('GLIDEPATH_STATS and GLIDEPATH_STATS_*');
   if (a.role !== b.role || a.nodeId !== b.nodeId || a.version !== b.version || a.pollMs !== b.pollMs || a.maxLagSeconds !== b.maxLagSeconds) {
     out.push('GLIDEPATH_ROLE/NODE_ID/VERSION/POLL_MS/MAX_LAG');
   }

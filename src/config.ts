@@ -32,11 +32,16 @@ export interface Config {
   /** GLIDEPATH_KEY_FILE: the key that encrypts DNSSEC private keys; created on first use only at
    *  the default path (in the data directory). */
   keyFile: { file: string; create: boolean };
+  /** GLIDEPATH_DNSSEC_PROPAGATION_DELAY: seconds a change takes to reach every server of a domain
+   *  (secondaries included); a key rollover waits it on top of the TTLs (RFC 7583 Dprp). */
+  dnssecPropagationDelay: number;
   /** DNS cookies (RFC 7873/9018): GLIDEPATH_COOKIES, _COOKIE_SECRET, _COOKIE_REQUIRE. */
   cookies: CookieSettings;
   /** Response rate limiting (GLIDEPATH_RRL and GLIDEPATH_RRL_*). */
   rrl: RrlSettings;
-  /** UDP I/O: the batched native addon when it built ("auto"), or node:dgram (GLIDEPATH_UDP_IO). */
+  /** GLIDEPATH_HEALTH_ALLOW: networks active health checks may reach besides public addresses, or "any". */
+  healthAllow: string[];
+  /** UDP I/O: the batched native addon when it built ("auto", the default), or node:dgram (GLIDEPATH_UDP_IO). */
   udpIo: 'auto' | 'native' | 'dgram';
   /** Give up connecting to PostgreSQL after this (GLIDEPATH_DB_CONNECT_TIMEOUT_MS). */
   dbConnectTimeoutMs: number;
@@ -60,7 +65,26 @@ export interface Config {
   pollMs: number;
   /** GLIDEPATH_MAX_LAG: seconds of lag past which an edge's /readyz says not ready. */
   maxLagSeconds: number;
+  /** Per-domain query statistics (GLIDEPATH_STATS and GLIDEPATH_STATS_*). */
+  stats: StatsSettings;
 }
+
+/** Per-domain query statistics: counted on the query path, written in batches, rolled up. */
+export interface StatsSettings {
+  /** GLIDEPATH_STATS: count at all (off: nothing counted, nothing written). */
+  readonly enabled: boolean;
+  /** GLIDEPATH_STATS_FLUSH_INTERVAL: how often each answering process writes its counts. */
+  readonly flushMs: number;
+  /** GLIDEPATH_STATS_MINUTE_RETENTION: per-minute rows kept this long (seconds), then rolled up per hour. */
+  readonly minuteKeepS: number;
+  /** GLIDEPATH_STATS_HOUR_RETENTION: hourly rows kept this long (seconds). */
+  readonly hourKeepS: number;
+  /** GLIDEPATH_STATS_DATABASE_URL: where an edge writes its counts (its standby is read-only);
+   *  unset on an edge: per-tenant totals in /metrics only. Full nodes write to DATABASE_URL. */
+  readonly databaseUrl?: string;
+}
+
+export const DEFAULT_STATS: Readonly<StatsSettings> = { enabled: true, flushMs: 60_000, minuteKeepS: 2 * 86400, hourKeepS: 400 * 86400 };
 
 export type RrlMode = 'off' | 'on' | 'log';
 
@@ -252,10 +276,28 @@ function rrlSettings(env: NodeJS.ProcessEnv): RrlSettings {
   };
 }
 
+function healthAllow(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.GLIDEPATH_HEALTH_ALLOW ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const n of list) if (n !== 'any' && !isNetwork(n)) throw new ConfigError(`GLIDEPATH_HEALTH_ALLOW: "${n}" is not "any", an address or address/prefix`);
+  return list;
+}
+
+function statsSettings(env: NodeJS.ProcessEnv): StatsSettings {
+  const url = env.GLIDEPATH_STATS_DATABASE_URL || undefined;
+  if (url) { try { databaseUrl(url); } catch (e) { throw new ConfigError(`GLIDEPATH_STATS_${(e as Error).message}`); } }
+  return Object.freeze({
+    enabled: onOff(env, 'GLIDEPATH_STATS', true),
+    flushMs: 1000 * durationEnv(env, 'GLIDEPATH_STATS_FLUSH_INTERVAL', DEFAULT_STATS.flushMs / 1000, 1),
+    minuteKeepS: durationEnv(env, 'GLIDEPATH_STATS_MINUTE_RETENTION', DEFAULT_STATS.minuteKeepS, 3600),
+    hourKeepS: durationEnv(env, 'GLIDEPATH_STATS_HOUR_RETENTION', DEFAULT_STATS.hourKeepS, 86400),
+    ...(url ? { databaseUrl: url } : {}),
+  });
+}
+
 function udpIo(env: NodeJS.ProcessEnv): Config['udpIo'] {
-  // dgram by default: the batched native path is opt-in until the burst losses seen in the fuzz
-  // suite (kernel receive-buffer drops with server and client in one process) are understood.
-  const v = env.GLIDEPATH_UDP_IO || 'dgram';
+  // auto by default: the batched native path where the addon built. It answers bursts as fully as
+  // node:dgram (test/server/udp-burst.test.ts) at well under half the CPU per query (bench/SWEEP.md).
+  const v = env.GLIDEPATH_UDP_IO || 'auto';
   if (v !== 'auto' && v !== 'native' && v !== 'dgram') throw new ConfigError(`GLIDEPATH_UDP_IO: "${v}" must be auto, native or dgram`);
   return v;
 }
@@ -303,9 +345,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     tls: tlsFiles(env),
     apiTls: apiTlsFiles(env),
     controlSocket: resolve(env.GLIDEPATH_CONTROL_SOCKET || join(dataDir, 'control.sock')),
+    dnssecPropagationDelay: intEnv(env, 'GLIDEPATH_DNSSEC_PROPAGATION_DELAY', 300, 0, 86400),
     keyFile: env.GLIDEPATH_KEY_FILE ? { file: resolve(env.GLIDEPATH_KEY_FILE), create: false } : { file: join(dataDir, 'dnssec-kek.key'), create: true },
     cookies: cookieSettings(env),
     rrl: rrlSettings(env),
+    healthAllow: healthAllow(env),
     udpIo: udpIo(env),
     dbConnectTimeoutMs: intEnv(env, 'GLIDEPATH_DB_CONNECT_TIMEOUT_MS', 2000, 100, 600_000),
     dbStatementTimeoutMs: intEnv(env, 'GLIDEPATH_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
@@ -323,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     version: env.GLIDEPATH_VERSION ? env.GLIDEPATH_VERSION.slice(0, 255) : undefined,
     pollMs: intEnv(env, 'GLIDEPATH_POLL_MS', 100, 10, 60_000),
     maxLagSeconds: intEnv(env, 'GLIDEPATH_MAX_LAG', 10, 1, 86_400),
+    stats: statsSettings(env),
   });
 }
 

@@ -3,47 +3,40 @@
 import type { Logger } from 'pino';
 import type { CookieSettings } from './config.js';
 import type { RrlSettings } from './config.js';
-import { ResponseRateLimiter } from './server/rrl.js';
 import { Cookies } from './server/cookies.js';
-import { randomBytes } from 'node:crypto';
 import type { Config, HostPort, ApiTlsFiles, EdgeOptions, NodeName } from './config.js';
 import { createPool, checkConnection, isDatabaseUnavailable, type Pool } from './store/db.js';
 import { DatabaseMonitor } from './store/db-monitor.js';
-import { readSeed } from './feed/seed.js';
 import { startEmbedded, type EmbeddedServer } from './store/embedded.js';
 import { connectEmbedded } from './store/embedded-attach.js';
 import { migrate } from './store/migrate.js';
 import { ChangeFeed } from './feed/change-feed.js';
 import { feedState } from './feed/state.js';
 import { Metrics, type Gather } from './metrics/registry.js';
-import { listenDns } from './server/dns-listeners.js';
-import { listenUdp } from './server/udp.js';
-import { listenTcp } from './server/tcp.js';
 import { QueryStats } from './server/query-stats.js';
-import { ResponseCache } from './server/response-cache.js';
 import { ListenError } from './server/listen-error.js';
-import { listenTls, type TlsListener, type TlsMaterial } from './server/tls.js';
+import { type TlsListener } from './server/tls.js';
 import { readFile } from 'node:fs/promises';
-import type { QueryContext } from './server/handle-query.js';
 import type { Server as TlsServer } from 'node:tls';
 import { buildApp, apiSecureContext, type ApiTlsMaterial } from './api/app.js';
 import { PzcScheduler } from './pzc/scheduler.js';
+import { HealthChecker } from './health/checker.js';
+import { TargetPolicy } from './health/targets.js';
+import { checkStates } from './store/health.js';
+import { HEALTH_SERIES_MAX } from './metrics/health.js';
 import { HistoryPruner } from './store/retention.js';
+import { statsRollup } from './store/query-stats-rollup.js';
+import { DEFAULT_STATS, type StatsSettings } from './config.js';
 import { DEFAULT_RETENTION, type RetentionLimits } from './config.js';
 import { createLogger } from './log.js';
-import { TransferSettingsHolder } from './transfer/settings.js';
-import { TransferService } from './transfer/service.js';
-import { Notifier, type NotifyOptions } from './transfer/notify.js';
-import { Reannouncer, type ReannounceOptions } from './transfer/reannounce.js';
-import { loadTransferSettings, ixfrHistory, reannounce } from './store/transfer.js';
+import { type NotifyOptions } from './transfer/notify.js';
+import { type ReannounceOptions } from './transfer/reannounce.js';
 import { edgeReadiness, type SnapshotPosition } from './feed/readiness.js';
 import { untilItWorks } from './feed/retry.js';
-import type { ServerIdentity } from './answer/chaos.js';
-import { SignatureCache } from './dnssec/sign.js';
 import { KekHolder, type KeyFileSetting } from './store/key-file.js';
+import type { RolloverSettings } from './store/dnssec-rollover.js';
 import { join } from 'node:path';
-import { UpdateService } from './update/service.js';
-import { runUpdate } from './store/update.js';
+import { startAnswering, readTls, TlsFileError, type TransferSide } from './answering.js';
 
 export interface Database { url: string; pool: Pool; embedded: EmbeddedServer | undefined; close(): Promise<void> }
 
@@ -130,6 +123,9 @@ export interface ServerOptions {
   transfer?: { notify?: NotifyOptions; reannounce?: ReannounceOptions; messageTarget?: number; refusalLogMs?: number };
   /** GLIDEPATH_KEY_FILE (DNSSEC key encryption); default: created in the data directory on first use. */
   keyFile?: KeyFileSetting;
+  /** DNSSEC key rollovers: the scheduler's clock (tests inject one; default `now`, else Date.now)
+   *  and the propagation delay in seconds (GLIDEPATH_DNSSEC_PROPAGATION_DELAY, default 300). */
+  dnssecRollover?: { now?: () => number; propagationDelay?: number };
   /** DNS cookies (on by default, with a secret made at start when none is given). */
   cookies?: CookieSettings;
   /** Response rate limiting of UDP answers (off by default). */
@@ -140,22 +136,21 @@ export interface ServerOptions {
   db?: { connectMs?: number; statementMs?: number };
   /** Zone-file upload limits (GLIDEPATH_ZONE_FILE_MAX_BYTES, GLIDEPATH_ZONE_MAX_RECORDS). */
   zoneFile?: { maxBytes: number; maxRecords: number };
+  /** Per-domain query statistics (GLIDEPATH_STATS*); default: on, DEFAULT_STATS. */
+  stats?: StatsSettings;
   /** "answer": a snapshot file (cluster/seed.ts) to start from instead of the database, which may be down. */
   seed?: string;
   /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
   workers?: () => { ready: number; wanted: number };
   /** Told when the API's database monitor sees the database go down or come back. */
   onDatabaseChange?: (up: boolean) => void;
+  /** GLIDEPATH_HEALTH_ALLOW: networks active health checks may reach besides public addresses, or "any". */
+  healthAllow?: string[];
   /** History limits and how often they are enforced (defaults: DEFAULT_RETENTION, every 60 s). */
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
 }
 
 /** What SIGHUP may change without a restart. Files are reread even when their names stay. */
-/** ServerOptions' node identity as the query path wants it (the NSID octets made once). */
-export function serverIdentity(node: NodeName | undefined): ServerIdentity | undefined {
-  return node ? { nodeId: node.id, nsid: Buffer.from(node.id, 'utf8'), version: node.version } : undefined;
-}
-
 export interface ReloadOptions {
   logLevel?: string;
   tls?: { certFile: string; keyFile: string };
@@ -195,6 +190,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   })());
   const role = opts.role ?? 'all';
   const kek = new KekHolder(opts.keyFile ?? { file: join(opts.dataDir ?? './.glidepath', 'dnssec-kek.key'), create: true });
+  const rollover: RolloverSettings = { now: opts.dnssecRollover?.now ?? opts.now ?? Date.now, propagationDelay: opts.dnssecRollover?.propagationDelay ?? 300 };
   const edge = opts.edge;
   try {
     const db = await openDatabase({
@@ -217,13 +213,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ({ feed, transfer, cookies } = await startAnswering(db, opts, stats, child, stops, dnsPorts, dotPorts, dotListeners, kek));
     }
 
+    let checker: HealthChecker | undefined;
     if (role !== 'answer' && !edge) {
-      const scheduler = new PzcScheduler(db.pool, child('pzc'));
+      const scheduler = new PzcScheduler(db.pool, child('pzc'), 500, rollover);
       await scheduler.start();
       stops.push(() => scheduler.stop());
+      // Health checks run where the scheduler does: the primary side, exactly once across nodes.
+      checker = new HealthChecker(db.pool, child('health'), new TargetPolicy(opts.healthAllow));
+      checker.start();
+      const c = checker;
+      stops.push(() => c.stop());
       const pruner = new HistoryPruner(db.pool, child('retention'), { ...DEFAULT_RETENTION, ...opts.retention }, opts.retention?.intervalMs);
       pruner.start();
       stops.push(() => pruner.stop());
+      const st = opts.stats ?? DEFAULT_STATS;
+      const rollup = statsRollup(db.pool, child('stats'), st, opts.retention?.intervalMs);
+      rollup.start();
+      stops.push(() => rollup.stop());
     }
 
     let apiUrl = '';
@@ -239,17 +245,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // The probe has a connection of its own: a busy API pool must not read as an outage.
       const probePool = createPool(db.url, 1, { connectMs: opts.db?.connectMs ?? 2000 });
       stops.push(() => probePool.end().catch(() => undefined));
+      // Health checks on /metrics where they run; a scrape during an outage goes without them.
+      const healthScrape = async () => (checker
+        ? { ...(await checkStates(apiPool, HEALTH_SERIES_MAX).catch(() => ({ checks: [], counts: [] }))), runs: { ...checker.runs } }
+        : undefined);
       const monitor = new DatabaseMonitor(probePool, child('database'));
       monitor.onChange = (up) => opts.onDatabaseChange?.(up);
       if (!edge) monitor.start();
       stops.push(async () => monitor.stop());
       const app = await buildApp({
-        pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek,
-        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile,
+        pool: apiPool, log: child('api'), adminToken: opts.adminToken, kek, rollover,
+        database: edge ? undefined : monitor, workers: opts.workers, zoneFile: opts.zoneFile, stats: opts.stats ?? DEFAULT_STATS,
         ready: f ? () => f.loaded : opts.ready,
         metrics: new Metrics(f
-          ? () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo() })
-          : async () => ({ ...(await opts.metrics?.()), node: nodeInfo() })),
+          ? async () => ({ queries: stats.state(), feed: feedState(f), node: nodeInfo(), health: await healthScrape() })
+          : async () => ({ ...(await opts.metrics?.()), node: nodeInfo(), health: await healthScrape() })),
         https: opts.apiTls ? await readApiTls(opts.apiTls) : undefined,
         healthOnly: edge !== undefined,
         readiness: edge && positions ? async () => edgeReadiness(db.pool, await positions(),
@@ -306,134 +316,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await stopAll();
     throw err;
   }
-}
-
-export interface TransferSide { settings: TransferSettingsHolder; notifier: Notifier }
-
-/** The answering side: transfer settings, snapshot and change feed, the UDP/TCP and DoT listeners,
- *  and what follows the snapshot for secondaries (NOTIFY, the PZC re-announcer). Under `serve
- *  --workers` every worker runs all of it: each NOTIFYs what its snapshot shows (duplicates are
- *  harmless, as with several servers on one database), and re-announcement is a compare-and-set
- *  in the database, so only one worker bumps a serial. */
-async function startAnswering(db: Database, opts: ServerOptions, stats: QueryStats, child: (c: string) => Logger,
-  stops: Array<() => Promise<void>>, ports: number[], dotPorts: number[], dotListeners: TlsListener[], kek: KekHolder): Promise<{ feed: ChangeFeed; transfer: TransferSide; cookies: Cookies | undefined }> {
-  // Transfer settings first: they name domains by id, and NOTIFY needs them from the first change.
-  const xlog = child('transfer');
-  const settings = new TransferSettingsHolder(() => loadTransferSettings(db.pool), xlog);
-  const edge = opts.edge;
-  // An edge waits out a database that is away (it may be a standby being restarted).
-  const retry = <T>(fn: () => Promise<T>, what: string) => (edge ? untilItWorks(fn, child('journal'), what) : fn());
-  await retry(() => settings.reload(), 'loading transfer settings');
-  const notifier = new Notifier(() => settings.get(), xlog, Date.now, opts.transfer?.notify);
-  stops.push(async () => notifier.stop());
-
-  // A hot standby refuses LISTEN: an edge reads the journal every pollMs instead.
-  const flog = child('journal');
-  const feed = edge ? new ChangeFeed(db.url, db.pool, flog, edge.pollMs, false, kek) : new ChangeFeed(db.url, db.pool, flog, 5000, true, kek);
-  stops.push(() => feed.stop());
-  if (opts.seed) {
-    // Handed over by a sibling because the database is down (feed/seed.ts): answer from it now.
-    const { snap, seq } = await readSeed(opts.seed, (zoneId, r, err) => flog.warn({ zoneId, owner: r.owner, type: r.type, err: err.message }, 'record skipped: it does not parse'));
-    feed.startFrom(snap, seq);
-  } else {
-    await retry(() => feed.start(), 'loading the snapshot');
-  }
-  // Transfer settings missed while the database was away (a seeded start has none yet).
-  feed.onReconnected = () => { void settings.reload(); };
-  // An edge may have started before the schema reached its standby (the first load then failed,
-  // quietly): the settings are read again now that the snapshot could be.
-  if (edge) await settings.reload();
-  // No await between start() and here: the feed's first catch-up cannot have run yet.
-  // NOTIFY to secondaries is the primary side's: an edge sends none (the secondaries' ACLs name
-  // the primary), and re-announcing writes, which an edge never does.
-  if (!edge) notifier.prime(feed.snapshot());
-  // Built before the feed's hooks, which tell it when domains went away.
-  const maxUdp = opts.udpMaxPayload ?? 1232;
-  // An injected clock (tests) means answers depend on more than the snapshot: no cache then.
-  const cache = opts.now || opts.responseCache === false ? undefined : new ResponseCache(200_000, maxUdp);
-  feed.onApplied = (_seq, entries) => {
-    if (!edge) notifier.changed(feed.snapshot());
-    if (entries.some((e) => e.entity === 'transfer')) void settings.reload();
-    // A deleted domain or zone, or a domain moved off its zone: cached answers must not keep them.
-    if (cache && entries.some((e) => (e.entity === 'domain' && (e.action === 'delete' || e.details?.old_zone_id !== undefined)) || (e.entity === 'zone' && e.action === 'delete'))) {
-      cache.forgetStale(feed.snapshot());
-    }
-  };
-  if (!edge) settings.onChange = (before, after) => notifier.settingsChanged(feed.snapshot(), before, after);
-
-  const signatures = new SignatureCache(); // one per process: answers and transfers share signatures
-  const dnsLog = child('dns');
-  const c = opts.cookies ?? { enabled: true, secrets: [], require: false };
-  // Without a configured secret, one made here: valid in this process only (the primary of `serve
-  // --workers` makes one and hands it to every worker).
-  const cookies = c.enabled ? new Cookies(c.secrets.length ? c.secrets.map((h) => Buffer.from(h, 'hex')) : [randomBytes(16)], c.require) : undefined;
-  const rrl = opts.rrl && opts.rrl.mode !== 'off' ? new ResponseRateLimiter(opts.rrl) : undefined;
-  if (rrl) {
-    rrl.onLimited = (network, cls, name) => dnsLog.info({ network, class: cls, name, mode: opts.rrl!.mode }, 'rate limit reached');
-    stats.rrl = rrl.counts;
-  }
-  const ctx: QueryContext = {
-    snapshot: () => feed.snapshot(),
-    maxUdp,
-    now: opts.now ?? Date.now,
-    stats,
-    cache,
-    signatures,
-    transfer: new TransferService({
-      snapshot: () => feed.snapshot(), settings: () => settings.get(), now: opts.now ?? Date.now,
-      history: (id, zoneId) => ixfrHistory(db.pool, id, zoneId), log: xlog, maxUdp, messageTarget: opts.transfer?.messageTarget, signatures,
-      refusalLogMs: opts.transfer?.refusalLogMs,
-    }),
-    cookies,
-    rrl,
-    // RFC 2136 UPDATE: written through this process's pool (a worker has its own), answered once
-    // this process's snapshot holds the change. An edge reads a standby and writes nothing: NOTIMP
-    // there (RFC 2136 6: updates go to the primary).
-    update: edge ? undefined : new UpdateService({
-      keys: () => settings.get().keys, run: (actor, domain, refused, decide) => runUpdate(db.pool, actor, domain, refused, decide),
-      waitFor: (seq) => feed.waitFor(seq, 2000), now: opts.now ?? Date.now, log: child('update'), maxUdp,
-    }),
-    identity: serverIdentity(opts.node),
-  };
-  for (const addr of opts.dns) {
-    const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
-      { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 },
-      { udp: (a, c, l) => listenUdp(a, c, l, opts.udpIo), tcp: listenTcp });
-    stops.push(() => udp.close(), () => tcp.close());
-    ports.push(port);
-    dnsLog.info({ address: addr.host, port, udpIo: udp.io }, 'DNS listening (udp, tcp)');
-  }
-
-  if (opts.dot?.length) {
-    if (!opts.tls) throw new Error('DNS over TLS needs GLIDEPATH_TLS_CERT and GLIDEPATH_TLS_KEY');
-    const material = await readTls(opts.tls);
-    for (const addr of opts.dot) {
-      const dot = await listenTls(addr, ctx, dnsLog,
-        { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 }, material);
-      stops.push(() => dot.close());
-      dotListeners.push(dot);
-      dotPorts.push(dot.port);
-      dnsLog.info({ address: addr.host, port: dot.port }, 'DNS listening (tls)');
-    }
-  }
-
-  if (edge) return { feed, transfer: { settings, notifier }, cookies };
-  const reannouncer = new Reannouncer(() => feed.snapshot(), () => settings.get(),
-    (id, serial) => reannounce(db.pool, id, serial), xlog, opts.now ?? Date.now, opts.transfer?.reannounce);
-  reannouncer.start();
-  stops.push(() => reannouncer.stop());
-  return { feed, transfer: { settings, notifier }, cookies };
-}
-
-/** A certificate, key, CA or CRL file that cannot be read or holds no PEM: one line for the operator. */
-export class TlsFileError extends Error {}
-
-/** Reads the PEM files, saying which one failed and why. */
-async function readTls(files: { certFile: string; keyFile: string }): Promise<TlsMaterial> {
-  const read = (f: string, what: string) => readFile(f).catch((err: Error & { code?: string }) => {
-    throw new TlsFileError(`cannot read the TLS ${what} ${f}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-  });
-  return { cert: await read(files.certFile, 'certificate'), key: await read(files.keyFile, 'key') };
 }
 
 /** PEM blocks of one kind in a file (a CRL file may hold one list per CA). */

@@ -5,7 +5,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { bash } from './helpers/bash.js';
 import { startTestServer, importFile } from './helpers/server.js';
 import { query } from './helpers/dig.js';
 
@@ -23,18 +24,6 @@ function shBlock(heading: string, n: number): string {
 
 const s = await startTestServer();
 after(() => s.stop());
-
-/** Runs a bash script without blocking this process's event loop (the server answers in it). */
-function bash(script: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('bash', ['-euo', 'pipefail', '-c', script], { timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => { stdout += d; });
-    c.stderr.on('data', (d: Buffer) => { stderr += d; });
-    c.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test('README "A session with the REST API" runs as written and prints what it says', { skip: missing.length ? `needs ${missing.join(', ')}` : false }, async () => {
   const script = shBlock('## A session with the REST API', 1)

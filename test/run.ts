@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     if (rest.length) code = await nodeTest(rest, 2, env);
     if (alone.length) code = Math.max(code, await nodeTest(alone, 1, env));
     // The UDP suites once more over the batched native addon where it built (GLIDEPATH_UDP_IO=auto):
-    // the first pass used node:dgram (the default), so both I/O paths answer the same cases.
+    // the first pass used node:dgram (the test helper's default), so both I/O paths answer the same cases.
     const udp = all.filter((f) => UDP_SUITES.some((t) => f.endsWith(t)));
     if (udp.length) {
       console.log(`# UDP suites again over the native addon where it built (GLIDEPATH_TEST_UDP_IO=auto): ${udp.length}`);
@@ -60,7 +60,7 @@ async function main(): Promise<number> {
 const TIMED = ['e2e/realtime.test.js', 'e2e/pdns-realtime.test.js', 'e2e/replication.test.js'];
 /** Suites whose cases go over UDP: run over both UDP I/O paths. */
 const UDP_SUITES = ['e2e/dns-rules.test.js', 'e2e/cookies.test.js', 'e2e/rrl.test.js', 'e2e/rolling-restart.test.js',
-  'e2e/fuzz.test.js', 'conformance.test.js', 'server/dns-listeners.test.js'];
+  'e2e/fuzz.test.js', 'conformance.test.js', 'server/dns-listeners.test.js', 'stats/counts.test.js'];
 
 function nodeTest(files: string[], concurrency: number, env: NodeJS.ProcessEnv): Promise<number> {
   const args = ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files];

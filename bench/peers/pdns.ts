@@ -30,7 +30,7 @@ function isBelowCut(owner: string, cuts: Set<string>): boolean {
   return false;
 }
 
-async function load(ctx: BenchContext): Promise<void> {
+export async function load(ctx: BenchContext): Promise<void> {
   const url = await freshDatabase(ctx.pg, 'pdns');
   const client = new pg.Client({ connectionString: url });
   await client.connect();

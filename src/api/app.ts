@@ -9,7 +9,7 @@ import { AJV_OPTIONS } from './rrset-batch-body.js';
 import type { Pool } from '../store/db.js';
 import type { Logger } from '../log.js';
 import type { SecureContextOptions } from 'node:tls';
-import { authenticate } from './auth.js';
+import { authenticate, bearer } from './auth.js';
 import type { ClientCertMode } from './client-cert.js';
 import { clientCertRoutes } from './routes/client-certs.js';
 import { errorHandler, ApiError, databaseUnavailable, type ErrorCode } from './errors.js';
@@ -23,12 +23,15 @@ import { zoneRoutes } from './routes/zones.js';
 import { rrsetRoutes } from './routes/rrsets.js';
 import { zoneFileRoutes } from './routes/zonefile.js';
 import { domainRoutes } from './routes/domains.js';
+import { statsRoutes } from './routes/stats.js';
 import { pzcRoutes } from './routes/pzc.js';
 import { transferRoutes } from './routes/transfer.js';
 import { dnssecRoutes } from './routes/dnssec.js';
 import type { KekHolder } from '../store/key-file.js';
+import type { RolloverSettings } from '../store/dnssec-rollover.js';
 import { pdnsRoutes } from './pdns/scope.js';
 import { updatePolicyRoutes } from './routes/update-policy.js';
+import { healthCheckRoutes, HEARTBEAT_ROUTE } from './routes/health-checks.js';
 
 export interface AppOptions {
   pool: Pool;
@@ -42,6 +45,8 @@ export interface AppOptions {
   https?: ApiTlsMaterial;
   /** The key that encrypts DNSSEC private keys (GLIDEPATH_KEY_FILE), read when first needed. */
   kek?: KekHolder;
+  /** DNSSEC key rollovers: the clock and propagation delay their times are computed with. */
+  rollover?: RolloverSettings;
   /** An edge node: /readyz reports this (lag, journal position) instead of checking the database. */
   readiness?: () => Promise<Readiness>;
   /** Only /healthz, /readyz and /metrics (an edge writes nothing, and has no tenant routes). */
@@ -52,6 +57,8 @@ export interface AppOptions {
   zoneFile?: { maxBytes: number; maxRecords: number };
   /** Workers answering DNS and how many are wanted (serve --workers); /healthz fails at 0. */
   workers?: () => { ready: number; wanted: number };
+  /** Per-domain statistics: how long per-minute rows are kept (GLIDEPATH_STATS_MINUTE_RETENTION). */
+  stats?: { minuteKeepS: number };
 }
 
 /** An edge's /readyz: what makes it not ready, and its replication report (feed/readiness.ts makes
@@ -128,7 +135,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (req.url === '/v1' || req.url.startsWith('/v1/') || req.url.startsWith('/v1?')) {
       // Fail fast through an outage: no connect or statement timeout to wait out per request.
       if (opts.database && !opts.database.up) throw databaseUnavailable();
-      req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode);
+      req.caller = await authenticate(opts.pool, opts.adminToken, req, certMode, bearer(req), req.routeOptions.url === HEARTBEAT_ROUTE);
     }
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -171,11 +178,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(rrsetRoutes, { ctx });
   await app.register(zoneFileRoutes, { ctx });
   await app.register(domainRoutes, { ctx });
+  await app.register(statsRoutes, { ctx });
   await app.register(pzcRoutes, { ctx });
   await app.register(clientCertRoutes, { ctx });
   await app.register(transferRoutes, { ctx });
   await app.register(dnssecRoutes, { ctx });
   await app.register(updatePolicyRoutes, { ctx });
+  await app.register(healthCheckRoutes, { ctx });
   // PowerDNS-compatible API: its own auth header, error shape and body parsing, within /api only.
   await app.register(pdnsRoutes, { ctx, certMode, prefix: '/api' });
   await app.ready();

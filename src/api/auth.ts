@@ -19,6 +19,8 @@ export interface Caller {
   /** The tenant of a tenant token; null for admin tokens. */
   tenantId: number | null;
   tenantName: string | null;
+  /** A token scoped to one health check (its heartbeats only); null for every other credential. */
+  healthCheckId?: number | null;
 }
 
 declare module 'fastify' {
@@ -49,7 +51,7 @@ function refuse(req: FastifyRequest, reason: string, cert?: { subject: string; f
 /** `token`: the credential the route family carries (the bearer token by default; the PowerDNS API
  *  takes it from X-API-Key). */
 export async function authenticate(pool: Pool, adminToken: string | undefined, req: FastifyRequest,
-  certMode: ClientCertMode = 'off', token: string | undefined = bearer(req)): Promise<Caller> {
+  certMode: ClientCertMode = 'off', token: string | undefined = bearer(req), heartbeatRoute = false): Promise<Caller> {
   if (certMode !== 'off') {
     const cert = peerCert(req);
     // A certificate that was presented but does not verify is refused even where certificates are
@@ -69,7 +71,11 @@ export async function authenticate(pool: Pool, adminToken: string | undefined, r
   }
   const p = await findToken(pool, token);
   if (!p) throw new ApiError('unauthorized', 'invalid or revoked token');
-  return { admin: p.admin, actor: `token:${p.tokenId}`, tenantId: p.admin ? null : p.tenantId, tenantName: p.admin ? null : p.tenantName };
+  // A heartbeat token is handed to the server it watches: it opens nothing but its heartbeats.
+  if (p.healthCheckId !== null && !heartbeatRoute) {
+    throw new ApiError('token_scope', 'this token is scoped to one health check: it may only POST /v1/heartbeats/{check} for that check');
+  }
+  return { admin: p.admin, actor: `token:${p.tokenId}`, tenantId: p.admin ? null : p.tenantId, tenantName: p.admin ? null : p.tenantName, healthCheckId: p.healthCheckId };
 }
 
 export function caller(req: FastifyRequest): Caller {

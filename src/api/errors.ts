@@ -7,6 +7,7 @@ import { NameError } from '../dns/name.js';
 import { ZoneFileError } from '../zonefile/parse.js';
 import { DomainClaimError } from '../store/domain-claims.js';
 import { isDatabaseUnavailable } from '../store/db.js';
+import { IncludeError } from '../store/zone-includes.js';
 
 export interface Detail { path: string; problem: string }
 
@@ -28,6 +29,7 @@ export const ERRORS = {
   client_cert_exists: { status: 409, cause: 'this certificate fingerprint or subject is already mapped' },
   tenant_in_use: { status: 409, cause: 'the tenant still has zones or domains; delete them first' },
   zone_in_use: { status: 409, cause: 'a domain serves the zone, now or after a pending zone change; details list the domains' },
+  zone_included: { status: 409, cause: 'another zone includes this zone (`includes`); details list the including zones: take it out of their lists first' },
   key_in_use: { status: 409, cause: 'a domain\'s transfer settings or update policy use this TSIG key' },
   conflict: { status: 409, cause: 'another uniqueness or reference rule of the database (the message says which)' },
   zone_changed: { status: 409, cause: 'a zone-file upload: the zone changed how it is served (its domains or delegation-only rule) while the file was read; send it again' },
@@ -41,17 +43,28 @@ export const ERRORS = {
   public_suffix: { status: 422, cause: 'the domain name is a public suffix (Public Suffix List: a TLD, co.uk, github.io): only an admin serves it, as a registry' },
   too_many_records: { status: 422, cause: 'a zone file holds more records than GLIDEPATH_ZONE_MAX_RECORDS (default 500,000); details give the line where reading stopped' },
   exclusive_fields: { status: 422, cause: 'exactly one of two fields must be given (e.g. tenant or admin)' },
+  include_not_found: { status: 422, cause: 'a zone\'s `includes` names a zone the tenant does not have; details name the list entry' },
+  include_cycle: { status: 422, cause: 'a zone\'s `includes` would make it include itself, directly or through a chain (or names a zone twice); details name the list entry and the message the chain' },
   pzc_same_zone: { status: 422, cause: 'a zone change to the zone the domain already serves' },
   unknown_tsig_key: { status: 422, cause: 'transfer settings or an update policy name a TSIG key that does not exist' },
   invalid_update_policy: { status: 422, cause: 'an update policy rule names an invalid key name, owner pattern or record type, or a key twice; details name each field' },
+  invalid_time_range: { status: 400, cause: 'statistics: `from` or `to` is not an RFC 3339 date-time or Unix seconds, or `from` is not before `to`; details name the field' },
+  too_many_points: { status: 422, cause: 'statistics: the range holds more than 2,000 steps; use a larger step or a shorter range' },
+  step_unavailable: { status: 422, cause: 'statistics: step=minute reaches back past GLIDEPATH_STATS_MINUTE_RETENTION, where only hourly counts are kept; use step=hour' },
   unknown_algorithm: { status: 422, cause: 'a DNSSEC algorithm other than ecdsap256sha256 or ed25519' },
   dnssec_algorithm_differs: { status: 409, cause: 'the domain is signed with another algorithm; turn signing off first' },
-  not_signed: { status: 404, cause: 'DNSSEC signing is turned off for a domain that is not signed' },
+  not_signed: { status: 404, cause: 'DNSSEC signing is turned off, or a key rollover asked, for a domain that is not signed' },
+  rollover_in_progress: { status: 409, cause: 'a DNSSEC key rollover is asked for a domain whose rollover is still running' },
+  rollover_not_waiting: { status: 409, cause: 'the DS at the parent is confirmed for a domain with no key rollover waiting for it' },
   key_file_missing: { status: 500, cause: 'no key-encryption key is configured (GLIDEPATH_KEY_FILE) to store a DNSSEC key' },
   key_file_unusable: { status: 500, cause: 'the key-encryption key file (GLIDEPATH_KEY_FILE) is missing, malformed or not the one the keys were encrypted with' },
   internal: { status: 500, cause: 'a fault in the server (logged with the request id)' },
   unavailable: { status: 503, cause: 'not ready: the snapshot is not loaded or no worker answers' },
   no_dns_worker: { status: 503, cause: '/healthz under serve --workers: no worker answers DNS (replacements are being started)' },
+  token_scope: { status: 403, cause: 'a token scoped to one health check may only send that check\'s heartbeats (POST /v1/heartbeats/{check})' },
+  health_check_exists: { status: 409, cause: 'the tenant has a health check with this name' },
+  health_check_in_use: { status: 409, cause: 'records name this health check; details list them: remove the check from them first' },
+  unknown_health_check: { status: 422, cause: 'an RRset names a health check the tenant does not have; details name the field' },
   database_unavailable: { status: 503, cause: 'the database is down, unreachable or too slow; nothing was changed; retry after the Retry-After header\'s seconds' },
 } as const satisfies Record<string, { status: number; cause: string }>;
 
@@ -103,10 +116,18 @@ const UNIQUE: Record<string, [ErrorCode, string, string]> = {
 const REFERENCED: Record<string, [ErrorCode, string]> = {
   zones_tenant_id_fkey: ['tenant_in_use', 'the tenant still has zones; delete them first'],
   domains_tenant_id_fkey: ['tenant_in_use', 'the tenant still has domains; delete them first'],
+  health_checks_tenant_id_fkey: ['tenant_in_use', 'the tenant still has health checks; delete them first'],
+  records_health_check_id_fkey: ['health_check_in_use', 'records name this health check'],
   domains_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain serves this zone'],
   domains_pzc_zone_id_tenant_id_fkey: ['zone_in_use', 'a domain is scheduled to switch to this zone'],
   domain_transfer_tsig_key_fkey: ['key_in_use', 'a domain\'s transfer settings use this TSIG key'],
   update_policy_key_name_fkey: ['key_in_use', 'a domain\'s update policy names this TSIG key'],
+  zone_includes_included_fkey: ['zone_included', 'another zone includes this zone'],
+};
+/** Check constraints (and trigger checks raised as one) with a cause of their own. */
+const CHECKED: Record<string, [ErrorCode, string]> = {
+  zone_includes_no_cycle: ['include_cycle', 'the include would make a zone include itself'],
+  zone_includes_not_self: ['include_cycle', 'a zone cannot include itself'],
 };
 
 interface PgError { code: string; constraint?: string; detail?: string; message: string }
@@ -128,6 +149,7 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ZoneFileError) {
     return reply('zone_file_invalid', `zone file: line ${err.line}: ${err.message}`, [{ path: `line ${err.line}`, problem: err.message }]);
   }
+  if (err instanceof IncludeError) return reply(err.code, err.message, [{ path: err.path, problem: err.message }]);
   if (err instanceof RdataError || err instanceof NameError) return reply('invalid_data', err.message, [{ path: '', problem: err.message }]);
   if (isPgError(err)) {
     // 23505 unique, 23503 foreign key (something still refers to it), 23514 check (incl. the CNAME rule).
@@ -139,6 +161,10 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
     if (err.code === '23503') {
       const [code, message] = REFERENCED[c] ?? ['conflict', 'still in use'];
       return reply(code, message, [{ path: c, problem: message }]);
+    }
+    if (err.code === '23514' && CHECKED[c]) {
+      const [code, message] = CHECKED[c];
+      return reply(code, message, [{ path: 'includes', problem: err.message }]);
     }
     if (err.code === '23514' || err.code === '22001' || err.code === '22003') {
       return reply('invalid_data', err.message, [{ path: c, problem: err.message }]);

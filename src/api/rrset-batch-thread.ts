@@ -12,7 +12,7 @@ function run(job: BatchJob): BatchResult {
   if (job.kind === 'validate') {
     const body = parseBatchBody(job.body);
     if (!body.ok) return { ok: false, kind: 'body', problem: { message: body.message, validation: body.validation } };
-    return { ok: true, kind: 'validate', steps: JSON.stringify(validateChanges(body.changes)) };
+    return { ok: true, kind: 'validate', steps: JSON.stringify(validateChanges(body.changes).steps) };
   }
   const current = (JSON.parse(job.current) as Array<[string, number, number, string]>)
     .map(([owner, type, ttl, rdata]): StoredRecord => ({ owner, type, ttl, rdata }));

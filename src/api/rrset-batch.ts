@@ -4,24 +4,28 @@
 import { recordsFromText, checkZoneContent, ownerKey, ZoneContentError, type StoredRecord, type Problem } from '../store/records.js';
 import { TYPE, typeName, typeCode, isMetaType } from '../dns/constants.js';
 import { NameError } from '../dns/name.js';
+import { gatesOf, type Gate, type GateMap } from './health-gates.js';
 
-export type Change = { owner: string; type: string; ttl?: number; records?: string[]; delete?: true };
+export type Change = { owner: string; type: string; ttl?: number; records?: string[]; health_checks?: GateMap; delete?: true };
 /** Replace (or, with an empty set, delete) the RRset at `key`. */
 export type Step = { key: { owner: string; type: number }; set: StoredRecord[] };
-export interface RRset { owner: string; type: string; ttl: number; records: string[] }
+export interface RRset { owner: string; type: string; ttl: number; records: string[]; health_checks?: Record<string, string> }
 /** What the zone-wide rules depend on besides the records (store/zones.ts zoneUse). */
 export interface ZoneRules { delegationOnly: boolean; served: boolean; apexWireLength: number }
 
-/** Every change validated, all problems reported at once (ZoneContentError). */
-export function validateChanges(changes: readonly Change[]): Step[] {
+/** Every change validated, all problems reported at once (ZoneContentError); the gates are the
+ *  records of the steps that name a health check (their ids set later: health-gate-ids.ts). */
+export function validateChanges(changes: readonly Change[]): { steps: Step[]; gates: Gate[] } {
   const problems: Problem[] = [];
   const steps: Step[] = [];
+  const gates: Gate[] = [];
   for (let i = 0; i < changes.length; i++) {
     const ch = changes[i];
     try {
       if (ch.delete) steps.push({ key: rrsetKey(ch.owner, ch.type, `changes[${i}].`), set: [] });
       else {
         const set = recordsFromText(ch.owner, ch.type, ch.ttl!, ch.records!, `changes[${i}].`);
+        gates.push(...gatesOf(set, ch.health_checks, `changes[${i}].`));
         steps.push({ key: { owner: set[0].owner, type: set[0].type }, set });
       }
     } catch (e) {
@@ -29,7 +33,7 @@ export function validateChanges(changes: readonly Change[]): Step[] {
     }
   }
   if (problems.length) throw new ZoneContentError(problems);
-  return steps;
+  return { steps, gates };
 }
 
 /** The records after replacing (or, with an empty set, deleting) each RRset in turn; a replaced
@@ -63,16 +67,19 @@ export function applyBatch(cur: readonly StoredRecord[], steps: readonly Step[],
 
 /** Groups stored records into RRsets: apex first, then by owner and type. The TTL shown is the
  *  lowest of the set (RFC 2181 5.2 wants them equal; an imported file may not have had that). */
-export function toRRsets(records: readonly StoredRecord[]): RRset[] {
-  const sets = new Map<string, { owner: string; type: number; ttl: number; records: string[] }>();
+export function toRRsets(records: readonly StoredRecord[], checkNames?: ReadonlyMap<number, string>): RRset[] {
+  const sets = new Map<string, { owner: string; type: number; ttl: number; records: string[]; health_checks?: Record<string, string> }>();
   for (const r of records) {
     const k = `${r.owner}\u0000${r.type}`;
-    const s = sets.get(k);
-    if (s) { s.records.push(r.rdata); s.ttl = Math.min(s.ttl, r.ttl); } else sets.set(k, { owner: r.owner, type: r.type, ttl: r.ttl, records: [r.rdata] });
+    let s = sets.get(k);
+    if (s) { s.records.push(r.rdata); s.ttl = Math.min(s.ttl, r.ttl); } else sets.set(k, (s = { owner: r.owner, type: r.type, ttl: r.ttl, records: [r.rdata] }));
+    // The health check a record names (api/health-gates.ts), by name, keyed by the record.
+    const check = r.check ? checkNames?.get(r.check) : undefined;
+    if (check) (s.health_checks ??= {})[r.rdata] = check;
   }
   return [...sets.values()]
     .sort((a, b) => (a.owner === b.owner ? a.type - b.type : a.owner === '@' ? -1 : b.owner === '@' ? 1 : a.owner < b.owner ? -1 : 1))
-    .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort() }));
+    .map((s) => ({ owner: s.owner, type: typeName(s.type), ttl: s.ttl, records: s.records.sort(), ...(s.health_checks ? { health_checks: s.health_checks } : {}) }));
 }
 
 /** Owner key and type code of an RRset address; 422 when either is not valid DNS. */

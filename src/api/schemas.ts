@@ -2,6 +2,7 @@
 // unknown field is a 400. Query parameters are strings (the validator does no type coercion, so
 // that a body's "ttl": "300" is refused rather than guessed at); numbers in them carry a pattern.
 import { errorSchema, ERRORS, type Status } from './errors.js';
+import { healthChecksField } from './health-gates.js';
 
 export const TENANT_NAME = '^[a-z0-9][a-z0-9_.-]{0,62}$';
 export const ZONE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$';
@@ -51,11 +52,17 @@ export function responses(ok: Record<number, unknown>, ...errors: Status[]): Rec
 
 export const empty = { type: 'null', description: 'No content' } as const;
 
+// The field lives with the rest of health gating, which a large PATCH's thread loads without this file.
+export { healthChecksField };
+
 export const rrsetSchema = obj({
   owner: str({ description: 'Owner relative to the apex, "@" for the apex.' }),
   type: str({ description: 'Record type mnemonic, or TYPEnnn.' }),
   ttl: { type: 'integer', minimum: 0, maximum: 2147483647 },
   records: { type: 'array', items: str(), description: 'Record data in presentation form; names at or under the apex are relative.' },
+  health_checks: healthChecksField,
+  warnings: { type: 'array', items: obj({ code: str(), message: str() }, ['code', 'message']), description: 'Writes only: e.g. gated_ttl_long, a health-gated RRset whose TTL is over 60 s.' },
+  zone: str({ description: 'Effective listings only (?effective=true): the zone the RRset comes from (the zone itself or one it includes).' }),
 }, ['owner', 'type', 'ttl', 'records']);
 
 export const zoneSchema = obj({
@@ -64,8 +71,15 @@ export const zoneSchema = obj({
   records: { type: 'integer' },
   domains: { type: 'array', items: str(), description: 'The first 100 domains served from the zone, by name (all of them: GET /v1/domains?zone=).' },
   domain_count: { type: 'integer', description: 'How many domains are served from the zone.' },
+  includes: { type: 'array', items: str(), description: 'Zones whose records this zone serves under its own, in order (README "Zones that include zones").' },
   created_at: dateTime,
-}, ['name', 'version', 'records', 'domains', 'domain_count', 'created_at']);
+}, ['name', 'version', 'records', 'domains', 'domain_count', 'includes', 'created_at']);
+
+export const includesField = {
+  type: 'array', items: str({ pattern: ZONE_NAME }), maxItems: 64,
+  description: 'Zones of the same tenant whose records this zone serves, in order: the zone\'s own RRset at an owner and type overrides an included one, '
+    + 'an earlier include wins over a later one, an included zone\'s own includes come right after it. Replaces the whole list; [] removes every include.',
+} as const;
 
 export const domainSchema = obj({
   name: str({ description: 'Absolute, lower-case, with the trailing dot.' }),

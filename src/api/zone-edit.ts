@@ -29,12 +29,12 @@ export async function lockZoneOr404(c: Client, tenantId: number | null, name: st
 /** Replaces the zone's content by edit(current), enforcing the rules; returns the new version. */
 export async function editZone(
   c: Client, req: FastifyRequest, tenantId: number | null, zoneName: string,
-  edit: (current: StoredRecord[]) => StoredRecord[], o: { requireApex?: boolean } = {},
+  edit: (current: StoredRecord[]) => StoredRecord[] | Promise<StoredRecord[]>, o: { requireApex?: boolean } = {},
 ): Promise<{ zone: Zone; version: number }> {
   const zone = await lockZoneOr404(c, tenantId, zoneName);
   checkIfMatch(req, zone.version);
   const current = await loadZoneRecords(c, zone.id);
-  const next = edit(current);
+  const next = await edit(current);
   const use = await zoneUse(c, zone.id);
   // A zone that a domain serves, or that already has its apex, keeps an apex SOA and NS; an
   // unserved zone being built up may lack them until then.

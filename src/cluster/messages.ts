@@ -1,6 +1,6 @@
 // What the primary of `glidepath serve --workers N` and its workers say to each other over the
 // cluster IPC channel. Plain JSON: no functions, no sockets.
-import type { HostPort, EdgeOptions, NodeName, CookieSettings } from '../config.js';
+import type { HostPort, EdgeOptions, NodeName, CookieSettings, StatsSettings } from '../config.js';
 import type { RrlSettings } from '../config.js';
 import type { QueryStatsState } from '../server/query-stats.js';
 import type { FeedState } from '../feed/state.js';
@@ -30,6 +30,8 @@ export interface WorkerStart {
   /** GLIDEPATH_ROLE=edge: poll the journal, write nothing. */
   edge?: EdgeOptions;
   node?: NodeName;
+  /** Per-domain query statistics: each worker writes its own batches (they add up). */
+  stats?: StatsSettings;
 }
 
 export type ToWorker =

@@ -85,6 +85,8 @@ export class Primary {
     this.server = await this.startServer({
       role: 'control', databaseUrl: this.cfg.databaseUrl, dataDir: this.cfg.dataDir, dns: [], api: this.cfg.api,
       adminToken: this.cfg.adminToken, apiTls: this.cfg.apiTls, log: this.log, keyFile: this.cfg.keyFile, retention: this.cfg.retention,
+      healthAllow: this.cfg.healthAllow,
+      dnssecRollover: { propagationDelay: this.cfg.dnssecPropagationDelay },
       db: { connectMs: this.cfg.dbConnectTimeoutMs, statementMs: this.cfg.dbStatementTimeoutMs },
       zoneFile: { maxBytes: this.cfg.zoneFileMaxBytes, maxRecords: this.cfg.zoneMaxRecords },
       // Ready while some worker answers DNS (a lost one is being replaced); /healthz fails at none.
@@ -93,7 +95,7 @@ export class Primary {
       onDatabaseChange: (up) => this.databaseChanged(up),
       metrics: () => this.metrics(),
       positions: async () => (await this.ask()).flatMap((r) => (r && !r.slot.retiring ? [r.feed] : [])),
-      edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version },
+      edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version }, stats: this.cfg.stats,
     });
     this.cfg = { ...this.cfg, dns: await concretePorts(this.cfg.dns) };
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
@@ -167,7 +169,7 @@ export class Primary {
       tcpIdleMs: c.tcpIdleMs, tcpMessageMs: c.tcpMessageMs, tcpMaxConnections: c.tcpMaxConnections, responseCache: c.responseCache, logLevel: c.logLevel, keyFile: c.keyFile,
       cookies: { ...c.cookies, secrets: this.cookieSecrets() }, rrl: c.rrl, udpIo: c.udpIo,
       edge: edgeOptions(c), node: { id: c.nodeId, version: c.version },
-      connectMs: c.dbConnectTimeoutMs, ...(seed ? { seed } : {}),
+      connectMs: c.dbConnectTimeoutMs, stats: c.stats, ...(seed ? { seed } : {}),
     };
   }
 

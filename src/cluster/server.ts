@@ -1,7 +1,7 @@
 // What cluster/ needs of a running Glidepath and of the function that starts one. main.ts's
 // startServer fits both; cli.ts hands it in, so cluster/ never imports the composition root.
 import type { Logger } from 'pino';
-import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName, CookieSettings } from '../config.js';
+import type { ApiTlsFiles, HostPort, RetentionLimits, EdgeOptions, NodeName, CookieSettings, StatsSettings } from '../config.js';
 import type { RrlSettings } from '../config.js';
 import type { QueryStats } from '../server/query-stats.js';
 import type { ChangeFeed } from '../feed/change-feed.js';
@@ -37,6 +37,8 @@ export interface StartOptions {
   logLevel?: string;
   /** GLIDEPATH_KEY_FILE (DNSSEC key encryption). */
   keyFile?: { file: string; create: boolean };
+  /** DNSSEC key rollovers' propagation delay (GLIDEPATH_DNSSEC_PROPAGATION_DELAY). */
+  dnssecRollover?: { propagationDelay?: number };
   retention?: Partial<RetentionLimits> & { intervalMs?: number };
   /** For the control of an edge: the workers' snapshot positions, for /readyz. */
   positions?: () => Promise<Array<{ seq: number; ageSeconds: number }>>;
@@ -44,6 +46,7 @@ export interface StartOptions {
   node?: NodeName;
   cookies?: CookieSettings;
   rrl?: RrlSettings;
+  healthAllow?: string[];
   udpIo?: 'auto' | 'native' | 'dgram';
   /** PostgreSQL timeouts: connecting, and (API only) a statement. */
   db?: { connectMs?: number; statementMs?: number };
@@ -53,6 +56,8 @@ export interface StartOptions {
   seed?: string;
   /** "control": workers answering DNS and how many are wanted (/healthz, /readyz). */
   workers?: () => { ready: number; wanted: number };
+  /** Per-domain query statistics: counting and flushing ("answer"), rollup and the API ("control"). */
+  stats?: StatsSettings;
   /** "control": told when the API's database monitor sees the database go down or come back. */
   onDatabaseChange?: (up: boolean) => void;
 }

@@ -93,7 +93,7 @@ export class ChangeFeed {
     const builder = new SnapshotBuilder(this.onBad);
     let zones = 0;
     const all = await loadAll(this.pool, (batch) => { builder.addZones(batch); zones += batch.size; }, this.kek);
-    this.snap = builder.finish(all.domains);
+    this.snap = builder.finish(all.domains, all.down);
     this.seq = all.seq;
     this.caughtUpAt = Date.now();
     this.log.info({ domains: all.domains.length, zones, seq: this.seq, ms: Date.now() - t0 }, 'snapshot loaded');

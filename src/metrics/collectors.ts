@@ -8,9 +8,9 @@ import { RRL_CLASSES, RRL_ACTIONS } from '../server/rrl.js';
 import type { Scrape } from './registry.js';
 import { qtypeLabel, rcodeLabel } from './labels.js';
 
-interface Value { value: number; labels?: Record<string, string>; metricName?: string }
+export interface Value { value: number; labels?: Record<string, string>; metricName?: string }
 
-function collector(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Value[] | undefined): Metric {
+export function collector(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => Value[] | undefined): Metric {
   const m = {
     name, help, type, aggregator: 'sum',
     get: async () => ({ name, help, type, aggregator: 'sum', values: values() ?? [] }),
@@ -50,6 +50,15 @@ export function dnsCollectors(now: () => Scrape): Metric[] {
       out.push({ metricName: 'glidepath_dns_handle_seconds_sum', value: q.sumSeconds });
       out.push({ metricName: 'glidepath_dns_handle_seconds_count', value: q.observations });
       return out;
+    }),
+    collector('glidepath_dns_cache_hits_total', 'DNS queries answered from the response cache (the rest of glidepath_dns_queries_total was answered afresh).', 'counter', () => {
+      const q = now().queries;
+      return q ? [{ value: q.cacheHits ?? 0 }] : undefined;
+    }),
+    // Per tenant, never per domain: a domain label would make a series per domain served.
+    collector('glidepath_tenant_queries_total', 'DNS answers counted toward the tenant\'s domains (per-domain statistics), added as each batch is written (GLIDEPATH_STATS_FLUSH_INTERVAL).', 'counter', () => {
+      const t = now().queries?.tenants;
+      return t?.map(([tenant, value]) => ({ labels: { tenant }, value }));
     }),
     collector('glidepath_rrl_responses_total', 'UDP responses response rate limiting acted on: dropped, slipped (sent truncated), or logged only (GLIDEPATH_RRL=log).', 'counter', () => {
       const r = now().queries?.rrl;

@@ -8,6 +8,7 @@ import type { QueryStatsState } from '../server/query-stats.js';
 import type { FeedState } from '../feed/state.js';
 import { dnsCollectors, feedCollectors, workerCollectors, nodeCollectors } from './collectors.js';
 import { methodLabel } from './labels.js';
+import { healthCollectors, type HealthScrape } from './health.js';
 
 /** What the DNS side reports for one scrape; a part left out is not exposed. */
 export interface Scrape {
@@ -17,6 +18,8 @@ export interface Scrape {
   workers?: { ready: number; reporting: number };
   /** GLIDEPATH_NODE_ID and the role: one info series, to join on (one value per process). */
   node?: { id: string; role: 'primary' | 'edge' };
+  /** Health checks (the primary side, which runs them). */
+  health?: HealthScrape;
 }
 
 export type Gather = () => Scrape | Promise<Scrape>;
@@ -40,7 +43,7 @@ export class Metrics {
       labelNames: ['method', 'route', 'status'], buckets: API_BUCKETS, registers: [this.registry],
     });
     const now = () => this.current;
-    for (const m of [...dnsCollectors(now), ...feedCollectors(now), ...workerCollectors(now), ...nodeCollectors(now)]) this.registry.registerMetric(m);
+    for (const m of [...dnsCollectors(now), ...feedCollectors(now), ...workerCollectors(now), ...nodeCollectors(now), ...healthCollectors(now)]) this.registry.registerMetric(m);
   }
 
   get contentType(): string { return this.registry.contentType; }

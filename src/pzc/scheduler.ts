@@ -4,12 +4,16 @@
 import type { Logger } from 'pino';
 import type { Pool } from '../store/db.js';
 import { applyDueSwitches, applyDueRRsets } from '../store/pzc.js';
+import { applyDueRollovers, type RolloverSettings } from '../store/dnssec-rollover.js';
 
 export class PzcScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly intervalMs = 500) {}
+  /** `rollover`: also take the due steps of DNSSEC key rollovers (store/dnssec-rollover.ts), by
+   *  that clock: one scheduler, one timer, the same exactly-once rule. */
+  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly intervalMs = 500,
+    private readonly rollover?: RolloverSettings) {}
 
   async start(): Promise<void> {
     await this.tick(); // a server that was down at T applies overdue switches as it starts
@@ -29,6 +33,13 @@ export class PzcScheduler {
       }
     })().catch((err: Error) => {
       this.log.warn({ err: err.message }, 'applying due zone switches failed; will retry');
+    }).then(async () => {
+      if (!this.rollover) return;
+      for (const r of await applyDueRollovers(this.pool, this.rollover)) {
+        this.log.info({ domain: r.domain, phase: r.phase, next_at: r.next_at }, 'DNSSEC key rollover step');
+      }
+    }).catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'a DNSSEC key rollover step failed; will retry');
     }).finally(() => { this.running = undefined; });
     return this.running;
   }

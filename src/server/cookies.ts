@@ -38,11 +38,21 @@ export class Cookies {
   check(msg: Uint8Array, q: Query, peer: string, nowMs: number): CookieState | typeof MALFORMED | undefined {
     const c = readCookie(msg, q);
     if (c === undefined || c === MALFORMED) return c;
+    return this.state(c.client, c.server, peer, nowMs);
+  }
+
+  /** The COOKIE option whose data is msg[at, at + len) (found by the response cache's probe, of a
+   *  length that is not FORMERR), as check() reads it. */
+  read(msg: Uint8Array, at: number, len: number, peer: string, nowMs: number): CookieState {
+    return this.state(msg.subarray(at, at + CLIENT_COOKIE_SIZE), msg.subarray(at + CLIENT_COOKIE_SIZE, at + len), peer, nowMs);
+  }
+
+  private state(client: Uint8Array, server: Uint8Array, peer: string, nowMs: number): CookieState {
     const ip = addressOctets(peer);
     // RFC 7873 5.2.3 / 5.2.4: no server cookie, or one that is not ours, is answered as if only
     // the client cookie came (with a fresh server cookie); a valid one proves the address.
-    const valid = c.server.length > 0 && serverCookieValid(this.secrets, c.client, c.server, ip, Math.floor(nowMs / 1000));
-    return { client: c.client, ip, valid };
+    const valid = server.length > 0 && serverCookieValid(this.secrets, client, server, ip, Math.floor(nowMs / 1000));
+    return { client, ip, valid };
   }
 
   /** The response with our COOKIE option: the client cookie and a fresh server cookie (RFC 7873

@@ -14,6 +14,7 @@ import { encodeAnswer, encodeError, responseLimit } from '../answer/encode.js';
 import { encodeChaos, type ServerIdentity } from '../answer/chaos.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { QueryStats } from './query-stats.js';
+import type { DomainCounts } from './domain-counts.js';
 import type { ResponseCache, CacheProbe } from './response-cache.js';
 import type { Query } from '../dns/query.js';
 import type { Domain } from '../snapshot/domain.js';
@@ -44,6 +45,8 @@ export interface QueryContext {
   readonly maxUdp: number;
   now(): number;
   readonly stats?: QueryStats;
+  /** Per-domain counts (GLIDEPATH_STATS): every answer from a domain, by type and rcode. */
+  readonly domainCounts?: DomainCounts;
   readonly cache?: ResponseCache;
   /** DNSSEC signatures per RRset version; without it nothing is signed. */
   readonly signatures?: SignatureCache;
@@ -83,11 +86,17 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   // Fast path: a cached response to the same question, patched for this query. (A padded query
   // has an option, so it never probes: its padding depends on the transport.)
   const probe = ctx.cache?.probe(msg, tcp);
-  if (probe) {
+  // RFC 7873 5.2: the server cookie is made per client (its address and client cookie), so it is
+  // never cached: the answer is, and the COOKIE option is added to each hit. A query the policy
+  // refuses (BADCOOKIE) takes the full path.
+  const hitCookie = probe?.cookieLen && ctx.cookies ? ctx.cookies.read(msg, probe.cookieAt, probe.cookieLen, peer, ctx.now()) : undefined;
+  if (probe && !(hitCookie && !hitCookie.valid && !tcp && ctx.cookies!.require)) {
     const hit = ctx.cache!.get(probe, msg, snap);
     if (hit) {
-      ctx.stats?.count(probe.qtype, ctx.cache!.hitRcode);
-      return tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, undefined, peer, ctx);
+      countAnswer(ctx, ctx.cache!.hitDomainIndex, probe.qtype, ctx.cache!.hitRcode);
+      if (ctx.stats) ctx.stats.cacheHits++;
+      const out = tcp || !ctx.rrl ? hit : rateLimit(msg, hit, probe.questionEnd, ctx.cache!.hitDomain, hitCookie, peer, ctx);
+      return hitCookie && out === hit ? ctx.cookies!.attach(hit, hitCookie, ctx.now()) : out;
     }
   }
   const d = decodeQuery(msg);
@@ -104,7 +113,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   }
   const xfr = q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR;
   if (ctx.transfer && (q.signed || xfr)) {
-    if (xfr) ctx.stats?.count(q.qtype, RCODE.NOERROR);
+    if (xfr) countAnswer(ctx, indexOf(ctx.domainCounts && snap.findDomain(q.keys)), q.qtype, RCODE.NOERROR); // as asked: the transfer side decides
     return ctx.transfer.answer(msg, q, peer, tcp, () => plainAnswer(msg, q, tcp, ctx, snap, undefined, keepalive, tls, 0));
   }
   // RFC 7873 5.2: a malformed COOKIE option is FORMERR; a query without a valid server cookie may
@@ -153,17 +162,28 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
     try {
       renew = signAnswer(ans, { cache: ctx.signatures, nowSec: Math.floor(now / 1000), qnameLabels: q.labels, co: q.edns.co });
     } catch {
-      ctx.stats?.count(q.qtype, RCODE.SERVFAIL);
+      countAnswer(ctx, indexOf(ans.domain), q.qtype, RCODE.SERVFAIL);
       return encodeError(msg, q.id, q.opcode, q.rd, RCODE.SERVFAIL, q, q.edns, ctx.maxUdp, ctx.identity?.nsid, SIGNING_FAILED);
     }
   }
-  ctx.stats?.count(q.qtype, ans.rcode);
+  countAnswer(ctx, indexOf(ans.domain), q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
     nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
-  // Answers with a cookie are not cached (the cache keys queries without options).
-  if (probe && reserve === 0) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
+  // Cached without the cookie, which the caller adds (and each hit): a query with a COOKIE option
+  // is keyed apart, and its answer left room for the option.
+  if (probe && (reserve > 0) === (probe.cookieLen > 0)) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);
   return out;
 }
+
+/** An answer for the counters: the node's (by type and rcode) and, when it came from a domain, the
+ *  domain's (per-domain statistics, kept in memory and written in batches by stats-flusher.ts). */
+function countAnswer(ctx: QueryContext, domainIndex: number, qtype: number, rcode: number): void {
+  ctx.stats?.count(qtype, rcode);
+  ctx.domainCounts?.count(domainIndex, qtype, rcode);
+}
+
+/** Domain.index, or -1 for none. */
+const indexOf = (d: Domain | undefined): number => (d ? d.index : -1);
 
 /** RRL (src/server/rrl.ts): the response, null (dropped), or on a slip a truncated answer, or
  *  BADCOOKIE to a client that sent a cookie, which then has a server cookie to come back with

@@ -3,7 +3,9 @@
 // bounded label values) at scrape time.
 
 /** The counters as plain data: what a worker sends its primary, which sums them for /metrics. */
-export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[] }
+export interface QueryStatsState { byKey: Array<[number, number]>; buckets: number[]; sumSeconds: number; observations: number; total: number; rrl?: number[]; cacheHits?: number;
+  /** Answers counted toward each tenant's domains (per-domain statistics), by tenant name. */
+  tenants?: Array<[string, number]> }
 
 /** Upper bounds of the latency buckets, in seconds (Prometheus convention). */
 export const HANDLE_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025];
@@ -22,8 +24,16 @@ export class QueryStats {
   private sumSeconds = 0;
   private observations = 0;
   total = 0;
+  /** Queries answered from the response cache (server/response-cache.ts). */
+  cacheHits = 0;
   /** Response rate limiting: counts by class and action (ResponseRateLimiter.counts), when on. */
   rrl: number[] | undefined;
+  /** Per-domain statistics summed per tenant, as each batch is written (stats-flusher.ts). */
+  private readonly tenants = new Map<string, number>();
+
+  addTenants(totals: ReadonlyArray<readonly [string, number]>): void {
+    for (const [t, n] of totals) this.tenants.set(t, (this.tenants.get(t) ?? 0) + n);
+  }
 
   count(qtype: number, rcode: number): void {
     this.total++;
@@ -57,7 +67,8 @@ export class QueryStats {
   }
 
   state(): QueryStatsState {
-    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl] };
+    return { byKey: [...this.byKey()], buckets: [...this.buckets], sumSeconds: this.sumSeconds, observations: this.observations, total: this.total, rrl: this.rrl && [...this.rrl], cacheHits: this.cacheHits,
+      tenants: this.tenants.size ? [...this.tenants] : undefined };
   }
 
   /** Adds another process's counters to these. */
@@ -72,6 +83,8 @@ export class QueryStats {
     this.sumSeconds += o.sumSeconds;
     this.observations += o.observations;
     this.total += o.total;
+    this.cacheHits += o.cacheHits ?? 0;
+    if (o.tenants) this.addTenants(o.tenants);
     if (o.rrl) {
       this.rrl ??= new Array<number>(o.rrl.length).fill(0);
       o.rrl.forEach((v, i) => { this.rrl![i] += v; });

@@ -19,7 +19,8 @@ import { randomBytes } from 'node:crypto';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Domain } from '../snapshot/domain.js';
 
-/** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count + flags. */
+/** Scratch space for building a key: name (255) + 0 + type, limit (2 each) + OPT count + flags +
+ *  cookie. */
 const KEY = Buffer.alloc(512);
 
 /** A secret per process, so that nobody can pick names that share a probe run (hash flooding: every
@@ -36,7 +37,8 @@ const MADE_IN = 5; // generation it was answered in (names no domain encloses)
 const RCODE = 6;
 const NAMES_EPOCH = 7; // the snapshot's namesEpoch when answered: a new domain may enclose the name
 const EXPIRES = 8; // Unix seconds from which the entry is stale (signed answers: signature renewal), 0: never
-const ROW = 9;
+const DOMAIN_INDEX = 9; // the domain's dense index (per-domain statistics), -1: none; read here, a hit never touches the Domain object
+const ROW = 10;
 
 /** Largest response kept (TCP answers may be bigger; those are answered afresh each time). */
 const MAX_CACHED = 4096;
@@ -48,6 +50,11 @@ export interface CacheProbe {
   readonly keyLen: number;
   readonly qtype: number;
   readonly questionEnd: number;
+  /** Where the data of the query's COOKIE option starts (client cookie, then any server cookie),
+   *  and its length; 0 and 0 without one. Keyed apart from queries without it (its answer leaves
+   *  room for the option), and cached without it: the server cookie is made per client. */
+  readonly cookieAt: number;
+  readonly cookieLen: number;
 }
 
 export class ResponseCache {
@@ -72,6 +79,8 @@ export class ResponseCache {
   hitRcode = 0;
   /** The domain the last hit was answered from (response rate limiting counts per zone). */
   hitDomain: Domain | undefined;
+  /** Its index (Domain.index), -1 when no domain encloses the name: what per-domain counts need. */
+  hitDomainIndex = -1;
 
   constructor(private readonly maxEntries = 200_000, private readonly maxUdp = 1232, slabBytes = maxEntries * 160) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, not ${maxEntries}`);
@@ -89,7 +98,8 @@ export class ResponseCache {
   }
 
   /** Keys only the plain case: QUERY, one IN question, nothing else but an EDNS(0) OPT without
-   *  options. Anything else returns undefined and takes the full path. */
+   *  options or with one COOKIE option (RFC 7873 4) of a length that is not FORMERR. Anything else
+   *  returns undefined and takes the full path. */
   probe(msg: Uint8Array, tcp: boolean): CacheProbe | undefined {
     const n = msg.length;
     if (n < 17 || (msg[2] & 0xf8) !== 0 || msg[4] !== 0 || msg[5] !== 1 || msg[6] | msg[7] | msg[8] | msg[9] || msg[10] !== 0) return undefined;
@@ -123,10 +133,21 @@ export class ResponseCache {
     const questionEnd = p + 4;
     let limit = 512;
     let flags = 0;
+    let cookieAt = 0;
+    let cookieLen = 0;
     if (ar === 1) {
-      // OPT: root owner, type 41, version 0, no options, and nothing after it.
+      // OPT: root owner, type 41, version 0, no options or one COOKIE, and nothing after it.
       const o = questionEnd;
-      if (o + 11 !== n || msg[o] !== 0 || msg[o + 1] !== 0 || msg[o + 2] !== 41 || msg[o + 6] !== 0 || msg[o + 9] !== 0 || msg[o + 10] !== 0) return undefined;
+      if (o + 11 > n || msg[o] !== 0 || msg[o + 1] !== 0 || msg[o + 2] !== 41 || msg[o + 6] !== 0) return undefined;
+      const rdlen = (msg[o + 9] << 8) | msg[o + 10];
+      if (o + 11 + rdlen !== n) return undefined;
+      if (rdlen > 0) {
+        // RFC 7873 4: a client cookie of 8 octets, and a server cookie of 8 to 32 when learned.
+        const len = (msg[o + 13] << 8) | msg[o + 14];
+        if (msg[o + 11] !== 0 || msg[o + 12] !== 10 || rdlen !== 4 + len || (len !== 8 && (len < 16 || len > 40))) return undefined;
+        cookieAt = o + 15;
+        cookieLen = len;
+      }
       const size = Math.max(512, (msg[o + 3] << 8) | msg[o + 4]);
       limit = size < this.maxUdp ? size : this.maxUdp;
       // DO (RFC 3225) and CO (RFC 9824) change the answer: signed or not, NXDOMAIN or compact.
@@ -142,12 +163,13 @@ export class ResponseCache {
     k[kl++] = limit >> 8; k[kl++] = limit & 0xff;
     k[kl++] = ar;
     k[kl++] = flags;
+    k[kl++] = cookieLen > 0 ? 1 : 0;
     for (let i = tail; i < kl; i++) h = Math.imul(h ^ k[i], 0x01000193);
     // MurmurHash3's finalizer: every input bit reaches the low bits that pick the slot.
     h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    return { hash: h, keyLen: kl, qtype, questionEnd };
+    return { hash: h, keyLen: kl, qtype, questionEnd, cookieAt, cookieLen };
   }
 
   /** The cached response for this query, patched for it (its rcode in hitRcode); undefined on a
@@ -178,6 +200,7 @@ export class ResponseCache {
     for (let i = q; i < len; i++) out[i] = slab[start + i];
     this.hitRcode = rows[r + RCODE];
     this.hitDomain = this.domains[id];
+    this.hitDomainIndex = rows[r + DOMAIN_INDEX];
     return out;
   }
 
@@ -213,6 +236,7 @@ export class ResponseCache {
     rows[r + RCODE] = rcode;
     rows[r + NAMES_EPOCH] = snap.namesEpoch;
     rows[r + EXPIRES] = expires;
+    rows[r + DOMAIN_INDEX] = domain ? domain.index : -1;
     this.domains[id] = domain;
     this.order[(this.first + this.count) % this.maxEntries] = id;
     this.count++;

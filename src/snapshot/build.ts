@@ -1,16 +1,22 @@
 // Rows -> Snapshot. The first snapshot from everything; later ones from the previous snapshot and
 // a delta, sharing every domain and zone the delta did not touch. A zone edit is a delta of one
 // zone: the domains served from it are bound to the new zone on lookup (snapshot.ts), not rebuilt.
-import { Snapshot } from './snapshot.js';
+import { Snapshot, type SnapshotHealth } from './snapshot.js';
+import { attachHealth, gateZone, gatingChanged } from './health.js';
 import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
 import { compileZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
+import { flattenZone, type OwnSource } from './includes.js';
 
 export interface ZoneSource {
   records: readonly StoredRecord[];
   schedules: readonly ScheduledRRset[];
   /** zones.serial; when absent, the serial of the zone's own SOA record. */
   serial?: number;
+  /** The records that name a health check (with `check` set). */
+  gates?: readonly StoredRecord[];
+  /** The zones it includes, in include order (includes.ts includeOrder): served under its own. */
+  included?: readonly OwnSource[];
 }
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
@@ -18,7 +24,11 @@ export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => 
 function compile(id: number, z: ZoneSource, onBad: BadRecordHandler, cache: CompileCache): CompiledZone {
   // Zones with RRset changes pending are compiled as they will be after each, now (the query path
   // only reads).
-  return prepareZone(compileZone(id, z.records, z.schedules, (r, e) => onBad(id, r, e), cache, z.serial));
+  // A zone with includes is compiled from its effective records (includes.ts): the query path
+  // never looks at includes. Included records that won the merge keep the health check they name.
+  const eff = z.included?.length ? flattenZone(z, z.included) : z;
+  const gates = z.included?.length ? [...(z.gates ?? []), ...eff.records.filter((r) => r.check)] : z.gates;
+  return attachHealth(prepareZone(compileZone(id, eff.records, eff.schedules, (r, e) => onBad(id, r, e), cache, z.serial)), gates);
 }
 
 /** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones
@@ -33,8 +43,15 @@ export class SnapshotBuilder {
     for (const [id, z] of sources) this.zones.set(id, compile(id, z, this.onBad, this.cache));
   }
 
-  finish(domains: readonly DomainRow[]): Snapshot {
+  /** `down`: the health checks that are down now. */
+  finish(domains: readonly DomainRow[], down: readonly number[] = []): Snapshot {
     const zones = this.zones;
+    const health: SnapshotHealth = { down: new Set(down), gatedZones: new Set() };
+    for (const [id, z] of zones) {
+      if (!z.health) continue;
+      (health.gatedZones as Set<number>).add(id);
+      zones.set(id, gateZone(z, health.down));
+    }
     const byName = new Map<string, DomainEntry>();
     const refs = new Map<number, number>();
     for (const row of domains) {
@@ -43,15 +60,15 @@ export class SnapshotBuilder {
       byName.set(row.name, e);
       for (const id of zonesOf(e)) refs.set(id, (refs.get(id) ?? 0) + 1);
     }
-    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs));
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs), undefined, undefined, health);
   }
 }
 
 export function buildSnapshot(domains: readonly DomainRow[], sources: ReadonlyMap<number, ZoneSource>,
-  onBad: BadRecordHandler = () => undefined): Snapshot {
+  onBad: BadRecordHandler = () => undefined, down: readonly number[] = []): Snapshot {
   const b = new SnapshotBuilder(onBad);
   b.addZones(sources);
-  return b.finish(domains);
+  return b.finish(domains, down);
 }
 
 function zonesOf(e: DomainEntry): number[] {
@@ -69,6 +86,8 @@ export interface SnapshotDelta {
   /** Fresh data of changed zones still in use, and of zones newly referenced. */
   zones: ReadonlyMap<number, ZoneSource>;
   changedZones: readonly number[];
+  /** Every health check that is down, when a state changed (undefined: as before). */
+  down?: readonly number[];
 }
 
 /** The previous snapshot with a delta applied. Costs what the delta touches (plus an occasional
@@ -79,6 +98,7 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const zoneChanges = new Map<number, CompiledZone | undefined>();
   for (const id of delta.changedZones) if (old.zones.has(id)) zoneChanges.set(id, undefined);
   for (const [id, z] of delta.zones) zoneChanges.set(id, compile(id, z, onBad, cache));
+  const health = gateChanges(old, delta, zoneChanges);
   const zoneKnown = (id: number) => (zoneChanges.has(id) ? zoneChanges.get(id) !== undefined : old.zones.has(id));
 
   const entryChanges = new Map<string, DomainEntry | undefined>();
@@ -107,8 +127,39 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   // the maps now, so that no tombstoned base entry keeps them reachable (a zone directly, a domain
   // entry through the Domain bound to it).
   let leaving = 0;
-  for (const [id, z] of zoneChanges) if (z !== old.zones.get(id)) leaving += old.zones.get(id)?.nodes.size ?? 0;
+  // (A zone gated anew, or no longer, keeps its stored form: nothing leaves.)
+  const stored = (z: CompiledZone | undefined) => z?.ungated ?? z;
+  for (const [id, z] of zoneChanges) if (stored(z) !== stored(old.zones.get(id))) leaving += old.zones.get(id)?.nodes.size ?? 0;
   const fold = leaving >= FOLD_NODES;
+  let gatedZones = health.gatedZones;
+  for (const [id, z] of zoneChanges) {
+    if (z || !gatedZones.has(id)) continue;
+    if (gatedZones === old.health.gatedZones) gatedZones = new Set(gatedZones);
+    (gatedZones as Set<number>).delete(id);
+  }
   return new Snapshot(old.entries.with(entryChanges, fold), old.zones.with(zoneChanges, fold), old.zoneRefs.with(refChanges), maxLabels,
-    namesAdded ? undefined : old.namesEpoch);
+    namesAdded ? undefined : old.namesEpoch, { down: health.down, gatedZones });
+}
+
+/** Health gating of a delta: zones compiled in it are gated by the checks down now; when the set
+ *  of checks down changed, every zone whose records name a check is gated again. A zone whose
+ *  gating did not change keeps its object (its domains, and their cached answers, stay valid). */
+function gateChanges(old: Snapshot, delta: SnapshotDelta, zoneChanges: Map<number, CompiledZone | undefined>): SnapshotHealth {
+  const down = delta.down ? new Set(delta.down) : old.health.down;
+  let gatedZones = old.health.gatedZones;
+  const mutable = () => (gatedZones === old.health.gatedZones ? (gatedZones = new Set(gatedZones)) : gatedZones) as Set<number>;
+  for (const [id, z] of zoneChanges) {
+    if (!z) continue;
+    if (z.health) { if (!gatedZones.has(id)) mutable().add(id); zoneChanges.set(id, gateZone(z, down)); }
+    else if (gatedZones.has(id)) mutable().delete(id);
+  }
+  if (delta.down) {
+    for (const id of gatedZones) {
+      if (zoneChanges.has(id)) continue;
+      const cur = old.zones.get(id);
+      if (!cur || !gatingChanged(cur, old.health.down, down)) continue;
+      zoneChanges.set(id, gateZone(cur, down));
+    }
+  }
+  return { down, gatedZones };
 }

@@ -19,6 +19,8 @@ export interface PendingSwitch {
 
 export interface Domain {
   readonly id: number;
+  /** Dense number of the id in this process (domainIndex): what per-domain counters index by. */
+  readonly index: number;
   /** Lower-case absolute name with the trailing dot. */
   readonly name: string;
   /** Apex labels (lower-case wire form). */
@@ -54,6 +56,7 @@ export interface DomainRow {
 /** A domain as stored in the snapshot: the row, parsed, without its zones. */
 export interface DomainEntry {
   readonly id: number;
+  readonly index: number;
   readonly name: string;
   readonly labels: readonly string[];
   readonly keys: readonly string[];
@@ -66,6 +69,21 @@ export interface DomainEntry {
   /** DNSSEC keys (private halves decrypted), when the domain has any. */
   readonly dnssec: DomainDnssec | undefined;
 }
+
+/** Dense numbers for domain ids, handed out as entries are built (never on the query path), kept
+ *  for the life of the process: the per-domain query counters (server/domain-counts.ts) index
+ *  typed arrays by them instead of hashing the id on every answer. */
+const indexes = new Map<number, number>();
+const ids: number[] = [];
+
+export function domainIndex(id: number): number {
+  let i = indexes.get(id);
+  if (i === undefined) { i = ids.length; indexes.set(id, i); ids.push(id); }
+  return i;
+}
+
+/** The domain id a dense index stands for. */
+export const domainIdOf = (index: number): number => ids[index];
 
 /** RFC 1982 sum in the 32-bit serial space: the served serial of a domain. */
 export function servedSerial(zoneSerial: number, offset: number): number {
@@ -121,6 +139,7 @@ export function entryOf(row: DomainRow): DomainEntry {
   const pending = row.pzc_at !== null && row.pzc_zone_id !== null;
   return {
     id: row.id,
+    index: domainIndex(row.id),
     name: row.name,
     labels,
     keys: keysOf(labels),
@@ -144,6 +163,7 @@ export function bindDomain(e: DomainEntry, zone: CompiledZone, pzcZone: Compiled
   }
   return {
     id: e.id,
+    index: e.index,
     name: e.name,
     labels: e.labels,
     keys: e.keys,

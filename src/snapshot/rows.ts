@@ -6,15 +6,27 @@ import type { Snapshot } from './snapshot.js';
 import type { DomainRow } from './domain.js';
 import type { CompiledZone, ScheduledRRset, StoredRecord, WirePart } from './zone.js';
 
-export interface ZoneRows { id: number; serial: number; records: StoredRecord[]; schedules: ScheduledRRset[] }
+export interface ZoneRows { id: number; serial: number; records: StoredRecord[]; schedules: ScheduledRRset[]; gates: StoredRecord[] }
 
 const asRdata = (parts: readonly WirePart[]): RdataPart[] =>
   parts.map((p) => (p instanceof Uint8Array ? p : { labels: p.labels.slice(), relative: p.relative }));
 
 /** The records of a compiled zone. A zone with pending RRset changes kept its source: that, as is.
  *  Otherwise every RR of every node, in the order served (the order read from the store). */
-export function zoneRows(zone: CompiledZone): ZoneRows {
-  if (zone.source) return { id: zone.id, serial: zone.serial, records: zone.source.records.slice(), schedules: zone.source.schedules.slice() };
+export function zoneRows(gated: CompiledZone): ZoneRows {
+  const zone = gated.ungated ?? gated; // as stored: the health state is written beside (feed/seed.ts)
+  const gates: StoredRecord[] = [];
+  for (const [key, byType] of zone.health?.sets ?? []) {
+    const owner = key === '' ? '@' : key;
+    for (const [type, ids] of byType) {
+      const set = zone.nodes.get(key)?.rrsets.get(type);
+      ids.forEach((check, i) => {
+        const rr = set?.rrs[i];
+        if (check && rr) gates.push({ owner, type, ttl: rr.ttl, rdata: formatRdata(type, asRdata(rr.parts)), check });
+      });
+    }
+  }
+  if (zone.source) return { id: zone.id, serial: zone.serial, records: zone.source.records.slice(), schedules: zone.source.schedules.slice(), gates };
   const records: StoredRecord[] = [];
   for (const node of zone.nodes.values()) {
     const owner = node.key === '' ? '@' : node.key;
@@ -22,7 +34,7 @@ export function zoneRows(zone: CompiledZone): ZoneRows {
       for (const rr of set.rrs) records.push({ owner, type: set.type, ttl: rr.ttl, rdata: formatRdata(set.type, asRdata(rr.parts)) });
     }
   }
-  return { id: zone.id, serial: zone.serial, records, schedules: [] };
+  return { id: zone.id, serial: zone.serial, records, schedules: [], gates };
 }
 
 /** The domain rows a snapshot serves. */

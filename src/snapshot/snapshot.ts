@@ -49,6 +49,13 @@ export class BoundDomains {
   }
 }
 
+export interface SnapshotHealth {
+  readonly down: ReadonlySet<number>;
+  readonly gatedZones: ReadonlySet<number>;
+}
+
+const NO_HEALTH: SnapshotHealth = { down: new Set(), gatedZones: new Set() };
+
 export class Snapshot {
   /** Unique in this process, rising: lets a cache remember which snapshot it saw without holding
    *  the snapshot (and every domain it had) alive. */
@@ -70,6 +77,9 @@ export class Snapshot {
     maxLabels?: number,
     /** The previous snapshot's, when no domain name was added; otherwise a new one. */
     namesEpoch?: number,
+    /** Health checks that are down (their records are left out: snapshot/health.ts), and the zones
+     *  whose records name a check; `zones` holds those zones gated by `down`. */
+    readonly health: SnapshotHealth = NO_HEALTH,
   ) {
     this.namesEpoch = namesEpoch ?? this.generation;
     this.domains = new BoundDomains(entries, zones);

@@ -8,7 +8,11 @@ import { parseRdata, isCompressibleType } from '../dns/rdata.js';
 
 /** A record as the store keeps it and hands it over: owner relative to the apex ("@" for the apex),
  *  type code, TTL, RDATA in presentation form with names relative unless they end in a dot. */
-export interface StoredRecord { owner: string; type: number; ttl: number; rdata: string }
+export interface StoredRecord {
+  owner: string; type: number; ttl: number; rdata: string;
+  /** The health check the record names (health_checks.id), when it has one (snapshot/health.ts). */
+  check?: number | null;
+}
 
 /** A name inside zone data, ready for the encoder: wire labels (original case), their lower-case
  *  key forms (for compression and lookup), and whether the domain apex follows. */
@@ -63,6 +67,17 @@ export interface CompiledZone {
   /** Zones derived after the first N pending changes took effect (a cache, filled on demand);
    *  undefined when nothing is pending. */
   readonly derived: Map<number, CompiledZone> | undefined;
+  /** Records that name a health check (snapshot/health.ts); undefined when none does. */
+  readonly health?: ZoneHealth;
+  /** A zone with the records of down checks left out: the zone as stored (transfers serve it). */
+  readonly ungated?: CompiledZone;
+}
+
+/** Which RR of which RRset names which health check: node key -> type -> check id per RR, in the
+ *  RRset's order (0: none). */
+export interface ZoneHealth {
+  readonly checks: ReadonlySet<number>;
+  readonly sets: ReadonlyMap<string, ReadonlyMap<number, readonly number[]>>;
 }
 
 /** RFC 1034 4.3.2 / RFC 4592 2.2.2: the name (relative key) exists in the zone, as a node or an

@@ -7,12 +7,19 @@ import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
 import type { KekHolder } from './key-file.js';
 import { loadDnssec } from './dnssec-keys.js';
+import { downChecks } from './health.js';
+import { includedSources } from './zone-includes.js';
+import type { OwnSource } from '../snapshot/includes.js';
 
-export interface ZoneData { records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number }
+export interface ZoneData {
+  records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number; gates?: StoredRecord[];
+  /** The zones it includes, in include order (issue 20): the snapshot serves them merged under it. */
+  included?: OwnSource[];
+}
 
 export interface JournalEntry {
   seq: number;
-  entity: 'zone' | 'records' | 'domain' | 'transfer';
+  entity: 'zone' | 'records' | 'domain' | 'transfer' | 'health';
   action: string;
   zone_id: number | null;
   domain_name: string | null;
@@ -23,6 +30,8 @@ export interface Loaded {
   seq: number;
   domains: DomainRow[];
   zones: Map<number, ZoneData>;
+  /** Health checks that are down. */
+  down: number[];
 }
 
 const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial_offset, pzc_zone_id, pzc_at';
@@ -44,6 +53,12 @@ async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneDa
   const sched = await c.query<ScheduledRRset & { zone_id: number }>(
     'SELECT zone_id, owner, type, ttl, rdatas, at FROM scheduled_rrsets WHERE zone_id = ANY($1::bigint[]) AND failed IS NULL', [ids]);
   for (const r of sched.rows) zones.get(r.zone_id)!.schedules.push(r);
+  // Records that name a health check, apart (a partial index; nearly every zone has none).
+  const gates = await c.query<StoredRecord & { zone_id: number }>(
+    `SELECT zone_id, owner, type, ttl, rdata, health_check_id AS "check" FROM records
+      WHERE zone_id = ANY($1::bigint[]) AND health_check_id IS NOT NULL`, [ids]);
+  for (const r of gates.rows) (zones.get(r.zone_id)!.gates ??= []).push(r);
+  for (const [id, included] of await includedSources(c, zones)) zones.get(id)!.included = included;
   return zones;
 }
 
@@ -79,15 +94,16 @@ export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const domains = (await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains`)).rows;
     if (kek) await attachDnssec(c, kek, domains, 'all');
+    const down = await downChecks(c);
     const ids = referencedZones(domains);
-    if (!onZones) return { seq, domains, zones: await zoneRecords(c, ids) };
+    if (!onZones) return { seq, domains, zones: await zoneRecords(c, ids), down };
     let next = zoneRecords(c, ids.slice(0, ZONE_BATCH));
     for (let i = 0; i < ids.length; i += ZONE_BATCH) {
       const batch = await next;
       if (i + ZONE_BATCH < ids.length) next = zoneRecords(c, ids.slice(i + ZONE_BATCH, i + 2 * ZONE_BATCH));
       onZones(batch);
     }
-    return { seq, domains, zones: new Map() };
+    return { seq, domains, zones: new Map(), down };
   });
 }
 
@@ -102,6 +118,8 @@ export interface Delta {
   /** Fresh records of changed zones still in use, and of zones newly referenced. */
   zones: Map<number, ZoneData>;
   changedZones: number[];
+  /** Every health check that is down, when one changed state (undefined otherwise). */
+  down?: number[];
 }
 
 /** What changed after `since`, and the current data of everything it touched; 'reload' when rows
@@ -120,8 +138,11 @@ export async function loadDelta(pool: Pool, since: number, knownZones: { has(id:
     if (entries.length === 0) return undefined;
     const zoneIds = new Set<number>();
     const names = new Set<string>();
+    let health = false;
     for (const e of entries) {
-      if (e.entity === 'domain') {
+      if (e.entity === 'health') {
+        health = true;
+      } else if (e.entity === 'domain') {
         if (e.domain_name) names.add(e.domain_name);
       } else if (e.zone_id !== null) {
         zoneIds.add(e.zone_id);
@@ -144,6 +165,7 @@ export async function loadDelta(pool: Pool, since: number, knownZones: { has(id:
       goneDomains: [...names].filter((n) => !present.has(n)),
       zones: await zoneRecords(c, need),
       changedZones,
+      down: health ? await downChecks(c) : undefined,
     };
   });
 }

@@ -178,13 +178,14 @@ export function checkZoneContent(records: readonly StoredRecord[], opts: { deleg
 /** Replaces the zone's records by `records`, writing only the difference (so the journal, and IXFR
  *  after it, carry exactly what changed). */
 export async function replaceZoneRecords(c: Client, zoneId: number, records: readonly StoredRecord[]): Promise<void> {
+  // The health check a record names is part of it: naming another is a change (migration 013).
   const want = new Map<string, StoredRecord>();
-  for (const r of records) want.set(`${r.owner}\u0000${r.type}\u0000${r.ttl}\u0000${r.rdata}`, r);
-  const have = await c.query<{ id: number; owner: string; type: number; ttl: number; rdata: string }>(
-    'SELECT id, owner, type, ttl, rdata FROM records WHERE zone_id = $1 FOR UPDATE', [zoneId]);
+  for (const r of records) want.set(`${r.owner}\u0000${r.type}\u0000${r.ttl}\u0000${r.rdata}\u0000${r.check ?? ''}`, r);
+  const have = await c.query<{ id: number; owner: string; type: number; ttl: number; rdata: string; check: number | null }>(
+    'SELECT id, owner, type, ttl, rdata, health_check_id AS "check" FROM records WHERE zone_id = $1 FOR UPDATE', [zoneId]);
   const gone: number[] = [];
   for (const r of have.rows) {
-    const k = `${r.owner}\u0000${r.type}\u0000${r.ttl}\u0000${r.rdata}`;
+    const k = `${r.owner}\u0000${r.type}\u0000${r.ttl}\u0000${r.rdata}\u0000${r.check ?? ''}`;
     if (want.has(k)) want.delete(k); else gone.push(r.id);
   }
   if (gone.length) await c.query('DELETE FROM records WHERE id = ANY($1::bigint[])', [gone]);
@@ -219,6 +220,13 @@ export async function replaceZoneRecordColumns(c: Client, zoneId: number, cols: 
 }
 
 export async function insertRecords(c: Client, zoneId: number, records: readonly StoredRecord[]): Promise<void> {
+  if (records.some((r) => r.check)) {
+    await c.query(
+      `INSERT INTO records (zone_id, owner, type, ttl, rdata, health_check_id)
+       SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[])`,
+      [zoneId, records.map((r) => r.owner), records.map((r) => r.type), records.map((r) => r.ttl), records.map((r) => r.rdata), records.map((r) => r.check ?? null)]);
+    return;
+  }
   await c.query(
     `INSERT INTO records (zone_id, owner, type, ttl, rdata)
      SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[])`,
@@ -236,6 +244,7 @@ export async function loadZoneRecordsJson(c: Client, zoneId: number): Promise<st
 
 export async function loadZoneRecords(c: Client | Pool, zoneId: number): Promise<StoredRecord[]> {
   const { rows } = await c.query<StoredRecord>(
-    'SELECT owner, type, ttl, rdata FROM records WHERE zone_id = $1 ORDER BY owner, type, rdata', [zoneId]);
+    'SELECT owner, type, ttl, rdata, health_check_id AS "check" FROM records WHERE zone_id = $1 ORDER BY owner, type, rdata', [zoneId]);
+  for (const r of rows) if (r.check === null) delete r.check; // only records that name a check carry it
   return rows;
 }

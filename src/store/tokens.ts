@@ -24,12 +24,12 @@ const SELECT = `SELECT k.id, t.name AS tenant, k.is_admin AS admin, k.created_at
 
 /** A new token: for a tenant given by id, or by name (created when missing, as `glidepath token
  *  create --tenant` does), or an admin token. Tokens are not journaled, so `actor` is unused. */
-export async function createToken(c: Queryable, o: { admin: boolean; tenantId?: number | null; tenant?: string; actor?: string }): Promise<TokenInfo & { token: string }> {
+export async function createToken(c: Queryable, o: { admin: boolean; tenantId?: number | null; tenant?: string; actor?: string; healthCheckId?: number }): Promise<TokenInfo & { token: string }> {
   const token = newTokenSecret();
   const tenantId = o.tenant !== undefined ? (await ensureTenant(c, o.tenant)).id : o.tenantId ?? null;
   const { rows } = await c.query<{ id: string }>(
-    'INSERT INTO api_tokens (tenant_id, is_admin, token_hash) VALUES ($1, $2, $3) RETURNING id',
-    [tenantId, o.admin, hashToken(token)]);
+    'INSERT INTO api_tokens (tenant_id, is_admin, token_hash, health_check_id) VALUES ($1, $2, $3, $4) RETURNING id',
+    [tenantId, o.admin, hashToken(token), o.healthCheckId ?? null]);
   const info = (await c.query<TokenInfo>(`${SELECT} WHERE k.id = $1`, [rows[0].id])).rows[0];
   return { ...info, token };
 }
@@ -53,13 +53,15 @@ export interface Principal {
   admin: boolean;
   tenantId: number | null;
   tenantName: string | null;
+  /** A token scoped to one health check: it may only send that check's heartbeats. */
+  healthCheckId: number | null;
 }
 
 /** The live (not revoked) token with that secret, or undefined. */
 export async function findToken(c: Queryable, token: string): Promise<Principal | undefined> {
-  const { rows } = await c.query<{ id: string; is_admin: boolean; tenant_id: number | null; name: string | null }>(
-    `SELECT k.id, k.is_admin, k.tenant_id, t.name FROM api_tokens k LEFT JOIN tenants t ON t.id = k.tenant_id
+  const { rows } = await c.query<{ id: string; is_admin: boolean; tenant_id: number | null; name: string | null; health_check_id: number | null }>(
+    `SELECT k.id, k.is_admin, k.tenant_id, t.name, k.health_check_id FROM api_tokens k LEFT JOIN tenants t ON t.id = k.tenant_id
       WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, [hashToken(token)]);
   const r = rows[0];
-  return r && { tokenId: r.id, admin: r.is_admin, tenantId: r.tenant_id, tenantName: r.name };
+  return r && { tokenId: r.id, admin: r.is_admin, tenantId: r.tenant_id, tenantName: r.name, healthCheckId: r.health_check_id };
 }

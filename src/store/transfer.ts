@@ -20,7 +20,12 @@ export interface IxfrStep {
  *  `zone_id`'s serial `zone_serial`. */
 export interface DomainStep { serial_from: number; serial_to: number; diffable: boolean; zone_id: number; zone_serial: number }
 /** A change of the zone's records (zone_history), in zone serials. */
-export interface ZoneStep { serial_from: number; serial_to: number; changes: IxfrStep['changes'] }
+export interface ZoneStep {
+  serial_from: number; serial_to: number; changes: IxfrStep['changes'];
+  /** False when the zone's served records changed through an include (migrations/015): not an
+   *  exact difference, so IXFR across it is an AXFR. Absent: true. */
+  diffable?: boolean;
+}
 /** A domain's history and its current zone's, each oldest first. */
 export interface IxfrHistory { domain: readonly DomainStep[]; zone: readonly ZoneStep[] }
 
@@ -94,7 +99,7 @@ export async function ixfrHistory(pool: Pool, domainId: number, zoneId: number):
   const [domain, zone] = await Promise.all([
     pool.query<DomainStep>(
       'SELECT serial_from, serial_to, diffable, zone_id, zone_serial FROM ixfr_steps WHERE domain_id = $1 ORDER BY id', [domainId]),
-    pool.query<ZoneStep>('SELECT serial_from, serial_to, changes FROM zone_history WHERE zone_id = $1 ORDER BY id', [zoneId]),
+    pool.query<ZoneStep>('SELECT serial_from, serial_to, changes, diffable FROM zone_history WHERE zone_id = $1 ORDER BY id', [zoneId]),
   ]);
   return { domain: domain.rows, zone: zone.rows };
 }

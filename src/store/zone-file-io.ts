@@ -9,6 +9,7 @@ import { parseAbsoluteName, relativeKey, nameToText, wireLength, NameError } fro
 import { checkZoneContent, replaceZoneRecords, ZoneContentError, resolveZoneName, type StoredRecord } from './records.js';
 import type { ZoneFileRecord } from '../zonefile/parse.js';
 import { claimDomainName, DomainClaimError } from './domain-claims.js';
+import { effectiveRecords } from './zone-includes.js';
 
 export class ImportError extends Error {}
 export class NotFoundError extends Error {}
@@ -99,8 +100,8 @@ async function keepStoredSoaSerial(c: Client, zoneId: number, domain: string, re
   });
 }
 
-/** The master file a domain serves now: its zone (the PZC target once the switch time has passed),
- *  with the domain's serial in the SOA. */
+/** The master file a domain serves now: its zone (the PZC target once the switch time has passed)
+ *  with the zones it includes merged in, and the domain's serial in the SOA. */
 export async function exportDomain(pool: Pool, name: string): Promise<string> {
   let apex: string[];
   try { apex = parseAbsoluteName(name); } catch (err) { throw new NotFoundError(`"${name}": ${(err as Error).message}`); }
@@ -108,8 +109,8 @@ export async function exportDomain(pool: Pool, name: string): Promise<string> {
   const d = (await pool.query<{ zone_id: number; serial: number }>(
     `SELECT CASE WHEN pzc_at <= now() THEN pzc_zone_id ELSE zone_id END AS zone_id, d.serial FROM domains d WHERE name = $1`, [key])).rows[0];
   if (!d) throw new NotFoundError(`no domain ${key}`);
-  const rows = (await pool.query<StoredRecord>('SELECT owner, type, ttl, rdata FROM records WHERE zone_id = $1', [d.zone_id])).rows;
-  return zoneText(apex, rows, d.serial);
+  // What the domain serves: the zone's includes merged in (issue 20).
+  return zoneText(apex, await effectiveRecords(pool, d.zone_id), d.serial);
 }
 
 export function zoneText(apex: string[], rows: readonly StoredRecord[], serial?: number): string {

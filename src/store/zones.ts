@@ -5,7 +5,7 @@ import { prefixUpperBound } from './domains.js';
 
 export interface Zone { id: number; name: string; version: number; created_at: Date }
 
-export interface ZoneSummary extends Zone { records: number; domains: string[]; domain_count: number }
+export interface ZoneSummary extends Zone { records: number; domains: string[]; domain_count: number; includes: string[] }
 
 /** How many domain names a zone summary lists (a parking zone may serve 100,000: GET
  *  /v1/domains?zone= pages through them all). */
@@ -15,7 +15,9 @@ const SUMMARY = `SELECT z.id, z.name, z.version, z.created_at,
        (SELECT count(*)::int FROM records r WHERE r.zone_id = z.id) AS records,
        coalesce((SELECT array_agg(n) FROM (SELECT d.name AS n FROM domains d WHERE d.zone_id = z.id
                                            ORDER BY d.name COLLATE "C" LIMIT ${SUMMARY_DOMAINS}) s), '{}') AS domains,
-       (SELECT count(*)::int FROM domains d WHERE d.zone_id = z.id) AS domain_count
+       (SELECT count(*)::int FROM domains d WHERE d.zone_id = z.id) AS domain_count,
+       coalesce((SELECT array_agg(iz.name ORDER BY i.position) FROM zone_includes i JOIN zones iz ON iz.id = i.included_id
+                  WHERE i.zone_id = z.id), '{}') AS includes
   FROM zones z`;
 
 export async function createZone(c: Queryable, tenantId: number, name: string): Promise<Zone> {

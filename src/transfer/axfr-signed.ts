@@ -39,7 +39,7 @@ export function signedAxfrRecords(domain: Domain, nowMs: number, sigs: Signature
   const view = liveView(domain, nowMs);
   if (!view.soa || view.soa.rrs.length === 0) return undefined;
   const nowSec = Math.floor(nowMs / 1000);
-  const zone = view.zone;
+  const zone = view.zone.ungated ?? view.zone; // every record, gated or not (as axfr.ts)
   const capOf = (node: string, type: number) => Math.min(view.cap, pendingCap(zone, node, type, nowMs));
   const soa = soaRecord(view.soa, capOf('', TYPE.SOA));
   const negTtl = Math.min(negativeSoa(view.soa)?.ttl ?? view.soa.rrs[0].ttl, view.cap);

@@ -21,7 +21,8 @@ export function axfrRecords(domain: Domain, nowMs: number): TransferRR[] | undef
   if (!view.soa || view.soa.rrs.length === 0) return undefined;
   const soa = soaRecord(view.soa, Math.min(view.cap, pendingCap(view.zone, '', TYPE.SOA, nowMs)));
   const out: TransferRR[] = [soa];
-  for (const node of view.zone.nodes.values()) {
+  // Every record, health-gated or not: a secondary cannot run the checks (README, Health checks).
+  for (const node of (view.zone.ungated ?? view.zone).nodes.values()) {
     for (const set of node.rrsets.values()) {
       if (node.key === '' && set.type === TYPE.SOA) continue;
       const cap = Math.min(view.cap, pendingCap(view.zone, node.key, set.type, nowMs));

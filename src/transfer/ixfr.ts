@@ -48,6 +48,7 @@ export function domainChain(domain: Domain, client: number, h: IxfrHistory): Ixf
     }
     const z = zoneByTo.get(zs);
     if (!z) return 'serial not in the history';
+    if (z.diffable === false) return 'a change through an included zone (or of a zone with includes)';
     zoneByTo.delete(zs);
     chain.push({ serial_from: add32(z.serial_from, offset), serial_to: cur, diffable: true, changes: z.changes });
     zs = z.serial_from;

@@ -138,7 +138,8 @@ export function applyUpdates(records: readonly StoredRecord[], updates: readonly
       zone = zone.filter((r) => !(r.owner === rr.owner && r.type === rr.type && r.key === rr.key));
     }
   }
-  return zone.map(({ owner, type, ttl, rdata }) => ({ owner, type, ttl, rdata }));
+  // A record kept keeps the health check it names (migration 013); added ones name none.
+  return zone.map(({ owner, type, ttl, rdata, check }) => (check ? { owner, type, ttl, rdata, check } : { owner, type, ttl, rdata }));
 }
 
 function serialAhead(next: string, cur: string): boolean {

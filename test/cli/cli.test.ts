@@ -576,6 +576,13 @@ test('dnssec enable|show|disable: DS printed, key file created 0600 in the data 
   assert.match(oneLineError(await glidepath(['dnssec', 'enable', 'nothere.example'], env)), /no domain "nothere\.example\."/);
   assert.match(oneLineError(await glidepath(['dnssec', 'rotate', 'signed.example'], env), 2), /unknown subcommand "rotate"/);
   assert.match(oneLineError(await glidepath(['dnssec', 'enable', 'signed.example', '--algorithm', 'rsasha1'], env), 2), /--algorithm "rsasha1"/);
+  // A rollover: the new key published beside the old; a second one while it runs is one line.
+  const roll = ok(await glidepath(['dnssec', 'rollover', 'signed.example'], env));
+  assert.match(roll.stdout, /; key tag \d+, active\n.*; key tag \d+, published\n/);
+  assert.match(roll.stdout, /^; key rollover \d+ -> \d+: phase publish, next step \d{4}-/m);
+  assert.match(oneLineError(await glidepath(['dnssec', 'rollover', 'signed.example'], env)), /a key rollover of signed\.example\. is running/);
+  assert.match(ok(await glidepath(['dnssec', 'ds-published', 'signed.example'], env)).stdout, /phase publish/);
+  assert.match(oneLineError(await glidepath(['dnssec', 'ds-published', 'signed.example'], env)), /no key rollover of signed\.example\. is waiting/);
   const off = ok(await glidepath(['dnssec', 'disable', 'signed.example'], env));
   assert.match(off.stdout, /no longer signed/);
   assert.match(ok(await glidepath(['dnssec', 'show', 'signed.example'], env)).stdout, /not signed \(CDS delete published\)/);

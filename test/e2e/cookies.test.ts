@@ -2,7 +2,8 @@
 // cookie in every answer to a query with a client cookie, valid for the secret we set; a client
 // coming back with it is answered normally; a malformed option is FORMERR; with
 // GLIDEPATH_COOKIE_REQUIRE a UDP query without a valid server cookie gets BADCOOKIE (and TCP does
-// not); a rotation of the secret refuses no client holding a cookie made with the old one.
+// not); a rotation of the secret refuses no client holding a cookie made with the old one; a query
+// with a cookie is answered from the response cache, with a server cookie made for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,6 +11,8 @@ import { promisify } from 'node:util';
 import dgram from 'node:dgram';
 import { startTestServer, importText, type TestServer } from '../helpers/server.js';
 import { serverCookieValid, addressOctets } from '../../src/dns/cookie.js';
+import { parseResponse, query } from '../helpers/dig.js';
+import { Metrics } from '../../src/metrics/registry.js';
 
 const run = promisify(execFile);
 const OLD = 'dd3bdf9344b678b185a6f5cb60fca715';
@@ -127,4 +130,60 @@ test('secret rotation: new secret accepted, then making cookies, then the old on
   assert.equal(step3.status, 'BADCOOKIE');
   assert.equal((await dig(s.dnsPort(), step3.cookie!)).status, 'NOERROR');
   assert.equal((await dig(s.dnsPort(), step2.cookie!)).status, 'NOERROR', 'a client that came by during the rotation is fine');
+});
+
+test('a query with a cookie is answered from the response cache, each answer with a server cookie made for its client', async () => {
+  const s = await server(false);
+  const cookies = await server(true);
+  const ask = (port: number, id: number, cookie: Buffer) => new Promise<Buffer>((resolve, reject) => {
+    const head = Buffer.from([id >> 8, id & 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 3, ...Buffer.from('www'), 6, ...Buffer.from('cookie'), 7, ...Buffer.from('example'), 0, 0, 1, 0, 1]);
+    const opt = Buffer.from([0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 4 + cookie.length, 0, 10, 0, cookie.length]);
+    const sock = dgram.createSocket('udp4');
+    const t = setTimeout(() => { sock.close(); reject(new Error('no answer')); }, 2000);
+    sock.on('message', (r) => { clearTimeout(t); sock.close(); resolve(r); });
+    sock.send(Buffer.concat([head, opt, cookie]), port, '127.0.0.1');
+  });
+  /** The answer's rcode (extended), its A record, and the COOKIE option it carries. */
+  const read = (m: Buffer) => {
+    const r = parseResponse(m);
+    return { rcode: r.rcode, ext: r.opt?.extRcode ?? 0, answer: r.answer, id: r.id, cookie: r.opt?.options.find((o) => o.code === 10)?.data.toString('hex') };
+  };
+  const A = Buffer.from('a1a2a3a4a5a6a7a8', 'hex');
+  const B = Buffer.from('b1b2b3b4b5b6b7b8', 'hex');
+  const hits = () => s.stats.cacheHits;
+
+  const first = read(await ask(s.dnsPort(), 1, A));
+  assert.deepEqual(first.answer, ['www.cookie.example. A 300 192.0.2.80']);
+  assert.ok(first.cookie?.startsWith(A.toString('hex')) && valid(first.cookie, [OLD]), 'first answer (a miss) carries a server cookie');
+  const before = hits();
+  // Same question, same client cookie, then another client cookie, then the learned server cookie:
+  // all answered from the cache (the key has a cookie mark, not the cookie), each with its own.
+  const again = read(await ask(s.dnsPort(), 2, A));
+  const other = read(await ask(s.dnsPort(), 3, B));
+  const learned = read(await ask(s.dnsPort(), 4, Buffer.from(first.cookie!, 'hex')));
+  assert.equal(hits() - before, 3, 'three cache hits');
+  for (const [r, client, id] of [[again, A, 2], [other, B, 3], [learned, A, 4]] as const) {
+    assert.equal(r.rcode, 'NOERROR');
+    assert.equal(r.id, id, 'the cached answer is patched with this query\'s id');
+    assert.deepEqual(r.answer, ['www.cookie.example. A 300 192.0.2.80']);
+    assert.equal(r.cookie?.length, 48, 'client cookie and server cookie');
+    assert.ok(r.cookie!.startsWith(client.toString('hex')), 'this query\'s client cookie');
+    assert.ok(valid(r.cookie!, [OLD]), 'a server cookie made for this client cookie and address (RFC 9018)');
+  }
+  assert.notEqual(other.cookie!.slice(16), again.cookie!.slice(16), 'the server cookie is not the cached one');
+  assert.match(await new Metrics(() => ({ queries: s.stats.state() })).render(), new RegExp(`^glidepath_dns_cache_hits_total ${hits()}$`, 'm'));
+  // A query without the option is keyed apart: no COOKIE option leaks into it.
+  assert.equal((await query(s.dnsPort(), 'www.cookie.example', 'A')).opt?.options.find((o) => o.code === 10), undefined);
+
+  // Under GLIDEPATH_COOKIE_REQUIRE a cached answer is not a way around BADCOOKIE.
+  const refused = read(await ask(cookies.dnsPort(), 5, A));
+  assert.equal(refused.ext, 1, 'BADCOOKIE (23 = 1 << 4 | 7)');
+  const ok = read(await ask(cookies.dnsPort(), 6, Buffer.from(refused.cookie!, 'hex')));
+  assert.equal(ok.rcode, 'NOERROR');
+  const cached = read(await ask(cookies.dnsPort(), 7, Buffer.from(refused.cookie!, 'hex')));
+  assert.equal(cached.rcode, 'NOERROR');
+  assert.ok(cookies.stats.cacheHits >= 1, 'a valid cookie is answered from the cache');
+  const hitsThen = cookies.stats.cacheHits;
+  assert.equal(read(await ask(cookies.dnsPort(), 8, B)).ext, 1, 'a new client cookie still gets BADCOOKIE');
+  assert.equal(cookies.stats.cacheHits, hitsThen);
 });

@@ -2,28 +2,23 @@
 // the API answers 503 database_unavailable at once with Retry-After, logs the outage once and its
 // end once; /readyz stays ready (DNS answers from the snapshot) and reports the database apart; and
 // after the restart the change feeds reconnect and catch up within a second, every worker alike.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPrivatePg } from '../helpers/private-pg.js';
+import { startPrivatePg, poolWithZone } from '../helpers/private-pg.js';
 import { startServe, ADMIN_TOKEN } from '../helpers/serve-child.js';
 import { query } from '../helpers/dig.js';
-import { createPool } from '../../src/store/db.js';
-import { importZoneFile } from '../../src/store/zone-file-io.js';
 
 const pg = await startPrivatePg();
 const skip = typeof pg === 'string' ? pg : false;
 
 test('database outage: API 503 at once, /readyz ready, change feed back within a second', { skip, timeout: 60_000 }, async (t) => {
   if (typeof pg === 'string') return;
-  const pool = createPool(pg.url, 2, { connectMs: 1000 });
-  after(() => pool.end());
-  await importZoneFile(pool, `$ORIGIN outage.example.
+  const { pool, zoneId } = await poolWithZone(pg, `$ORIGIN outage.example.
 @ 3600 SOA ns1 hostmaster 1 3600 600 86400 300
 @ 3600 NS ns1
 ns1 3600 A 192.0.2.1
 www 300 A 192.0.2.80
-`, { file: 'inline', tenant: 'default', delegationOnly: false, actor: 'test' });
-  const zoneId = (await pool.query<{ id: number }>("SELECT zone_id AS id FROM domains WHERE name = 'outage.example.'")).rows[0].id;
+`);
   const serve = await startServe({ databaseUrl: pg.url, workers: 2 });
   await serve.waitAnswering('www.outage.example');
   // Both workers up (the API answers as soon as one is).

@@ -227,12 +227,15 @@ test('TCP: over the connection cap, the longest-idle connection is closed first'
     socks.push(c);
     await new Promise((r) => setTimeout(r, 20));
   }
-  // Make connection 0 recently active, so connection 1 is the longest idle.
+  // Make connection 0 recently active, so connection 1 is the longest idle: its answer back means
+  // the server has seen the activity (a fixed sleep was too short on a loaded machine).
+  const answered = new Promise((r) => socks[0].once('data', r));
   socks[0].write(frame(buildQuery('ns1.rules.example.', 'A')));
-  await new Promise((r) => setTimeout(r, 30));
+  await answered;
   const extra = net.connect(port(), '127.0.0.1');
   await new Promise((r) => extra.once('connect', r));
-  await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 50)); // and no second one closed
   assert.deepEqual(closed, [1]);
   const r = parseResponse(await exchange(port(), buildQuery('ns1.rules.example.', 'A'), { transport: 'tcp' }));
   assert.equal(r.rcode, 'NOERROR');

@@ -2,16 +2,14 @@
 // `kill -9`): each is replaced at once from a live sibling's snapshot (or, with none left, from the
 // one kept as the outage began), DNS keeps answering, `glidepath restart` works and tells the truth,
 // /healthz fails while no worker answers, and once the database is back every worker catches up.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPrivatePg } from '../helpers/private-pg.js';
+import { startPrivatePg, poolWithZone } from '../helpers/private-pg.js';
 import { startServe } from '../helpers/serve-child.js';
 import { query } from '../helpers/dig.js';
 import { ask } from '../../src/cluster/control.js';
-import { createPool } from '../../src/store/db.js';
-import { importZoneFile } from '../../src/store/zone-file-io.js';
 
 const pg = await startPrivatePg();
 const skip = typeof pg === 'string' ? pg : false;
@@ -20,16 +18,13 @@ interface Status { workers: Array<{ id: number; pid: number; ready: boolean; ret
 
 test('workers lost during a database outage are replaced without the database', { skip, timeout: 90_000 }, async (t) => {
   if (typeof pg === 'string') return;
-  const pool = createPool(pg.url, 2, { connectMs: 1000 });
-  after(() => pool.end());
-  await importZoneFile(pool, `$ORIGIN replace.example.
+  const { pool, zoneId } = await poolWithZone(pg, `$ORIGIN replace.example.
 @ 3600 SOA ns1 hostmaster 1 3600 600 86400 300
 @ 3600 NS ns1
 ns1 3600 A 192.0.2.1
 www 300 A 192.0.2.80
 *.wild 300 TXT "v=spf1 -all"
-`, { file: 'inline', tenant: 'default', delegationOnly: false, actor: 'test' });
-  const zoneId = (await pool.query<{ id: number }>("SELECT zone_id AS id FROM domains WHERE name = 'replace.example.'")).rows[0].id;
+`);
   const serve = await startServe({ databaseUrl: pg.url, workers: 2 });
   await serve.waitAnswering('www.replace.example');
   const sock = join(serve.dir, 'control.sock');

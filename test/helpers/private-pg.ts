@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPool } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
+import { importZoneFile } from '../../src/store/zone-file-io.js';
 import { freePort } from './ports.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,4 +62,15 @@ export async function startPrivatePg(): Promise<PrivatePg | string> {
     async stop() { await run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); running = false; },
     async start() { await start(); running = true; },
   };
+}
+
+/** A pool on `server` (closed after the suite) and one domain imported from `zoneText` (its `$ORIGIN`
+ *  names it) under the default tenant; returns the pool and the domain's zone id. */
+export async function poolWithZone(server: PrivatePg, zoneText: string): Promise<{ pool: pg.Pool; zoneId: number }> {
+  const pool = createPool(server.url, 2, { connectMs: 1000 });
+  after(() => pool.end());
+  await importZoneFile(pool, zoneText, { file: 'inline', tenant: 'default', delegationOnly: false, actor: 'test' });
+  const apex = /^\$ORIGIN\s+(\S+)/m.exec(zoneText)?.[1];
+  const zoneId = (await pool.query<{ id: number }>('SELECT zone_id AS id FROM domains WHERE name = $1', [apex])).rows[0].id;
+  return { pool, zoneId };
 }

@@ -89,3 +89,30 @@ test('an answer too big to keep is not kept, and a later small one for the key i
   cache.set(cache.probe(q, true)!, response(q, Buffer.alloc(50, 1)), undefined, snap, 0);
   assert.equal(cache.get(cache.probe(q, true)!, q, snap)?.length, q.length + 50);
 });
+
+test('a query whose only option is a COOKIE is keyed apart from one without, whatever its cookie; other options are not cached', () => {
+  const cache = new ResponseCache(100, 1232);
+  /** The query with an OPT record carrying `options` (code, data). */
+  const withOptions = (options: Array<[number, Buffer]>) => {
+    const q = buildQuery('www.example.', 'A', { id: 1 });
+    const data = Buffer.concat(options.map(([code, d]) => Buffer.concat([Buffer.from([code >> 8, code & 0xff, d.length >> 8, d.length & 0xff]), d])));
+    q.writeUInt16BE(data.length, q.length - 2); // the OPT record's RDLENGTH (it is the last record)
+    return Buffer.concat([q, data]);
+  };
+  const plain = buildQuery('www.example.', 'A', { id: 1 });
+  const a = withOptions([[10, Buffer.alloc(8, 0xa1)]]);
+  const pa = cache.probe(a, false)!;
+  assert.ok(pa, 'a client cookie alone is cacheable');
+  assert.equal(a.subarray(pa.cookieAt, pa.cookieAt + pa.cookieLen).toString('hex'), 'a1'.repeat(8), 'the probe finds the option data');
+  cache.set(pa, response(a, Buffer.from('cookie answer')), undefined, snap, 0);
+  assert.equal(cache.get(cache.probe(plain, false)!, plain, snap), undefined, 'no cookie: another key');
+  for (const other of [withOptions([[10, Buffer.alloc(8, 0xb2)]]), withOptions([[10, Buffer.alloc(24, 0xc3)]]), withOptions([[10, Buffer.alloc(40, 0xc3)]])]) {
+    const p = cache.probe(other, false)!;
+    assert.equal(p.cookieLen, other.length - p.cookieAt);
+    assert.ok(cache.get(p, other, snap), 'another client or server cookie: the same key');
+  }
+  for (const [why, q] of [['FORMERR length', withOptions([[10, Buffer.alloc(12)]])], ['NSID', withOptions([[3, Buffer.alloc(0)]])],
+    ['cookie and NSID', withOptions([[10, Buffer.alloc(8)], [3, Buffer.alloc(0)]])], ['41 octets', withOptions([[10, Buffer.alloc(41)]])]] as const) {
+    assert.equal(cache.probe(q, false), undefined, `${why}: the full path`);
+  }
+});

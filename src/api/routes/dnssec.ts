@@ -7,6 +7,8 @@ import { caller, tenantFor } from '../auth.js';
 import { tx } from '../../store/db.js';
 import { addKey, domainKeys, deleteKeys, markUnsigned, dnssecState as dnssecOut } from '../../store/dnssec-keys.js';
 import { KeyFileError } from '../../store/key-file.js';
+import { startRollover, rolloverView, confirmDs, RolloverError } from '../../store/dnssec-rollover.js';
+import type { Queryable } from '../../store/tenants.js';
 import { ALGORITHMS, algorithmName, type AlgorithmName } from '../../dnssec/keys.js';
 import { ApiError } from '../errors.js';
 import { findDomain } from '../domain-lookup.js';
@@ -32,7 +34,36 @@ const dnssecSchema = obj({
   keys: { type: 'array', items: keySchema },
   ds: { type: 'array', items: str(), description: 'The DS records to give the parent (of the keys it should hold), "owner DS rdata".' },
   cds_delete: { type: 'boolean', description: 'Signing is off and CDS/CDNSKEY "delete" records ask the parent to remove the DS (RFC 8078 4).' },
+  rollover: {
+    type: ['object', 'null'], additionalProperties: false,
+    description: 'The key rollover that runs, if any (RFC 7583 pre-publication with Double-DS at the parent; src/dnssec/README.md says the phases).',
+    properties: {
+      phase: str({ enum: ['publish', 'ds', 'retire'], description: 'publish: the new key is in the DNSKEY RRset, not signing; ds: waiting for its DS at the parent; retire: the new key signs, the old one is still published.' }),
+      started_at: dateTime,
+      phase_started_at: dateTime,
+      next_at: { type: ['string', 'null'], format: 'date-time', description: 'When the scheduler takes the next step; null while the DS is not seen at the parent.' },
+      old_key_tag: { type: 'integer' },
+      new_key_tag: { type: 'integer' },
+      parent: { type: ['string', 'null'], description: 'The parent domain served here where the new DS is looked for; null: the operator confirms it (POST .../dnssec/rollover/ds-published).' },
+      ds_seen_at: { type: ['string', 'null'], format: 'date-time' },
+      timing: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Seconds: dnskey_ttl, max_zone_ttl, propagation_delay, ipub, iret, and once the DS is seen ds_ttl and ds_wait.' },
+    },
+    required: ['phase', 'started_at', 'phase_started_at', 'next_at', 'old_key_tag', 'new_key_tag', 'parent', 'ds_seen_at', 'timing'],
+  },
 }, ['domain', 'signed', 'algorithm', 'keys', 'ds', 'cds_delete']);
+
+/** The public DNSSEC state with the running rollover. */
+async function stateOf(db: Queryable, d: { id: number; name: string }) {
+  return { ...(await dnssecOut(db, d)), rollover: await rolloverView(db, d.id) };
+}
+
+function rolloverError(e: unknown): never {
+  if (e instanceof RolloverError) {
+    throw new ApiError(e.code, e.message, [{ path: 'name', problem: e.code.replace(/_/g, ' ') }]);
+  }
+  if (e instanceof KeyFileError) throw new ApiError(500, e.message, [], 'key_file_unusable');
+  throw e;
+}
 
 export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
   app.get<{ Params: { name: string }; Querystring: Q }>('/v1/domains/:name/dnssec', {
@@ -44,7 +75,7 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
   }, async (req) => {
     const tenantId = await tenantFor(req, ctx.pool, false);
     const d = await findDomain(ctx.pool, tenantId, req.params.name);
-    return dnssecOut(ctx.pool, d);
+    return stateOf(ctx.pool, d);
   });
 
   app.put<{ Params: { name: string }; Querystring: Q; Body: { algorithm?: string } }>('/v1/domains/:name/dnssec', {
@@ -71,7 +102,7 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
           throw new ApiError(409, `"algorithm": ${d.name} is signed with ${algorithmName(keys[0].algorithm)}; turn signing off first to change it`,
             [{ path: 'algorithm', problem: 'differs from the current keys' }], 'dnssec_algorithm_differs');
         }
-        return dnssecOut(db, d);
+        return stateOf(db, d);
       }
       if (!ctx.opts.kek) throw new ApiError(500, 'no key-encryption key configured (GLIDEPATH_KEY_FILE)', [], 'key_file_missing');
       let kek;
@@ -81,7 +112,7 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       }
       await markUnsigned(db, d.id, false);
       await addKey(db, kek, d.id, algorithm);
-      return dnssecOut(db, d);
+      return stateOf(db, d);
     });
   });
 
@@ -102,5 +133,45 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
       await markUnsigned(db, d.id, true);
     });
     return reply.code(204).send();
+  });
+
+  app.post<{ Params: { name: string }; Querystring: Q }>('/v1/domains/:name/dnssec/rollover', {
+    schema: {
+      tags: ['dnssec'], summary: 'Roll the signing key over (pre-publication, RFC 7583): a new key is published now; the scheduler makes it sign, and removes the old one, when the TTLs allow',
+      params: nameParams, querystring: obj(tenantQuery),
+      response: responses({ 200: dnssecSchema }, 404, 409, 500),
+    },
+  }, async (req) => {
+    const c = caller(req);
+    const settings = ctx.opts.rollover ?? { now: Date.now, propagationDelay: 300 };
+    return tx(ctx.pool, c.actor, async (db) => {
+      const tenantId = await tenantFor(req, db, false);
+      const d = await findDomain(db, tenantId, req.params.name, true);
+      if (!ctx.opts.kek) throw new ApiError(500, 'no key-encryption key configured (GLIDEPATH_KEY_FILE)', [], 'key_file_missing');
+      try {
+        await startRollover(db, ctx.opts.kek.get(), d, settings);
+      } catch (e) { rolloverError(e); }
+      return stateOf(db, d);
+    });
+  });
+
+  app.post<{ Params: { name: string }; Querystring: Q; Body: { ds_ttl?: number } }>('/v1/domains/:name/dnssec/rollover/ds-published', {
+    schema: {
+      tags: ['dnssec'], summary: 'Confirm that the parent publishes the new key\'s DS (a parent not served here); the rollover goes on after the DS TTL',
+      params: nameParams, querystring: obj(tenantQuery),
+      body: obj({ ds_ttl: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'TTL of the parent\'s DS RRset in seconds (default 86400).' } }),
+      response: responses({ 200: dnssecSchema }, 404, 409),
+    },
+  }, async (req) => {
+    const c = caller(req);
+    const settings = ctx.opts.rollover ?? { now: Date.now, propagationDelay: 300 };
+    return tx(ctx.pool, c.actor, async (db) => {
+      const tenantId = await tenantFor(req, db, false);
+      const d = await findDomain(db, tenantId, req.params.name, true);
+      try {
+        await confirmDs(db, d, req.body?.ds_ttl ?? 86400, settings);
+      } catch (e) { rolloverError(e); }
+      return stateOf(db, d);
+    });
   });
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
 import { findZone } from '../../store/zones.js';
-import { loadZoneRecords, recordsFromText } from '../../store/records.js';
+import { loadZoneRecords, recordsFromText, type StoredRecord } from '../../store/records.js';
 import { tx } from '../../store/db.js';
 import { notFound } from '../errors.js';
 import { editZone, editZoneColumns, etag, toRRsets, rrsetKey, without, type RRset } from '../zone-edit.js';
@@ -12,7 +12,12 @@ import { validateChanges, applySteps } from '../rrset-batch.js';
 import { validateBodyOffThread, applyBatchOffThread } from '../rrset-batch-runner.js';
 import { parseBatchBody, bodyError, PATCH_BODY_SCHEMA, TTL_SCHEMA, RECORDS_SCHEMA, AJV_OPTIONS } from '../rrset-batch-body.js';
 import { Ajv } from 'ajv';
-import { obj, str, responses, empty, tenantQuery, rrsetSchema, ZONE_NAME, ifMatchHeader } from '../schemas.js';
+import { obj, str, responses, empty, tenantQuery, rrsetSchema, healthChecksField, ZONE_NAME, ifMatchHeader } from '../schemas.js';
+import { gatesOf, gatedTtlWarnings, namesOf, type GateMap } from '../health-gates.js';
+import { resolveGates } from '../health-gate-ids.js';
+import { checkNames } from '../../store/health.js';
+import { effectiveRecords } from '../../store/zone-includes.js';
+import { typeName } from '../../dns/constants.js';
 
 type Q = { tenant?: string };
 const ttl = TTL_SCHEMA;
@@ -29,19 +34,29 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
   const zoneRecords = async (tenant: number | null, name: string) => {
     const z = tenant === null ? undefined : await findZone(ctx.pool, tenant, name);
     if (!z) throw notFound(`zone "${name}"`);
-    return { zone: z, records: await loadZoneRecords(ctx.pool, z.id) };
+    const records = await loadZoneRecords(ctx.pool, z.id);
+    // Names of the health checks records name (issue 20), only when one does.
+    const names = records.some((r) => r.check) && tenant !== null ? await checkNames(ctx.pool, tenant) : undefined;
+    return { zone: z, records, names };
   };
 
-  app.get<{ Params: { zone: string }; Querystring: Q & { owner?: string; type?: string } }>('/v1/zones/:zone/rrsets', {
+  app.get<{ Params: { zone: string }; Querystring: Q & { owner?: string; type?: string; effective?: 'true' | 'false' } }>('/v1/zones/:zone/rrsets', {
     schema: {
-      tags: ['rrsets'], summary: 'List the RRsets of a zone, optionally of one owner and/or type; ETag is the zone version',
+      tags: ['rrsets'], summary: 'List the RRsets of a zone (its own, or with effective=true the ones it serves: its includes merged in), optionally of one owner and/or type; ETag is the zone version',
       params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']),
-      querystring: obj({ ...tenantQuery, owner: str(), type: str() }),
+      querystring: obj({
+        ...tenantQuery, owner: str(), type: str(),
+        effective: str({ enum: ['true', 'false'], description: 'true: the RRsets the zone serves, its includes merged in (each with the `zone` it comes from); default false: the zone\'s own.' }),
+      }),
       response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 422),
     },
   }, async (req, reply) => {
-    const { zone, records: all } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
-    let rs = all;
+    const tenant = await tenantFor(req, ctx.pool, false);
+    const effective = req.query.effective === 'true';
+    const { zone, records: own, names: ownNames } = await zoneRecords(tenant, req.params.zone);
+    const eff = effective ? await effectiveRecords(ctx.pool, zone.id) : [];
+    let rs: StoredRecord[] = effective ? eff : own;
+    const names = effective && eff.some((r) => r.check) && tenant !== null ? await checkNames(ctx.pool, tenant) : ownNames;
     if (req.query.owner !== undefined) {
       const k = rrsetKey(req.query.owner, 'A');
       rs = rs.filter((r) => r.owner === k.owner);
@@ -50,7 +65,10 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       const k = rrsetKey('@', req.query.type);
       rs = rs.filter((r) => r.type === k.type);
     }
-    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs) });
+    if (!effective) return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets: toRRsets(rs, names) });
+    const from = new Map(eff.map((r) => [`${r.owner}\u0000${typeName(r.type)}`, r.zone]));
+    const rrsets = toRRsets(rs, names).map((s) => ({ ...s, zone: from.get(`${s.owner}\u0000${s.type}`) ?? zone.name }));
+    return reply.header('etag', etag(zone.version)).send({ version: zone.version, rrsets });
   });
 
   app.get<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
@@ -60,27 +78,33 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       response: responses({ 200: rrsetSchema }, 404, 422),
     },
   }, async (req, reply) => {
-    const { zone, records: all } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
+    const { zone, records: all, names } = await zoneRecords(await tenantFor(req, ctx.pool, false), req.params.zone);
     const k = rrsetKey(req.params.owner, req.params.type);
-    const set = toRRsets(all.filter((r) => r.owner === k.owner && r.type === k.type))[0];
+    const set = toRRsets(all.filter((r) => r.owner === k.owner && r.type === k.type), names)[0];
     if (!set) throw notFound(`RRset ${req.params.owner}/${req.params.type}`);
     return reply.header('etag', etag(zone.version)).send(set);
   });
 
-  app.put<{ Params: { zone: string; owner: string; type: string }; Querystring: Q; Body: { ttl: number; records: string[] } }>('/v1/zones/:zone/rrsets/:owner/:type', {
+  app.put<{ Params: { zone: string; owner: string; type: string }; Querystring: Q; Body: { ttl: number; records: string[]; health_checks?: GateMap } }>('/v1/zones/:zone/rrsets/:owner/:type', {
     schema: {
-      tags: ['rrsets'], summary: 'Create or replace one RRset',
+      tags: ['rrsets'], summary: 'Create or replace one RRset (records may name health checks: health_checks)',
       params: setParams, querystring: obj(tenantQuery), headers: ifMatchHeader,
-      body: obj({ ttl, records }, ['ttl', 'records']),
+      body: obj({ ttl, records, health_checks: healthChecksField }, ['ttl', 'records']),
       response: responses({ 200: rrsetSchema }, 404, 412, 422),
     },
   }, async (req, reply) => {
     const c = caller(req);
     const set = recordsFromText(req.params.owner, req.params.type, req.body.ttl, req.body.records);
+    const gates = gatesOf(set, req.body.health_checks);
     const k = { owner: set[0].owner, type: set[0].type };
-    const out = await tx(ctx.pool, c.actor, async (db) =>
-      editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => [...without(cur, k), ...set]));
-    return reply.header('etag', etag(out.version)).send(toRRsets(set)[0]);
+    const out = await tx(ctx.pool, c.actor, async (db) => {
+      const tenant = await tenantFor(req, db, false);
+      await resolveGates(db, tenant, gates);
+      return editZone(db, req, tenant, req.params.zone, (cur) => [...without(cur, k), ...set]);
+    });
+    const warnings = gatedTtlWarnings(req, [set]);
+    const shown = toRRsets(set, namesOf(gates))[0];
+    return reply.header('etag', etag(out.version)).send(warnings.length ? { ...shown, warnings } : shown);
   });
 
   app.delete<{ Params: { zone: string; owner: string; type: string }; Querystring: Q }>('/v1/zones/:zone/rrsets/:owner/:type', {
@@ -114,7 +138,7 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
         tags: ['rrsets'], summary: 'Apply a batch of RRset replacements and deletions atomically, in order',
         params: obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']), querystring: obj(tenantQuery), headers: ifMatchHeader,
         body: PATCH_BODY_SCHEMA,
-        response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema } }, ['version', 'rrsets']) }, 404, 412, 422),
+        response: responses({ 200: obj({ version: { type: 'integer' }, rrsets: { type: 'array', items: rrsetSchema }, warnings: rrsetSchema.properties.warnings }, ['version', 'rrsets']) }, 404, 412, 422),
       },
     }, async (req, reply) => {
       const c = caller(req);
@@ -128,16 +152,21 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       }
       const body = parseBatchBody(req.body);
       if (!body.ok) throw bodyError(body);
-      const steps = validateChanges(body.changes);
+      const { steps, gates } = validateChanges(body.changes);
       const touched = new Set(steps.map((s) => `${s.key.owner}\u0000${s.key.type}`));
       let result: RRset[] = [];
-      const out = await tx(ctx.pool, c.actor, async (db) =>
-        editZone(db, req, await tenantFor(req, db, false), req.params.zone, (cur) => {
+      const out = await tx(ctx.pool, c.actor, async (db) => {
+        const tenant = await tenantFor(req, db, false);
+        await resolveGates(db, tenant, gates);
+        return editZone(db, req, tenant, req.params.zone, (cur) => {
           const rs = applySteps(cur, steps);
-          result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)));
+          // The touched RRsets hold only the batch's records: the checks they name are its gates.
+          result = toRRsets(rs.filter((r) => touched.has(`${r.owner}\u0000${r.type}`)), namesOf(gates));
           return rs;
-        }));
-      return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result });
+        });
+      });
+      const warnings = gatedTtlWarnings(req, steps.map((s) => s.set));
+      return reply.header('etag', etag(out.version)).send({ version: out.version, rrsets: result, ...(warnings.length ? { warnings } : {}) });
     });
   });
 }

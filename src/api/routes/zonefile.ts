@@ -13,9 +13,10 @@ import type { Client, Pool } from '../../store/db.js';
 import { tx } from '../../store/db.js';
 import { ApiError, notFound, errorHandler } from '../errors.js';
 import { checkIfMatch, lockZoneOr404, etag } from '../zone-edit.js';
+import { effectiveRecords } from '../../store/zone-includes.js';
 import { obj, str, responses, tenantQuery, ZONE_NAME, ifMatchHeader } from '../schemas.js';
 
-type Q = { tenant?: string; origin?: string };
+type Q = { tenant?: string; origin?: string; effective?: 'true' | 'false' };
 /** Statement timeout for writing an uploaded file: a 10 MiB file is about 400,000 rows. */
 const ZONE_FILE_STATEMENT_MS = 10 * 60_000;
 const params = obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']);
@@ -101,7 +102,8 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
   app.get<{ Params: { zone: string }; Querystring: Q }>('/v1/zones/:zone/file', {
     schema: {
       tags: ['zone files'], summary: 'The zone as an RFC 1035 master file; ETag is the zone version',
-      produces: ['text/dns'], params, querystring: query,
+      produces: ['text/dns'], params,
+      querystring: obj({ ...query.properties, effective: str({ enum: ['true', 'false'], description: 'true: the records the zone serves, the zones it includes merged in (what AXFR and `glidepath export` show); default false: its own (what a PUT of the file gives back).' }) }),
       response: responses({ 200: { type: 'string', description: 'RFC 1035 master file' } }, 404, 422),
     },
   }, async (req, reply) => {
@@ -109,7 +111,8 @@ export async function zoneFileRoutes(app: FastifyInstance, { ctx }: { ctx: Route
     const zone = tenantId === null ? undefined : await findZone(ctx.pool, tenantId, req.params.zone);
     if (!zone) throw notFound(`zone "${req.params.zone}"`);
     const { apex, serial } = await originOf(ctx.pool, req, zone);
-    const text = zoneText(apex, await loadZoneRecords(ctx.pool, zone.id), serial);
+    const records = req.query.effective === 'true' ? await effectiveRecords(ctx.pool, zone.id) : await loadZoneRecords(ctx.pool, zone.id);
+    const text = zoneText(apex, records, serial);
     return reply.header('etag', etag(zone.version)).type('text/dns; charset=utf-8').send(text);
   });
 }

@@ -7,7 +7,8 @@ import { checkZoneContent, recordsFromText, replaceZoneRecords, ZoneContentError
 import { tx } from '../../store/db.js';
 import { ApiError, notFound } from '../errors.js';
 import { etag, checkIfMatch, lockZoneOr404 } from '../zone-edit.js';
-import { obj, str, responses, empty, pageQuery, page, next, tenantQuery, zoneSchema, ZONE_NAME, ifMatchHeader } from '../schemas.js';
+import { obj, str, responses, empty, pageQuery, page, next, tenantQuery, zoneSchema, ZONE_NAME, ifMatchHeader, includesField } from '../schemas.js';
+import { includers, setIncludes } from '../../store/zone-includes.js';
 
 type Q = { tenant?: string };
 const zoneParams = obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']);
@@ -38,11 +39,11 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
     return z;
   };
 
-  app.post<{ Body: { name: string; rrsets?: { owner: string; type: string; ttl: number; records: string[] }[] }; Querystring: Q }>('/v1/zones', {
+  app.post<{ Body: { name: string; rrsets?: { owner: string; type: string; ttl: number; records: string[] }[]; includes?: string[] }; Querystring: Q }>('/v1/zones', {
     schema: {
-      tags: ['zones'], summary: 'Create a zone, empty or with RRsets (an apex SOA and NS when any are given)',
+      tags: ['zones'], summary: 'Create a zone, empty or with RRsets (an apex SOA and NS when any are given), optionally including other zones',
       querystring: obj(tenantQuery),
-      body: obj({ name: str({ pattern: ZONE_NAME }), rrsets: { type: 'array', items: rrsetIn } }, ['name']),
+      body: obj({ name: str({ pattern: ZONE_NAME }), rrsets: { type: 'array', items: rrsetIn }, includes: includesField }, ['name']),
       response: responses({ 201: zoneSchema }, 404, 409, 422),
     },
   }, async (req, reply) => {
@@ -53,6 +54,7 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
       const tenantId = (await tenantFor(req, db, true))!;
       const zone = await createZone(db, tenantId, req.body.name);
       if (records.length) await replaceZoneRecords(db, zone.id, records);
+      if (req.body.includes?.length) await setIncludes(db, tenantId, zone, req.body.includes);
       return (await getZoneSummary(db, tenantId, zone.name))!;
     });
     return reply.code(201).header('etag', etag(z.version)).send(z);
@@ -82,12 +84,12 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
     return reply.header('etag', etag(z.version)).send(z);
   });
 
-  app.patch<{ Params: { zone: string }; Querystring: Q; Body: { name: string } }>('/v1/zones/:zone', {
+  app.patch<{ Params: { zone: string }; Querystring: Q; Body: { name?: string; includes?: string[] } }>('/v1/zones/:zone', {
     schema: {
-      tags: ['zones'], summary: 'Rename a zone (domains keep pointing at it)',
+      tags: ['zones'], summary: 'Rename a zone (domains keep pointing at it) and/or replace its include list',
       params: zoneParams, querystring: obj(tenantQuery), headers: ifMatchHeader,
-      body: obj({ name: str({ pattern: ZONE_NAME }) }, ['name']),
-      response: responses({ 200: zoneSchema }, 404, 409, 412),
+      body: obj({ name: str({ pattern: ZONE_NAME }), includes: includesField }, [], { minProperties: 1 }),
+      response: responses({ 200: zoneSchema }, 404, 409, 412, 422),
     },
   }, async (req, reply) => {
     const c = caller(req);
@@ -95,15 +97,17 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
       const tenantId = await tenantFor(req, db, false);
       const zone = await lockZoneOr404(db, tenantId, req.params.zone);
       checkIfMatch(req, zone.version);
-      if (req.body.name !== zone.name) await renameZone(db, zone.id, req.body.name);
-      return (await getZoneSummary(db, tenantId!, req.body.name))!;
+      const name = req.body.name ?? zone.name;
+      if (name !== zone.name) await renameZone(db, zone.id, name);
+      if (req.body.includes) await setIncludes(db, tenantId!, { id: zone.id, name }, req.body.includes);
+      return (await getZoneSummary(db, tenantId!, name))!;
     });
     return reply.header('etag', etag(z.version)).send(z);
   });
 
   app.delete<{ Params: { zone: string }; Querystring: Q }>('/v1/zones/:zone', {
     schema: {
-      tags: ['zones'], summary: 'Delete a zone and its records; 409 while a domain points at it or a PZC targets it',
+      tags: ['zones'], summary: 'Delete a zone and its records; 409 while a domain points at it, a PZC targets it (zone_in_use) or another zone includes it (zone_included)',
       params: zoneParams, querystring: obj(tenantQuery), headers: ifMatchHeader,
       response: responses({ 204: empty }, 404, 409, 412),
     },
@@ -115,6 +119,10 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
       const use = await zoneUse(db, zone.id);
       if (use.served) {
         throw new ApiError('zone_in_use', `zone "${zone.name}" is in use`, use.domains.map((d) => ({ path: d, problem: 'this domain points at the zone (now or after a pending PZC)' })));
+      }
+      const by = await includers(db, zone.id);
+      if (by.length) {
+        throw new ApiError('zone_included', `zone "${zone.name}" is included by ${by.map((n) => `"${n}"`).join(', ')}`, by.map((n) => ({ path: n, problem: 'this zone includes the zone' })));
       }
       await deleteZone(db, zone.id);
     });

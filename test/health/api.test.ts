@@ -1,0 +1,136 @@
+// The health-check API (issue 20): tenant scoping, check-scoped tokens, and bad input answered
+// with a 4xx naming the field while nothing changes. fastify inject on a real PostgreSQL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApi, makeZone, errorOf, type Res } from '../api/helpers.js';
+
+const api = await startApi();
+const acme = await api.tenant('acme');
+const other = await api.tenant('other');
+await makeZone(api, 'web', acme);
+await makeZone(api, 'theirs', other);
+
+const is = (r: Res, status: number, code: string) => {
+  assert.equal(r.status, status, r.text);
+  assert.equal(errorOf(r).error, code, r.text);
+};
+const count = async (table: string) => (await api.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
+
+test('create, read, list, change and delete a check; its defaults and state', async () => {
+  const c = await api.call('POST', '/v1/health-checks', { token: acme, body: { name: 'site', kind: 'https', target: 'https://192.0.2.80/health' } });
+  assert.equal(c.status, 201, c.text);
+  assert.deepEqual({ ...(c.body as object), state_since: 0, created_at: 0, last_heartbeat_at: 0 }, {
+    name: 'site', kind: 'https', target: 'https://192.0.2.80/health', expected_status: 200, interval: 10, timeout_ms: 2000,
+    up_threshold: 2, down_threshold: 3, max_age: null, state: 'up', state_since: 0, last_result: null, last_checked_at: null,
+    last_heartbeat_at: 0, created_at: 0,
+  });
+  const p = await api.call('PATCH', '/v1/health-checks/site', { token: acme, body: { interval: 30, expected_status: 204 } });
+  assert.equal(p.status, 200, p.text);
+  assert.equal((p.body as { interval: number }).interval, 30);
+  assert.equal((p.body as { target: string }).target, 'https://192.0.2.80/health', 'a field not given stays');
+  const one = await api.call('GET', '/v1/health-checks/site', { token: acme });
+  assert.deepEqual((one.body as { history: unknown[] }).history, []);
+  const list = await api.call('GET', '/v1/health-checks', { token: acme });
+  assert.deepEqual((list.body as { health_checks: Array<{ name: string }> }).health_checks.map((h) => h.name), ['site']);
+  assert.equal((await api.call('DELETE', '/v1/health-checks/site', { token: acme })).status, 204);
+  is(await api.call('GET', '/v1/health-checks/site', { token: acme }), 404, 'not_found');
+});
+
+test('tenant scoping: another tenant neither sees, changes, uses nor beats a check', async () => {
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: acme, body: { name: 'hb', kind: 'passive', max_age: 60 } })).status, 201);
+  is(await api.call('GET', '/v1/health-checks/hb', { token: other }), 404, 'not_found');
+  is(await api.call('PATCH', '/v1/health-checks/hb', { token: other, body: { max_age: 5 } }), 404, 'not_found');
+  is(await api.call('DELETE', '/v1/health-checks/hb', { token: other }), 404, 'not_found');
+  is(await api.call('POST', '/v1/heartbeats/hb', { token: other }), 404, 'not_found');
+  is(await api.call('POST', '/v1/health-checks/hb/tokens', { token: other, body: {} }), 404, 'not_found');
+  assert.deepEqual((await api.call('GET', '/v1/health-checks', { token: other }).then((r) => r.body as { health_checks: unknown[] })).health_checks, []);
+  // Naming acme's check on other's records: the check does not exist for them.
+  const r = await api.call('PUT', '/v1/zones/theirs/rrsets/www/A', { token: other, body: { ttl: 30, records: ['192.0.2.9'], health_checks: { '192.0.2.9': 'hb' } } });
+  is(r, 422, 'unknown_health_check');
+  assert.equal(errorOf(r).details[0].path, 'health_checks.192.0.2.9');
+  is(await api.call('GET', '/v1/zones/theirs/rrsets/www/A', { token: other }), 404, 'not_found');
+  // The admin acts on acme's with ?tenant=.
+  assert.equal((await api.call('GET', '/v1/health-checks/hb?tenant=acme')).status, 200);
+  // The database refuses a record naming another tenant's check, whatever writes it.
+  await assert.rejects(api.db.pool.query(
+    `INSERT INTO records (zone_id, owner, type, ttl, rdata, health_check_id)
+     SELECT z.id, 'x', 1, 30, '192.0.2.1', h.id FROM zones z, health_checks h WHERE z.name = 'theirs' AND h.name = 'hb'`), /another tenant/);
+});
+
+test('a check-scoped token: its heartbeats only', async () => {
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: acme, body: { name: 'hb2', kind: 'passive', max_age: 60 } })).status, 201);
+  const t = await api.call('POST', '/v1/health-checks/hb/tokens', { token: acme, body: {} });
+  assert.equal(t.status, 201, t.text);
+  const token = (t.body as { token: string }).token;
+  assert.equal((await api.call('POST', '/v1/heartbeats/hb', { token })).status, 200);
+  is(await api.call('POST', '/v1/heartbeats/hb2', { token }), 403, 'token_scope');
+  for (const [m, u] of [['GET', '/v1/zones'], ['GET', '/v1/health-checks/hb'], ['POST', '/v1/health-checks/hb/tokens'], ['GET', '/v1/tenants']]) {
+    is(await api.call(m, u, { token, body: m === 'POST' ? {} : undefined }), 403, 'token_scope');
+  }
+  // Deleting the check revokes its tokens.
+  assert.equal((await api.call('DELETE', '/v1/health-checks/hb2', { token: acme })).status, 204);
+});
+
+test('bad input is a 4xx naming the field, and changes nothing', async () => {
+  const checks = await count('health_checks');
+  const bad: Array<[unknown, number, string, string?]> = [
+    [{ name: 'p', kind: 'passive' }, 422, 'invalid_data', 'max_age'],
+    [{ name: 'p', kind: 'passive', max_age: 10, target: '192.0.2.1:80' }, 422, 'invalid_data', 'target'],
+    [{ name: 't', kind: 'tcp', target: '192.0.2.1' }, 422, 'invalid_data', 'target'],
+    [{ name: 't', kind: 'tcp', target: '192.0.2.1:70000' }, 422, 'invalid_data', 'target'],
+    [{ name: 't', kind: 'tcp', target: '192.0.2.1:80', expected_status: 200 }, 422, 'invalid_data', 'expected_status'],
+    [{ name: 'h', kind: 'http', target: 'https://192.0.2.1/' }, 422, 'invalid_data', 'target'],
+    [{ name: 'h', kind: 'http', target: 'http://u:p@192.0.2.1/' }, 422, 'invalid_data', 'target'],
+    [{ name: 'h', kind: 'http', target: 'http://192.0.2.1/', interval: 1, timeout_ms: 5000 }, 422, 'invalid_data', 'timeout_ms'],
+    [{ name: 'h', kind: 'http', target: 'http://192.0.2.1/', max_age: 5 }, 422, 'invalid_data', 'max_age'],
+    [{ name: 'h', kind: 'ping', target: '192.0.2.1' }, 400, 'bad_request'],
+    [{ name: '-bad', kind: 'passive', max_age: 5 }, 400, 'bad_request'],
+    [{ name: 'h', kind: 'http', target: 'http://192.0.2.1/', interval: 0 }, 400, 'bad_request'],
+    [{ name: 'hb', kind: 'passive', max_age: 5 }, 409, 'health_check_exists'],
+  ];
+  for (const [body, status, code, field] of bad) {
+    const r = await api.call('POST', '/v1/health-checks', { token: acme, body });
+    is(r, status, code);
+    if (field) assert.equal(errorOf(r).details[0].path, field, r.text);
+  }
+  is(await api.call('PATCH', '/v1/health-checks/hb', { token: acme, body: { kind: 'tcp' } }), 422, 'invalid_data');
+  assert.equal(await count('health_checks'), checks);
+  assert.equal((await api.call('GET', '/v1/health-checks/hb', { token: acme }).then((r) => r.body as { kind: string })).kind, 'passive');
+
+  // Heartbeats go to passive checks only.
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: acme, body: { name: 'tcp1', kind: 'tcp', target: '127.0.0.1:9' } })).status, 201);
+  is(await api.call('POST', '/v1/heartbeats/tcp1', { token: acme }), 422, 'invalid_data');
+
+  // RRset writes: an unknown check, a key that is no record of the set: 422, the zone unchanged.
+  const version = (await api.call('GET', '/v1/zones/web/rrsets', { token: acme }).then((r) => r.body as { version: number })).version;
+  is(await api.call('PUT', '/v1/zones/web/rrsets/www/A', { token: acme, body: { ttl: 30, records: ['192.0.2.1'], health_checks: { '192.0.2.1': 'nope' } } }), 422, 'unknown_health_check');
+  const r = await api.call('PUT', '/v1/zones/web/rrsets/www/A', { token: acme, body: { ttl: 30, records: ['192.0.2.1'], health_checks: { '192.0.2.2': 'hb' } } });
+  is(r, 422, 'invalid_data');
+  assert.equal(errorOf(r).details[0].path, 'health_checks.192.0.2.2');
+  is(await api.call('PATCH', '/v1/zones/web/rrsets', { token: acme, body: { changes: [
+    { owner: 'a', type: 'A', ttl: 30, records: ['192.0.2.1'] },
+    { owner: 'b', type: 'A', ttl: 30, records: ['192.0.2.2'], health_checks: { '192.0.2.2': 'nope' } }] } }), 422, 'unknown_health_check');
+  assert.equal((await api.call('GET', '/v1/zones/web/rrsets', { token: acme }).then((x) => x.body as { version: number })).version, version);
+
+  // A check that records name cannot be deleted (409 naming them); the record keeps it.
+  const ok = await api.call('PUT', '/v1/zones/web/rrsets/www/A', { token: acme, body: { ttl: 30, records: ['192.0.2.1', '192.0.2.2'], health_checks: { '192.0.2.1': 'hb' } } });
+  assert.equal(ok.status, 200, ok.text);
+  const inUse = await api.call('DELETE', '/v1/health-checks/hb', { token: acme });
+  is(inUse, 409, 'health_check_in_use');
+  assert.equal(errorOf(inUse).details[0].path, 'web/www/A');
+  assert.equal((await api.call('GET', '/v1/health-checks/hb', { token: acme })).status, 200);
+  // Rewriting the RRset without health_checks removes the gate; then the check can go.
+  assert.equal((await api.call('PUT', '/v1/zones/web/rrsets/www/A', { token: acme, body: { ttl: 30, records: ['192.0.2.1', '192.0.2.2'] } })).status, 200);
+  const shown = await api.call('GET', '/v1/zones/web/rrsets/www/A', { token: acme });
+  assert.equal((shown.body as { health_checks?: unknown }).health_checks, undefined);
+  assert.equal((await api.call('DELETE', '/v1/health-checks/hb', { token: acme })).status, 204);
+});
+
+test('a tenant with health checks is in use', async () => {
+  const lone = await api.tenant('lone');
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: lone, body: { name: 'only', kind: 'passive', max_age: 5 } })).status, 201);
+  const r = await api.call('DELETE', '/v1/tenants/lone');
+  is(r, 409, 'tenant_in_use');
+  assert.match(errorOf(r).message, /health checks/);
+  assert.equal((await api.call('DELETE', '/v1/health-checks/only', { token: lone })).status, 204);
+});
