@@ -14,10 +14,11 @@ function run(job: BatchJob): BatchResult {
     if (!body.ok) return { ok: false, kind: 'body', problem: { message: body.message, validation: body.validation } };
     return { ok: true, kind: 'validate', steps: JSON.stringify(validateChanges(body.changes).steps) };
   }
-  const current = (JSON.parse(job.current) as Array<[string, number, number, string]>)
-    .map(([owner, type, ttl, rdata]): StoredRecord => ({ owner, type, ttl, rdata }));
+  // Records keep the health check they name (store/records.ts loadZoneRecordsJson); only those that name one carry it.
+  const current = (JSON.parse(job.current) as Array<[string, number, number, string, number | null]>)
+    .map(([owner, type, ttl, rdata, check]): StoredRecord => (check === null ? { owner, type, ttl, rdata } : { owner, type, ttl, rdata, check }));
   const { next, touched } = applyBatch(current, JSON.parse(job.steps) as Step[], job.rules);
-  return { ok: true, kind: 'apply', rrsets: JSON.stringify(touched), ...toColumns(next) };
+  return { ok: true, kind: 'apply', rrsets: JSON.stringify(touched), ...toColumns(next, true) };
 }
 
 let out: BatchResult;

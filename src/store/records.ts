@@ -192,28 +192,35 @@ export async function replaceZoneRecords(c: Client, zoneId: number, records: rea
   if (want.size) await insertRecords(c, zoneId, [...want.values()]);
 }
 
-/** replaceZoneRecords for a whole zone given as columns (a zone-file upload), each an array literal
- *  (text[] owners and rdatas, int[] types and TTLs): the difference is computed by PostgreSQL, so
- *  the API holds four strings and nothing per record. Two statements,
- *  as there: the journal gets the records removed, then those added (in the order given, without
- *  duplicates). */
-export async function replaceZoneRecordColumns(c: Client, zoneId: number, cols: { owners: string; types: string; ttls: string; rdatas: string },
-  timeoutMs: number): Promise<void> {
-  const values = [zoneId, cols.owners, cols.types, cols.ttls, cols.rdatas];
+/** replaceZoneRecords for a whole zone given as columns (a zone-file upload, a large PATCH), each
+ *  an array literal (text[] owners and rdatas, int[] types and TTLs, bigint[] health-check ids): the
+ *  difference is computed by PostgreSQL, so the API holds a few strings and nothing per record. Two
+ *  statements, as there: the journal gets the records removed, then those added (in the order
+ *  given, without duplicates). With `checks` the check a record names is part of it, as in
+ *  replaceZoneRecords (migration 013); without (a zone file names none) a record kept keeps its check. */
+export async function replaceZoneRecordColumns(c: Client, zoneId: number,
+  cols: { owners: string; types: string; ttls: string; rdatas: string; checks?: string }, timeoutMs: number): Promise<void> {
+  const withChecks = cols.checks !== undefined;
+  const values = [zoneId, cols.owners, cols.types, cols.ttls, cols.rdatas, ...(withChecks ? [cols.checks] : [])];
   // Hundreds of thousands of rows take PostgreSQL a minute on a busy machine (the per-row CNAME
   // check and the journal's copy of every row): this transaction's statements get `timeoutMs`
   // rather than the API's usual statement timeout (pg reads query_timeout from the query config).
   await c.query(`SET LOCAL statement_timeout = ${Math.floor(timeoutMs)}`);
   const q = (text: string) => c.query({ text, values, query_timeout: timeoutMs + 1000 } as { text: string; values: unknown[] });
-  const given = 'unnest($2::text[], $3::int[], $4::int[], $5::text[]) WITH ORDINALITY AS n(owner, type, ttl, rdata, ord)';
+  const given = withChecks
+    ? 'unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[]) WITH ORDINALITY AS n(owner, type, ttl, rdata, "check", ord)'
+    : 'unnest($2::text[], $3::int[], $4::int[], $5::text[]) WITH ORDINALITY AS n(owner, type, ttl, rdata, ord)';
+  const same = (a: string, b: string, check: string) =>
+    `${a}.owner = ${b}.owner AND ${a}.type = ${b}.type AND ${a}.ttl = ${b}.ttl AND ${a}.rdata = ${b}.rdata${withChecks ? ` AND ${check}` : ''}`;
+  const check = withChecks ? ', "check"' : '';
   await q(
     `DELETE FROM records r WHERE r.zone_id = $1 AND NOT EXISTS (
-       SELECT 1 FROM ${given} WHERE n.owner = r.owner AND n.type = r.type AND n.ttl = r.ttl AND n.rdata = r.rdata)`);
+       SELECT 1 FROM ${given} WHERE ${same('n', 'r', 'n."check" IS NOT DISTINCT FROM r.health_check_id')})`);
   await q(
-    `INSERT INTO records (zone_id, owner, type, ttl, rdata)
-     SELECT $1, owner, type, ttl, rdata FROM (
-       SELECT DISTINCT ON (owner, type, ttl, rdata) owner, type, ttl, rdata, ord FROM ${given} ORDER BY owner, type, ttl, rdata, ord) d
-     WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.zone_id = $1 AND r.owner = d.owner AND r.type = d.type AND r.ttl = d.ttl AND r.rdata = d.rdata)
+    `INSERT INTO records (zone_id, owner, type, ttl, rdata${withChecks ? ', health_check_id' : ''})
+     SELECT $1, owner, type, ttl, rdata${check} FROM (
+       SELECT DISTINCT ON (owner, type, ttl, rdata) owner, type, ttl, rdata${check}, ord FROM ${given} ORDER BY owner, type, ttl, rdata, ord) d
+     WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.zone_id = $1 AND ${same('r', 'd', 'r.health_check_id IS NOT DISTINCT FROM d."check"')})
      ORDER BY ord`);
   // The deferred CNAME check runs here, under this timeout, rather than in COMMIT under the usual one.
   await c.query({ text: 'SET CONSTRAINTS records_cname_alone IMMEDIATE', query_timeout: timeoutMs + 1000 } as { text: string });
@@ -233,11 +240,12 @@ export async function insertRecords(c: Client, zoneId: number, records: readonly
     [zoneId, records.map((r) => r.owner), records.map((r) => r.type), records.map((r) => r.ttl), records.map((r) => r.rdata)]);
 }
 
-/** The zone's records as one JSON text, `[[owner, type, ttl, rdata], ...]` in loadZoneRecords'
- *  order, for a thread to parse: the API's event loop gets one string, not an object per record. */
+/** The zone's records as one JSON text, `[[owner, type, ttl, rdata, check], ...]` in
+ *  loadZoneRecords' order (check: the health check's id, null for none), for a thread to parse:
+ *  the API's event loop gets one string, not an object per record. */
 export async function loadZoneRecordsJson(c: Client, zoneId: number): Promise<string> {
   const { rows } = await c.query<{ j: string }>(
-    `SELECT coalesce(json_agg(json_build_array(owner, type, ttl, rdata) ORDER BY owner, type, rdata), '[]')::text AS j
+    `SELECT coalesce(json_agg(json_build_array(owner, type, ttl, rdata, health_check_id) ORDER BY owner, type, rdata), '[]')::text AS j
        FROM records WHERE zone_id = $1`, [zoneId]);
   return rows[0].j;
 }
