@@ -36,6 +36,26 @@ export function validateChanges(changes: readonly Change[]): { steps: Step[]; ga
   return { steps, gates };
 }
 
+/** A gate as it crosses between threads: its record by step and place in that step's set. */
+export type GateRef = [step: number, record: number, check: string, path: string];
+
+/** The gates of validated steps (validateChanges) as GateRefs. */
+export function gateRefs(steps: readonly Step[], gates: readonly Gate[]): GateRef[] {
+  const at = new Map<StoredRecord, [number, number]>();
+  steps.forEach((s, i) => s.set.forEach((r, j) => at.set(r, [i, j])));
+  return gates.map((g) => [...at.get(g.record)!, g.check, g.path]);
+}
+
+/** Sets each gated record's check id, in the gates' order as resolveGates does (health-gate-ids.ts):
+ *  `ids` are the tenant's ids of the checks named, resolved by the API in the write's transaction. */
+export function setGateIds(steps: readonly Step[], refs: readonly GateRef[], ids: ReadonlyMap<string, number>): void {
+  for (const [i, j, check] of refs) {
+    const id = ids.get(check);
+    if (id === undefined) throw new Error(`health check "${check}" was not resolved`);
+    steps[i].set[j].check = id;
+  }
+}
+
 /** The records after replacing (or, with an empty set, deleting) each RRset in turn; a replaced
  *  set moves to the end, as `[...without(rs, key), ...set]` would put it. In one pass over the
  *  records and the steps: a 10,000-change batch on a large zone used to copy the zone per change. */
@@ -56,13 +76,14 @@ export function applySteps(cur: readonly StoredRecord[], steps: readonly Step[])
 
 /** The zone's new content and the RRsets the batch touched, as they are after it; throws
  *  ZoneContentError when the result breaks a zone-wide rule (editZone's rule for the apex: a
- *  zone that a domain serves, or that already has its apex, keeps an apex SOA and NS). */
-export function applyBatch(cur: readonly StoredRecord[], steps: readonly Step[], rules: ZoneRules): { next: StoredRecord[]; touched: RRset[] } {
+ *  zone that a domain serves, or that already has its apex, keeps an apex SOA and NS). The touched
+ *  RRsets hold only the batch's records: `checkNames` (id -> name) are the checks its gates name. */
+export function applyBatch(cur: readonly StoredRecord[], steps: readonly Step[], rules: ZoneRules, checkNames?: ReadonlyMap<number, string>): { next: StoredRecord[]; touched: RRset[] } {
   const next = applySteps(cur, steps);
   const hadApex = cur.some((r) => r.owner === '@' && r.type === TYPE.SOA) && cur.some((r) => r.owner === '@' && r.type === TYPE.NS);
   checkZoneContent(next, { delegationOnly: rules.delegationOnly, requireApex: rules.served || hadApex, apexWireLength: rules.apexWireLength });
   const keys = new Set(steps.map((s) => `${s.key.owner}\u0000${s.key.type}`));
-  return { next, touched: toRRsets(next.filter((r) => keys.has(`${r.owner}\u0000${r.type}`))) };
+  return { next, touched: toRRsets(next.filter((r) => keys.has(`${r.owner}\u0000${r.type}`)), checkNames) };
 }
 
 /** Groups stored records into RRsets: apex first, then by owner and type. The TTL shown is the

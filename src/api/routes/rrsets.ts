@@ -9,12 +9,12 @@ import { tx } from '../../store/db.js';
 import { notFound } from '../errors.js';
 import { editZone, editZoneColumns, etag, toRRsets, rrsetKey, without, type RRset } from '../zone-edit.js';
 import { validateChanges, applySteps } from '../rrset-batch.js';
-import { validateBodyOffThread, applyBatchOffThread } from '../rrset-batch-runner.js';
+import { validateBodyOffThread, applyBatchOffThread, batchGates } from '../rrset-batch-runner.js';
 import { parseBatchBody, bodyError, PATCH_BODY_SCHEMA, TTL_SCHEMA, RECORDS_SCHEMA, AJV_OPTIONS } from '../rrset-batch-body.js';
 import { Ajv } from 'ajv';
 import { obj, str, responses, empty, tenantQuery, rrsetSchema, healthChecksField, ZONE_NAME, ifMatchHeader } from '../schemas.js';
-import { gatesOf, gatedTtlWarnings, namesOf, type GateMap } from '../health-gates.js';
-import { resolveGates } from '../health-gate-ids.js';
+import { gatesOf, gatedTtlWarnings, logTtlWarnings, namesOf, type GateMap } from '../health-gates.js';
+import { resolveGates, gateIds } from '../health-gate-ids.js';
 import { checkNames } from '../../store/health.js';
 import { effectiveRecords } from '../../store/zone-includes.js';
 import { typeName } from '../../dns/constants.js';
@@ -145,10 +145,17 @@ export async function rrsetRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCon
       if (req.body.length > INLINE_MAX_BYTES) {
         // Every change validated before touching the database (all problems at once), then applied
         // under the zone's lock; both in a thread. The response is the JSON the thread wrote.
-        const steps = await validateBodyOffThread(req.body);
-        const { version, out } = await tx(ctx.pool, c.actor, async (db) => editZoneColumns(db, req, await tenantFor(req, db, false), req.params.zone,
-          (current, rules) => applyBatchOffThread(steps, current, rules), BATCH_STATEMENT_MS));
-        return reply.header('etag', etag(version)).type('application/json; charset=utf-8').send(`{"version":${version},"rrsets":${out.rrsets}}`);
+        const valid = await validateBodyOffThread(req.body);
+        const { version, out } = await tx(ctx.pool, c.actor, async (db) => {
+          const tenant = await tenantFor(req, db, false);
+          // The checks the gates name, as the tenant's ids (422 unknown_health_check as resolveGates
+          // gives it inline); the thread sets them on the gated records.
+          const ids = await gateIds(db, tenant, valid.checks, () => batchGates(valid));
+          return editZoneColumns(db, req, tenant, req.params.zone, (current, rules) => applyBatchOffThread(valid, current, rules, [...ids]), BATCH_STATEMENT_MS);
+        });
+        const warnings = logTtlWarnings(req, out.warnings);
+        const tail = warnings.length ? `,"warnings":${JSON.stringify(warnings)}` : '';
+        return reply.header('etag', etag(version)).type('application/json; charset=utf-8').send(`{"version":${version},"rrsets":${out.rrsets}${tail}}`);
       }
       const body = parseBatchBody(req.body);
       if (!body.ok) throw bodyError(body);
