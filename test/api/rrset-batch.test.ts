@@ -1,7 +1,8 @@
 // A large RRset PATCH (a body over 16 KiB) is parsed, checked and applied in a thread
 // (src/api/rrset-batch-runner.ts); a small one on the event loop. Both must behave alike: the same
 // result and response, the same errors (400 for a body the schema refuses, 422 naming the record
-// or the zone rule, 412 for a stale If-Match), and nothing written on any error.
+// or the zone rule, 412 for a stale If-Match, 422 unknown_health_check), the same health checks
+// stored and gated_ttl_long warnings, and nothing written on any error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, makeZone, errorOf, type Res } from './helpers.js';
@@ -136,4 +137,104 @@ test('a tenant\'s large batch reaches only its own zone of that name', async () 
   const mine = await api.db.pool.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM records r JOIN zones z ON z.id = r.zone_id JOIN tenants t ON t.id = z.tenant_id WHERE z.name = 'large' AND t.name = 'other'");
   assert.equal(mine.rows[0].n, 1000 + 4);
+});
+
+// Health-gated records (issue 20) through a large PATCH: the same checks stored, the same warnings
+// and errors as inline, and records the batch does not touch keep the check they name.
+await makeZone(api, 'gsmall');
+await makeZone(api, 'glarge');
+type Gated = Change & { health_checks?: Record<string, string> };
+async function gatedRows(zone: string, owners: string[]): Promise<string[]> {
+  const r = await api.db.pool.query<{ line: string }>(
+    `SELECT r.owner || ' ' || r.type || ' ' || r.ttl || ' ' || r.rdata || ' ' || coalesce(h.name, '-') AS line
+       FROM records r LEFT JOIN health_checks h ON h.id = r.health_check_id
+      WHERE r.zone_id = (SELECT id FROM zones WHERE name = $1) AND r.owner = ANY($2::text[]) ORDER BY 1`, [zone, owners]);
+  return r.rows.map((x) => x.line);
+}
+const inThread = (body: { changes: Gated[] }) => ({ changes: [...txt(1000).changes, ...body.changes] });
+const normPaths = (r: Res) => errorOf(r).details.map((d) => ({ ...d, path: d.path.replace(/^changes\[\d+\]/, 'changes[N]') }));
+
+test('health-gated records in a large batch: the checks stored, the response and the warnings as inline; untouched gates stay', async () => {
+  for (const name of ['web', 'db']) {
+    const r = await api.call('POST', '/v1/health-checks', { body: { name, kind: 'passive', max_age: 60 } });
+    assert.equal(r.status, 201, r.text);
+  }
+  for (const zone of ['gsmall', 'glarge']) {
+    const keep = await api.call('PUT', `${Z(zone)}/keep/A`, { body: { ttl: 30, records: ['192.0.2.10', '192.0.2.11'], health_checks: { '192.0.2.10': 'web' } } });
+    assert.equal(keep.status, 200, keep.text);
+    for (const owner of ['move', 'ungate']) {
+      const r = await api.call('PUT', `${Z(zone)}/${owner}/A`, { body: { ttl: 30, records: ['192.0.2.20'], health_checks: { '192.0.2.20': 'web' } } });
+      assert.equal(r.status, 200, r.text);
+    }
+  }
+  const tail: Gated[] = [
+    { owner: 'g1', type: 'A', ttl: 30, records: ['192.0.2.1', '192.0.2.2'], health_checks: { '192.0.2.1': 'web' } },
+    // Keyed by the record as written, matched in canonical form; a TTL over 60 s is warned about.
+    { owner: 'g2', type: 'AAAA', ttl: 300, records: ['2001:db8::1'], health_checks: { '2001:DB8:0::1': 'db' } },
+    { owner: 'move', type: 'A', ttl: 30, records: ['192.0.2.20'], health_checks: { '192.0.2.20': 'db' } },
+    { owner: 'ungate', type: 'A', ttl: 30, records: ['192.0.2.20'] },
+    { owner: 'plain', type: 'A', ttl: 600, records: ['192.0.2.30'] },
+  ];
+  const logged = () => api.logs.filter((l) => l.includes('health-gated RRset with a long TTL')).length;
+  const owners = ['g1', 'g2', 'move', 'ungate', 'plain', 'keep'];
+  const l0 = logged();
+  const inline = await api.call('PATCH', Z('gsmall'), { body: { changes: tail } });
+  assert.equal(logged(), l0 + 1);
+  const body = inThread({ changes: tail });
+  assert.ok(size(body) > 16 * 1024);
+  const thread = await api.call('PATCH', Z('glarge'), { body });
+  assert.equal(thread.status, 200, thread.text);
+  assert.equal(inline.status, 200, inline.text);
+  assert.equal(logged(), l0 + 2, 'the thread\'s warning is logged as the inline one');
+  type Out = { rrsets: Array<{ owner: string }>; warnings?: unknown };
+  const mine = (r: Res) => (r.body as Out).rrsets.filter((s) => owners.includes(s.owner));
+  assert.deepEqual(mine(thread), mine(inline));
+  assert.deepEqual(mine(thread).find((s) => s.owner === 'g2'), { owner: 'g2', type: 'AAAA', ttl: 300, records: ['2001:db8::1'], health_checks: { '2001:db8::1': 'db' } });
+  assert.deepEqual((thread.body as Out).warnings, (inline.body as Out).warnings);
+  assert.deepEqual((thread.body as Out).warnings, [{ code: 'gated_ttl_long',
+    message: 'g2/AAAA is health-gated with a TTL of 300 s: resolvers may hand out a record up to 300 s after its check went down; 60 s or less is advised' }]);
+  const stored = await gatedRows('glarge', owners);
+  assert.deepEqual(stored, await gatedRows('gsmall', owners));
+  assert.deepEqual(stored, [
+    'g1 1 30 192.0.2.1 web', 'g1 1 30 192.0.2.2 -', 'g2 28 300 2001:db8::1 db',
+    'keep 1 30 192.0.2.10 web', 'keep 1 30 192.0.2.11 -',
+    'move 1 30 192.0.2.20 db', 'plain 1 600 192.0.2.30 -', 'ungate 1 30 192.0.2.20 -',
+  ]);
+  const keep = await api.call('GET', `${Z('glarge')}/keep/A`);
+  assert.deepEqual((keep.body as { health_checks?: unknown }).health_checks, { '192.0.2.10': 'web' });
+  // A large batch that names no check leaves every gate in place.
+  const plain = await api.call('PATCH', Z('glarge'), { body: txt(1000) });
+  assert.equal(plain.status, 200, plain.text);
+  assert.equal((plain.body as Out).warnings, undefined);
+  assert.deepEqual(await gatedRows('glarge', owners), stored);
+});
+
+test('a large batch naming a check the tenant lacks: 422 unknown_health_check as inline, nothing written', async () => {
+  // A check of another tenant is no check of this one.
+  const third = await api.tenant('third');
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: third, body: { name: 'theirs', kind: 'passive', max_age: 60 } })).status, 201);
+  const tail: Gated[] = [
+    { owner: 'u1', type: 'A', ttl: 30, records: ['192.0.2.1'], health_checks: { '192.0.2.1': 'nosuch' } },
+    { owner: 'u2', type: 'A', ttl: 30, records: ['192.0.2.2', '192.0.2.3'], health_checks: { '192.0.2.2': 'web', '192.0.2.3': 'theirs' } },
+  ];
+  const before = await rows('glarge');
+  const v = await version('glarge');
+  const inline = await api.call('PATCH', Z('gsmall'), { body: { changes: tail } });
+  const thread = await api.call('PATCH', Z('glarge'), { body: inThread({ changes: tail }) });
+  for (const r of [inline, thread]) {
+    assert.equal(r.status, 422, r.text);
+    assert.equal(errorOf(r).error, 'unknown_health_check');
+  }
+  assert.equal(errorOf(thread).message, errorOf(inline).message);
+  assert.deepEqual(normPaths(thread), normPaths(inline));
+  assert.deepEqual(errorOf(thread).details.map((d) => d.path), ['changes[1000].health_checks.192.0.2.1', 'changes[1001].health_checks.192.0.2.3']);
+  // A key that is none of the RRset's records: 422 naming it, from the thread's validation.
+  const notMine: Gated[] = [{ owner: 'u3', type: 'A', ttl: 30, records: ['192.0.2.1'], health_checks: { '192.0.2.9': 'web' } }];
+  const a = await api.call('PATCH', Z('gsmall'), { body: { changes: notMine } });
+  const b = await api.call('PATCH', Z('glarge'), { body: inThread({ changes: notMine }) });
+  assert.equal(b.status, 422, b.text);
+  assert.deepEqual(normPaths(b), normPaths(a));
+  assert.equal(errorOf(b).details[0].path, 'changes[1000].health_checks.192.0.2.9');
+  assert.deepEqual(await rows('glarge'), before);
+  assert.equal(await version('glarge'), v);
 });
