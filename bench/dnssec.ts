@@ -3,7 +3,13 @@
 // answers) and with the DO bit (-D: signed answers and denial proofs). Glidepath signs online (one
 // CSK per domain, compact denial); Knot signs its zones at load (automatic signing, a CSK, NSEC);
 // PowerDNS signs online from gpgsql with DNSSEC on (`pdnsutil secure-all-zones`, `rectify-all-zones`)
-// when it is installed. Bounded: one run of --seconds per mode and server after a short warm-up.
+// when it is installed. Bounded: one run of --seconds per mode and server.
+//
+// Warm-up: one pass through the query file in each mode (dnsperf -n 1, at most 60 s), so that both
+// figures are steady state: every server's caches hold what the file asks (Glidepath's response and
+// signature caches, PowerDNS's packet and signature caches; Knot signed everything at load). The
+// cost of names never seen before, which an online signer pays with one signature each (a
+// random-subdomain flood), is its own figure: a file of unique non-existent names sent once with DO.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,7 +19,7 @@ import { load as pdnsLoad } from './peers/pdns.js';
 import { dbUrl } from './pg.js';
 import { load, dnsperf, type LoadResult } from './load.js';
 import { freePort, startProc, which, run, query, sleep, waitReady, type Proc } from './util.js';
-import { zones } from './dataset.js';
+import { zones, customerApex, rng } from './dataset.js';
 import { probeApexes } from './dataset.js';
 import { KekHolder } from '../src/store/key-file.js';
 import { addKey } from '../src/store/dnssec-keys.js';
@@ -23,6 +29,8 @@ export interface DnssecResult {
   setup: string;
   unsigned?: LoadResult;
   signed?: LoadResult;
+  /** Unique non-existent names with DO, each asked once. */
+  fresh?: LoadResult;
   error?: string;
 }
 
@@ -134,6 +142,7 @@ export const SIGNED_PEERS: Record<string, SignedPeer> = { glidepath: gp, knot, p
 export async function dnssecRun(ctx: BenchContext, peers: string[], seconds: number, warmup: number, missing: string[]): Promise<DnssecResult[]> {
   if (!(await dnsperf())) { missing.push('DNSSEC run: dnsperf not installed (its -D flag sets the DO bit)'); return []; }
   const out: DnssecResult[] = [];
+  const freshFile = await writeFreshNames(ctx, 400_000);
   for (const name of peers) {
     const peer = SIGNED_PEERS[name];
     if (!peer) continue; // the floor and NSD (no online signing) have no DNSSEC run
@@ -148,10 +157,14 @@ export async function dnssecRun(ctx: BenchContext, peers: string[], seconds: num
       await waitReady(proc, port, probeApexes(ctx.opts), 600_000);
       await waitSigned(proc, port, probeApexes(ctx.opts), 600_000);
       const spec = { port, queryFile: ctx.data.queryFile, seconds, perQuery: false };
-      if (warmup > 0) await load({ ...spec, seconds: warmup, extra: ['-D'] });
-      ctx.log(`${peer.name} (DNSSEC): ${seconds} s without DO, ${seconds} s with DO`);
+      if (warmup > 0) {
+        ctx.log(`${peer.name} (DNSSEC): warm-up, one pass through the query file without and with DO`);
+        for (const mode of ['-e', '-D']) await load({ ...spec, seconds: 60, extra: [mode, '-n', '1'] });
+      }
+      ctx.log(`${peer.name} (DNSSEC): ${seconds} s without DO, ${seconds} s with DO, ${seconds} s of unique names with DO`);
       res.unsigned = await load({ ...spec, extra: ['-e'] });
       res.signed = await load({ ...spec, extra: ['-D'] });
+      res.fresh = await load({ ...spec, queryFile: freshFile, extra: ['-D', '-n', '1'] });
     } catch (err) {
       res.error = (err as Error).message;
       ctx.log(`${peer.name} (DNSSEC): failed: ${res.error.split('\n')[0]}`);
@@ -163,16 +176,27 @@ export async function dnssecRun(ctx: BenchContext, peers: string[], seconds: num
   return out;
 }
 
+/** `count` names that exist nowhere, each once, spread over the customer domains: every one needs
+ *  its own denial (and, from an online signer, its own signature). */
+async function writeFreshNames(ctx: BenchContext, count: number): Promise<string> {
+  const r = rng(11);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) lines.push(`fresh-${i.toString(36)}-${Math.floor(r() * 1e9).toString(36)}.${customerApex(1 + Math.floor(r() * ctx.opts.domains))} A`);
+  const file = join(ctx.workDir, 'fresh-names.txt');
+  await writeFile(file, lines.join('\n') + '\n');
+  return file;
+}
+
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
 const f2 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(2));
 
 /** A Markdown table: QPS without and with DO, the ratio, the answer codes with DO. */
 export function dnssecTable(results: DnssecResult[]): string {
-  const rows = ['| Server | QPS, DO=0 (unsigned) | QPS, DO=1 (signed) | signed / unsigned | avg latency DO=1 (ms) | RCODEs with DO=1 |', '|---|---:|---:|---:|---:|---|'];
+  const rows = ['| Server | QPS, DO=0 (unsigned) | QPS, DO=1 (signed) | signed / unsigned | avg latency DO=1 (ms) | RCODEs with DO=1 | QPS, unique names with DO=1 |', '|---|---:|---:|---:|---:|---|---:|'];
   for (const r of results) {
-    if (r.error) { rows.push(`| ${r.name} | failed: ${r.error.split('\n')[0].replace(/\|/g, '/')} | | | | |`); continue; }
+    if (r.error) { rows.push(`| ${r.name} | failed: ${r.error.split('\n')[0].replace(/\|/g, '/')} | | | | | |`); continue; }
     const ratio = r.signed && r.unsigned ? r.signed.qps / r.unsigned.qps : undefined;
-    rows.push(`| ${r.name} | ${f0(r.unsigned?.qps)} | ${f0(r.signed?.qps)} | ${f2(ratio)} | ${f2(r.signed?.avgMs)} | ${Object.entries(r.signed?.rcodes ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+    rows.push(`| ${r.name} | ${f0(r.unsigned?.qps)} | ${f0(r.signed?.qps)} | ${f2(ratio)} | ${f2(r.signed?.avgMs)} | ${Object.entries(r.signed?.rcodes ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} | ${f0(r.fresh?.qps)} |`);
   }
   return rows.join('\n');
 }

@@ -23,6 +23,10 @@ import type { Domain } from '../snapshot/domain.js';
  *  cookie. */
 const KEY = Buffer.alloc(512);
 
+/** From this many octets a hit copies the body with one native call instead of a byte loop
+ *  (measured on Node 20: equal near 100 octets, the loop 1.7 µs against 0.4 at 600). */
+const LONG_COPY = 96;
+
 /** A secret per process, so that nobody can pick names that share a probe run (hash flooding: every
  *  question is cached, REFUSED ones too, and the names are the client's choice). */
 const SEED = randomBytes(4).readInt32LE(0);
@@ -197,7 +201,10 @@ export class ResponseCache {
     out[3] = (slab[start + 3] & 0xef) | (msg[3] & 0x10); // CD copied
     for (let i = 4; i < 12; i++) out[i] = slab[start + i];
     for (let i = 12; i < q; i++) out[i] = msg[i]; // the question as sent
-    for (let i = q; i < len; i++) out[i] = slab[start + i];
+    // The rest in one native copy once it is long (signed answers run to hundreds of octets, where
+    // the byte loop cost about three times the copy); short ones stay in the loop (see above).
+    if (len - q > LONG_COPY) out.set(slab.subarray(start + q, start + len), q);
+    else for (let i = q; i < len; i++) out[i] = slab[start + i];
     this.hitRcode = rows[r + RCODE];
     this.hitDomain = this.domains[id];
     this.hitDomainIndex = rows[r + DOMAIN_INDEX];
