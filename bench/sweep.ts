@@ -181,7 +181,7 @@ async function main(): Promise<number> {
     '# Sweep: best worker count per server, one and two dnsperf threads, both Glidepath UDP paths', '',
     `Command: \`npm run bench:sweep${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}\`, ${new Date().toISOString()}.`,
     `Machine: ${cores} × ${os.cpus()[0]?.model.trim()}, Node ${process.versions.node}; loopback; dnsperf \`-c 8 -T 1|2 -q 500 -t 2\`, ${o.seconds} s per cell after ${o.warmup} s warm-up, one run per cell.`,
-    `${o.domains} domains + ${o.delegations} delegations, the query mix of bench/README.md. The machine was shared with other jobs: figures are noisy.`, '',
+    `${o.domains} domains + ${o.delegations} delegations, the query mix of bench/README.md. dnsperf shares the cores with the server, so the latency tail is partly the load generator's; other work on the machine skews every figure.`, '',
     '| server | workers → qps, dnsperf -T 1 | workers → qps, -T 2 | best -T 1 | best -T 2 | ×NSD (-T 1 / -T 2) | p50 / p99 at half best (-T 1) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
