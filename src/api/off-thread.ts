@@ -1,10 +1,18 @@
 // Heavy request work (a zone file's parse, a large RRset batch) in a worker thread of its own, one
 // job at a time: the API's event loop stays free (under `serve --workers 0` it also answers DNS,
 // under --workers N it hands out TCP connections), and what a job allocates goes with its thread.
+import * as threads from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from './errors.js';
 
 let queue: Promise<unknown> = Promise.resolve();
+
+/** Whether Node refuses to move this memory to another thread (worker_threads, Node >= 21; on
+ *  Node 20 nothing is marked). */
+export function isMarkedAsUntransferable(o: object): boolean {
+  const f = (threads as { isMarkedAsUntransferable?: (x: object) => boolean }).isMarkedAsUntransferable;
+  return f ? f(o) : false;
+}
 
 /** Runs the thread `entry` on `data` (its workerData) after the jobs before it; resolves with the
  *  one message it posts. `outOfMemory`: the message of the 413 sent when the thread's heap is full. */

@@ -4,7 +4,7 @@
 // health-check gates as JSON, the check names they use, the new content as columns, the touched
 // RRsets as the response's JSON, the gated_ttl_long warnings.
 import { ZoneContentError, type Problem } from '../store/records.js';
-import { runOffThread } from './off-thread.js';
+import { runOffThread, isMarkedAsUntransferable } from './off-thread.js';
 import type { RecordColumns } from './record-columns.js';
 import type { GateRef, ZoneRules } from './rrset-batch.js';
 import type { TtlWarning } from './health-gates.js';
@@ -38,9 +38,11 @@ async function run(job: BatchJob, transferList: ArrayBuffer[] = []): Promise<Bat
 /** The body parsed and checked (rrset-batch-body.ts) and every change validated (validateChanges),
  *  in a thread: the batch for applyBatchOffThread, or fastify's 400, or ZoneContentError. */
 export async function validateBodyOffThread(body: Buffer): Promise<ValidBatch> {
-  // The bytes move to the thread (no copy) when they own their memory; a slice of a larger
-  // buffer is copied first.
-  const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+  // The bytes move to the thread (no copy) when they own their memory and may move; a slice of a
+  // larger buffer, or memory Node marks untransferable (on Node 24 a Buffer made from a string of
+  // some KiB is: the Worker threw DataCloneError, a 500), is copied first.
+  const movable = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && !isMarkedAsUntransferable(body.buffer);
+  const own = movable ? body : new Uint8Array(body);
   const bytes = new Uint8Array(own.buffer, own.byteOffset, own.byteLength);
   const r = await run({ kind: 'validate', body: bytes }, [bytes.buffer as ArrayBuffer]);
   if (r.kind !== 'validate') throw new Error('rrset batch: unexpected answer');
