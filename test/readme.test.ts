@@ -4,28 +4,18 @@
 // 200 ms first (the README promises "within milliseconds").
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { bash } from './helpers/bash.js';
+import { shBlock, skipWithoutTools } from './helpers/readme.js';
 import { startTestServer, importFile } from './helpers/server.js';
 import { query } from './helpers/dig.js';
 
 const ROOT = new URL('../../', import.meta.url);
-const readme = await readFile(new URL('README.md', ROOT), 'utf8');
-const missing = ['curl', 'jq', 'dig'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-
-/** The `n`th ```sh block after `heading`. */
-function shBlock(heading: string, n: number): string {
-  const from = readme.indexOf(heading);
-  assert.ok(from >= 0, `README has "${heading}"`);
-  const blocks = [...readme.slice(from).matchAll(/```sh\n([\s\S]*?)```/g)];
-  return blocks[n][1];
-}
+const skip = skipWithoutTools();
 
 const s = await startTestServer();
 after(() => s.stop());
 
-test('README "A session with the REST API" runs as written and prints what it says', { skip: missing.length ? `needs ${missing.join(', ')}` : false }, async () => {
+test('README "A session with the REST API" runs as written and prints what it says', { skip }, async () => {
   const script = shBlock('## A session with the REST API', 1)
     .replace('API=http://127.0.0.1:8053 ADMIN=s3cret', `API=${s.apiUrl()} ADMIN=test-admin-token`)
     .replaceAll('@127.0.0.1 -p 5300', `@127.0.0.1 -p ${s.dnsPort()}`);

@@ -13,12 +13,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestServer, importText, settle, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, importText, settle, waitFor, type TestServer, adminCall } from '../helpers/server.js';
 import { query, type Response } from '../helpers/dig.js';
 import { startUnbound, unboundMissing } from '../helpers/unbound.js';
 
 const skip = unboundMissing;
-const ADMIN = 'test-admin-token';
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-rollover-'));
 const CHILD = 'child.roll.example.';
 /** Every TTL of both zones (and so the DNSKEY TTL): longer than the test's own pauses, so that
@@ -33,15 +32,7 @@ let s: TestServer;
 let unbound = 0;
 let parentZone = '';
 
-const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
-  const r = await fetch(s.apiUrl() + path, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
-};
+const api = (method: string, path: string, body?: unknown) => adminCall(s, method, path, body);
 
 interface Rollover { phase: string; next_at: string | null; old_key_tag: number; new_key_tag: number; parent: string | null; ds_seen_at: string | null; timing: Record<string, number> }
 interface State { keys: Array<{ key_tag: number; state: string }>; rollover: Rollover | null }

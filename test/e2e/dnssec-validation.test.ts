@@ -8,25 +8,16 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, importText, settle, waitFor, type TestServer } from '../helpers/server.js';
+import { startTestServer, importText, settle, waitFor, type TestServer, adminCall } from '../helpers/server.js';
 import { query, type Response } from '../helpers/dig.js';
 import { startUnbound, unboundMissing } from '../helpers/unbound.js';
 
 const DELV = '/usr/bin/delv';
 const skip = unboundMissing;
-const ADMIN = 'test-admin-token';
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-dnssec-'));
 
 let s: TestServer;
-const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
-  const r = await fetch(s.apiUrl() + path, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
-};
+const api = (method: string, path: string, body?: unknown) => adminCall(s, method, path, body);
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve) => {

@@ -61,3 +61,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms: numbe
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** An API call as the test server's admin: status and parsed JSON body ({} when empty). */
+export async function adminCall(s: RunningServer, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const r = await fetch(s.apiUrl() + path, {
+    method,
+    headers: { authorization: 'Bearer test-admin-token', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
+}

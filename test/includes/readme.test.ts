@@ -2,20 +2,16 @@
 // server), with the REST session's $API and $H set up first, as the README says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { bash } from '../helpers/bash.js';
+import { shBlock, skipWithoutTools } from '../helpers/readme.js';
 import { startTestServer } from '../helpers/server.js';
 
-const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-const missing = ['curl', 'jq', 'dig'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+const skip = skipWithoutTools();
 const s = await startTestServer();
 
 
-test('README "Zones that include zones" runs as written and prints what it says', { skip: missing.length ? `needs ${missing.join(', ')}` : false }, async () => {
-  const from = readme.indexOf('## Zones that include zones');
-  assert.ok(from >= 0);
-  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(from))![1].replaceAll('@127.0.0.1 -p 5300', `@127.0.0.1 -p ${s.dnsPort()}`);
+test('README "Zones that include zones" runs as written and prints what it says', { skip }, async () => {
+  const block = shBlock('## Zones that include zones', 0).replaceAll('@127.0.0.1 -p 5300', `@127.0.0.1 -p ${s.dnsPort()}`);
   const setup = `API=${s.apiUrl()} ADMIN=test-admin-token
 curl -s -X POST $API/v1/tenants -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"acme"}' >/dev/null
 TOKEN=$(curl -s -X POST $API/v1/tenants/acme/tokens -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{}' | jq -r .token)

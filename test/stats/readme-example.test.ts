@@ -3,24 +3,15 @@
 // view. Only the addresses and the admin token are swapped for the test server's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { startTestServer } from '../helpers/server.js';
 import { bash } from '../helpers/bash.js';
+import { shBlock, skipWithoutTools } from '../helpers/readme.js';
 import { DEFAULT_STATS } from '../../src/config.js';
 
-const ROOT = new URL('../../../', import.meta.url);
-const readme = await readFile(new URL('README.md', ROOT), 'utf8');
-const missing = ['curl', 'jq', 'dig'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-
-function shBlock(heading: string, n: number): string {
-  const from = readme.indexOf(heading);
-  assert.ok(from >= 0, `README has "${heading}"`);
-  return [...readme.slice(from).matchAll(/```sh\n([\s\S]*?)```/g)][n][1];
-}
+const skip = skipWithoutTools();
 
 
-test('README "Per-domain query statistics" runs as written after the API session', { skip: missing.length ? `needs ${missing.join(', ')}` : false }, async () => {
+test('README "Per-domain query statistics" runs as written after the API session', { skip }, async () => {
   const s = await startTestServer({ stats: { ...DEFAULT_STATS, flushMs: 200 } });
   const swap = (t: string) => t.replace('API=http://127.0.0.1:8053 ADMIN=s3cret', `API=${s.apiUrl()} ADMIN=test-admin-token`)
     .replaceAll('@127.0.0.1 -p 5300', `@127.0.0.1 -p ${s.dnsPort()}`);

@@ -135,6 +135,9 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     return reply.code(204).send();
   });
 
+  /** The scheduler's clock and propagation delay (tests set them; 300 s otherwise). */
+  const rolloverSettings = () => ctx.opts.rollover ?? { now: Date.now, propagationDelay: 300 };
+
   app.post<{ Params: { name: string }; Querystring: Q }>('/v1/domains/:name/dnssec/rollover', {
     schema: {
       tags: ['dnssec'], summary: 'Roll the signing key over (pre-publication, RFC 7583): a new key is published now; the scheduler makes it sign, and removes the old one, when the TTLs allow',
@@ -143,7 +146,7 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     },
   }, async (req) => {
     const c = caller(req);
-    const settings = ctx.opts.rollover ?? { now: Date.now, propagationDelay: 300 };
+    const settings = rolloverSettings();
     return tx(ctx.pool, c.actor, async (db) => {
       const tenantId = await tenantFor(req, db, false);
       const d = await findDomain(db, tenantId, req.params.name, true);
@@ -164,7 +167,7 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
     },
   }, async (req) => {
     const c = caller(req);
-    const settings = ctx.opts.rollover ?? { now: Date.now, propagationDelay: 300 };
+    const settings = rolloverSettings();
     return tx(ctx.pool, c.actor, async (db) => {
       const tenantId = await tenantFor(req, db, false);
       const d = await findDomain(db, tenantId, req.params.name, true);
