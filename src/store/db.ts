@@ -83,6 +83,12 @@ export async function transaction<T>(pool: Pool, begin: string, fn: (c: Client) 
   }
 }
 
+/** Runs fn on one consistent view of the database (REPEATABLE READ, read only): reads made one
+ *  after another agree even while writers commit between them. */
+export function readSnapshot<T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> {
+  return transaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+}
+
 /** Runs fn in one transaction; the actor is recorded by the journal for every change made in it. */
 export function tx<T>(pool: Pool, actor: string, fn: (c: Client) => Promise<T>): Promise<T> {
   return transaction(pool, 'BEGIN', async (c) => {

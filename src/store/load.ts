@@ -1,7 +1,7 @@
 // Reads what the snapshot is built from: domain rows, zone records, and the journal position they
 // correspond to, all in one REPEATABLE READ transaction so the three agree.
 import type { Pool, Client } from './db.js';
-import { transaction } from './db.js';
+import { readSnapshot } from './db.js';
 import type { StoredRecord } from './records.js';
 import type { DomainRow } from '../snapshot/domain.js';
 import type { ScheduledRRset } from '../snapshot/zone.js';
@@ -36,9 +36,8 @@ export interface Loaded {
 
 const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial_offset, pzc_zone_id, pzc_at';
 
-/** One consistent view of the database for a whole load (REPEATABLE READ). */
-const readOnly = <T>(pool: Pool, fn: (c: Client) => Promise<T>): Promise<T> =>
-  transaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+/** One consistent view of the database for a whole load. */
+const readOnly = readSnapshot;
 
 async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneData>> {
   const zones = new Map<number, ZoneData>();

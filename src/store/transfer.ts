@@ -1,7 +1,7 @@
 // SQL of zone transfers: TSIG keys, per-domain transfer settings, what the DNS side loads of both,
 // the IXFR history of a domain, and the PZC re-announcement (a bare serial bump).
 import type { Client, Pool } from './db.js';
-import { transaction, tx } from './db.js';
+import { readSnapshot, tx } from './db.js';
 import type { Queryable } from './tenants.js';
 import type { TsigAlgorithm } from '../dns/tsig.js';
 
@@ -83,7 +83,7 @@ export async function deleteTransfer(c: Client, domainId: number): Promise<boole
 export type NamedTransferRow = TransferRow & { name: string };
 
 export async function loadTransferSettings(pool: Pool): Promise<{ seq: number; keys: KeySecretRow[]; domains: NamedTransferRow[] }> {
-  return transaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (c) => {
+  return readSnapshot(pool, async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const keys = (await c.query<KeySecretRow>('SELECT name, algorithm, secret FROM tsig_keys')).rows;
     const domains = (await c.query<NamedTransferRow>(

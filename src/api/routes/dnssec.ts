@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
 import { caller, tenantFor } from '../auth.js';
-import { tx } from '../../store/db.js';
+import { tx, readSnapshot } from '../../store/db.js';
 import { addKey, domainKeys, deleteKeys, markUnsigned, dnssecState as dnssecOut } from '../../store/dnssec-keys.js';
 import { KeyFileError } from '../../store/key-file.js';
 import { startRollover, rolloverView, confirmDs, RolloverError } from '../../store/dnssec-rollover.js';
@@ -75,7 +75,9 @@ export async function dnssecRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCo
   }, async (req) => {
     const tenantId = await tenantFor(req, ctx.pool, false);
     const d = await findDomain(ctx.pool, tenantId, req.params.name);
-    return stateOf(ctx.pool, d);
+    // Keys and rollover from one view: read apart, a scheduler step committed between them showed
+    // the new phase beside the old key states.
+    return readSnapshot(ctx.pool, (db) => stateOf(db, d));
   });
 
   app.put<{ Params: { name: string }; Querystring: Q; Body: { algorithm?: string } }>('/v1/domains/:name/dnssec', {
