@@ -125,35 +125,62 @@ export function ipv4(text: string, what = 'A'): Uint8Array {
   return b;
 }
 
+/** RFC 4291 2.2 text to 16 octets, in one pass without intermediate strings or arrays (a
+ *  million-domain load parses a million AAAA records). */
 export function ipv6(text: string, what = 'AAAA'): Uint8Array {
   const bad = () => new RdataError(`${what}: "${text}" is not an IPv6 address`);
-  if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.length > 45) throw bad();
-  let head = text;
-  if (text.includes('.')) {
-    // An embedded IPv4 address (RFC 4291 2.2 form 3) stands for the last two groups.
-    const lastColon = text.lastIndexOf(':');
-    const v4 = ipv4(text.slice(lastColon + 1), what);
-    head = text.slice(0, lastColon + 1) + ((v4[0] << 8) | v4[1]).toString(16) + ':' + ((v4[2] << 8) | v4[3]).toString(16);
-  }
-  const halves = head.split('::');
-  if (halves.length > 2) throw bad();
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((g) => {
-    if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) throw bad();
-    return parseInt(g, 16);
-  }));
-  const left = parse(halves[0]);
-  const right = halves.length === 2 ? parse(halves[1]) : [];
-  let groups: number[];
-  if (halves.length === 2) {
-    const fill = 8 - left.length - right.length;
-    if (fill < 1) throw bad();
-    groups = [...left, ...new Array<number>(fill).fill(0), ...right];
-  } else {
-    groups = left;
-  }
-  if (groups.length !== 8) throw bad();
+  const n = text.length;
+  if (n < 2 || n > 45) throw bad();
   const b = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) { b[2 * i] = groups[i] >> 8; b[2 * i + 1] = groups[i] & 0xff; }
+  let groups = 0;
+  let gap = -1; // the group index "::" stands at
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) throw bad();
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    const start = i;
+    let v = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0) break;
+      v = v * 16 + d;
+    }
+    if (i < n && text.charCodeAt(i) === 0x2e) {
+      // An embedded IPv4 address (RFC 4291 2.2 form 3) stands for the last two groups.
+      if (groups > 6) throw bad();
+      b.set(ipv4(text.slice(start), what), 2 * groups);
+      groups += 2;
+      i = n;
+      break;
+    }
+    if (i === start || i - start > 4 || groups === 8) throw bad();
+    b[2 * groups] = v >> 8;
+    b[2 * groups + 1] = v & 0xff;
+    groups++;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 0x3a) throw bad();
+    i++;
+    if (i < n && text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) throw bad();
+      gap = groups;
+      i++;
+    } else if (i === n) {
+      throw bad();
+    }
+  }
+  if (gap < 0) {
+    if (groups !== 8) throw bad();
+    return b;
+  }
+  // "::" stands for one zero group or more (RFC 4291 2.2 form 2): the groups after it move to the end.
+  if (groups > 7) throw bad();
+  const tail = groups - gap;
+  b.copyWithin(16 - 2 * tail, 2 * gap, 2 * groups);
+  b.fill(0, 2 * gap, 16 - 2 * tail);
   return b;
 }
 
