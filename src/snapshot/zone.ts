@@ -5,6 +5,7 @@
 import { asciiLower, labelToText, resolveZoneName } from '../dns/name.js';
 import { TYPE } from '../dns/constants.js';
 import { parseRdata, isCompressibleType } from '../dns/rdata.js';
+import { RS, US, detach, unpackRange, type PackedRecords } from './packed.js';
 
 /** A record as the store keeps it and hands it over: owner relative to the apex ("@" for the apex),
  *  type code, TTL, RDATA in presentation form with names relative unless they end in a dot. */
@@ -101,7 +102,8 @@ export function compileName(labels: readonly string[], relative: boolean): Compi
  *  push() keeps room for 16 more, 128 bytes), and one array for both when the labels are already
  *  their own keys (lower case, nothing to escape: nearly every name). */
 function compactName(labels: readonly string[], relative: boolean): CompiledName {
-  const own = labels.slice();
+  // detach: a label cut from a zone's packed text would otherwise keep all of it (packed.ts).
+  const own = labels.map(detach);
   const keys = own.map((l) => asciiLower(labelToText(l)));
   return { labels: own, keys: keys.every((k, i) => k === own[i]) ? own : keys, relative };
 }
@@ -147,8 +149,11 @@ const SLAB = 64 * 1024;
  *  nodes are shared by many zones. Everything interned is immutable and owes nothing to the zone
  *  it was first compiled for. Drop the cache once the build is done: it holds keys for everything. */
 export class CompileCache {
-  private readonly parts = new Map<string, readonly WirePart[]>();
-  private readonly rrs = new Map<string, RR>();
+  // Keys are chosen to cost little to make: rdata text per type as it comes (no concatenation to
+  // hash), an RR by its interned rdata and TTL, an RRset by the numbers of its interned RRs.
+  private readonly parts = new Map<number, Map<string, readonly WirePart[]>>();
+  private readonly rrs = new Map<readonly WirePart[], RR | RR[]>();
+  private rrIds = new Map<RR, number>();
   private readonly sets = new Map<string, RRset>();
   private readonly nodes = new Map<string, ZoneNode>();
   private readonly names = new Map<string, CompiledName>();
@@ -156,7 +161,7 @@ export class CompileCache {
   private slab = new Uint8Array(0);
   private slabPos = 0;
 
-  private static put<V>(m: Map<string, V>, k: string, v: V): V {
+  private static put<K, V>(m: Map<K, V>, k: K, v: V): V {
     if (m.size >= CACHE_LIMIT) m.clear();
     m.set(k, v);
     return v;
@@ -180,22 +185,38 @@ export class CompileCache {
 
   /** Parsed rdata: throws (RdataError, NameError) when it does not parse. */
   rdata(type: number, text: string): readonly WirePart[] {
-    const k = type + ' ' + text;
-    const hit = this.parts.get(k);
+    let byText = this.parts.get(type);
+    if (!byText) this.parts.set(type, (byText = new Map()));
+    const hit = byText.get(text);
     if (hit) return hit;
     const parts = parseRdata(type, text, resolveZoneName).map((p) => (p instanceof Uint8Array ? this.bytes(p) : this.name(p.labels, p.relative)));
-    return CompileCache.put(this.parts, k, parts);
+    return CompileCache.put(byText, text, parts);
   }
 
   rr(type: number, ttl: number, text: string): RR {
-    const k = ttl + ' ' + type + ' ' + text;
-    const hit = this.rrs.get(k);
-    if (hit) return hit;
     const parts = this.rdata(type, text);
-    return CompileCache.put(this.rrs, k, { ttl, parts, maxLength: maxLength(parts) });
+    const hit = this.rrs.get(parts);
+    if (hit) {
+      if (!Array.isArray(hit)) { if (hit.ttl === ttl) return hit; }
+      else for (const x of hit) if (x.ttl === ttl) return x;
+    }
+    const rr: RR = { ttl, parts, maxLength: maxLength(parts) };
+    // The same rdata with another TTL: rare, kept beside it.
+    CompileCache.put(this.rrs, parts, hit === undefined ? rr : Array.isArray(hit) ? [...hit, rr] : [hit, rr]);
+    if (this.rrIds.size >= CACHE_LIMIT * 4) this.rrIds = new Map();
+    this.rrIds.set(rr, this.rrIds.size + 1);
+    return rr;
   }
 
-  rrset(type: number, rrs: readonly RR[], key: string): RRset {
+  /** The interned RRset of `rrs` (interned by rr()). */
+  rrset(type: number, rrs: readonly RR[]): RRset {
+    let key = String(type);
+    for (const rr of rrs) {
+      const id = this.rrIds.get(rr);
+      // An RR the id map has forgotten (it started over): not shared, which is only less compact.
+      if (id === undefined) return { type, rrs, compress: isCompressibleType(type) };
+      key += ' ' + id;
+    }
     return this.sets.get(key) ?? CompileCache.put(this.sets, key, { type, rrs, compress: isCompressibleType(type) });
   }
 
@@ -215,7 +236,7 @@ export class CompileCache {
  *  unless `skipBad`: then the records that parse, or undefined when none does. */
 function compileNode(key: string, recs: readonly StoredRecord[], cache: CompileCache,
   onBadRecord: (r: StoredRecord, err: Error) => void, skipBad = false): ZoneNode | undefined {
-  const sets = new Map<number, { rrs: RR[]; key: string }>();
+  const sets = new Map<number, RR[]>();
   let bad = false;
   for (const r of recs) {
     let rr: RR;
@@ -227,21 +248,80 @@ function compileNode(key: string, recs: readonly StoredRecord[], cache: CompileC
       continue;
     }
     const s = sets.get(r.type);
-    const k = '\u0000' + r.ttl + ' ' + r.rdata;
-    if (s) { s.rrs.push(rr); s.key += k; } else sets.set(r.type, { rrs: [rr], key: r.type + k });
+    if (s) s.push(rr); else sets.set(r.type, [rr]);
   }
   if ((bad && !skipBad) || sets.size === 0) return undefined;
   const rrsets: RRset[] = [];
-  for (const [type, { rrs, key: setKey }] of sets) {
+  for (const [type, rrs] of sets) {
     // RFC 2181 5.2: all TTLs of an RRset are equal; serve the lowest if the data disagrees.
     let ttl = rrs[0].ttl;
     let same = true;
     for (const x of rrs) { if (x.ttl !== ttl) same = false; if (x.ttl < ttl) ttl = x.ttl; }
-    rrsets.push(same ? cache.rrset(type, rrs.length > 1 ? rrs.slice() : rrs, setKey) // slice: no spare room
+    rrsets.push(same ? cache.rrset(type, rrs.length > 1 ? rrs.slice() : rrs) // slice: no spare room
       : { type, rrs: rrs.map((x) => ({ ...x, ttl })), compress: isCompressibleType(type) });
   }
   const owner = resolveZoneName(key === '' ? '@' : key);
   return { key, name: cache.name(owner.labels, true), rrsets: new RRsetMap(rrsets.slice()), cut: key !== '' && sets.has(TYPE.NS) };
+}
+
+/** The node for one owner: from the cache when a zone compiled earlier in this build had the same
+ *  `content`, else compiled from `recs()` (asked for only then). */
+function nodeOf(key: string, content: string, recs: () => readonly StoredRecord[], cache: CompileCache,
+  onBadRecord: (r: StoredRecord, err: Error) => void): ZoneNode | undefined {
+  let node = cache.node(content);
+  if (node) return node;
+  const list = recs();
+  node = compileNode(key, list, cache, onBadRecord);
+  // A node with a record that does not parse is not shared: every zone holding it must report it.
+  if (node) cache.addNode(content, node);
+  else node = compileNode(key, list, cache, () => undefined, true);
+  return node;
+}
+
+/** A zone's nodes as they are added, and what the lookup needs to know of them. */
+class NodesBuilder {
+  readonly nodes = new Map<string, ZoneNode>();
+  private readonly exists = new Set<string>(['']);
+  hasWildcard = false;
+  hasDname = false;
+
+  add(node: ZoneNode): void {
+    this.nodes.set(node.key, node);
+    if (node.name.keys[0] === '*') this.hasWildcard = true;
+    if (node.rrsets.has(TYPE.DNAME)) this.hasDname = true;
+    // Every ancestor between the node and the apex exists, as an empty non-terminal at least.
+    const keys = node.name.keys;
+    let suffix = '';
+    for (let i = keys.length - 1; i >= 1; i--) {
+      suffix = i === keys.length - 1 ? keys[i] : keys[i] + '.' + suffix;
+      this.exists.add(suffix);
+    }
+  }
+
+  finish(id: number, cache: CompileCache, maxTtl: number, serial: number | undefined,
+    records: readonly StoredRecord[], schedules: readonly ScheduledRRset[]): CompiledZone {
+    const nodes = this.nodes;
+    const ents: string[] = [];
+    for (const k of this.exists) if (!nodes.has(k)) ents.push(k);
+    const sorted = [...schedules].sort((a, b) => a.at.getTime() - b.at.getTime());
+    let pending = NO_PENDING;
+    if (sorted.length) {
+      const m = new Map<string, Map<number, number>>();
+      for (const c of sorted) {
+        const key = c.owner === '@' ? '' : c.owner;
+        let byType = m.get(key);
+        if (!byType) m.set(key, (byType = new Map()));
+        if (!byType.has(c.type)) byType.set(c.type, Math.floor(c.at.getTime() / 1000));
+      }
+      pending = m;
+    }
+    return {
+      id, serial: serial ?? soaSerialOf(nodes) ?? 0, nodes, ents: cache.ents(ents), hasWildcard: this.hasWildcard,
+      hasDname: this.hasDname, maxTtl, pending,
+      source: sorted.length ? { records, schedules: sorted } : undefined,
+      derived: sorted.length ? new Map() : undefined,
+    };
+  }
 }
 
 /** Compiles stored records (already validated when written) into a lookup structure. A record
@@ -257,52 +337,39 @@ export function compileZone(id: number, records: readonly StoredRecord[], schedu
     if (list) list.push(r); else byOwner.set(key, [r]);
     if (r.ttl > maxTtl) maxTtl = r.ttl;
   }
-  const nodes = new Map<string, ZoneNode>();
-  const exists = new Set<string>(['']);
-  let hasWildcard = false;
-  let hasDname = false;
+  const b = new NodesBuilder();
   for (const [key, recs] of byOwner) {
     // Everything the node is made of, as text: equal content in any zone gives an equal node.
     let content = key + '\u0000';
     for (const r of recs) content += r.type + ' ' + r.ttl + ' ' + r.rdata + '\u0000';
-    let node = cache.node(content);
-    if (!node) {
-      node = compileNode(key, recs, cache, onBadRecord);
-      // A node with a record that does not parse is not shared: every zone holding it must report it.
-      if (node) cache.addNode(content, node);
-      else node = compileNode(key, recs, cache, () => undefined, true);
-    }
-    if (!node) continue;
-    nodes.set(key, node);
-    if (node.name.keys[0] === '*') hasWildcard = true;
-    if (node.rrsets.has(TYPE.DNAME)) hasDname = true;
-    // Every ancestor between the node and the apex exists, as an empty non-terminal at least.
-    const keys = node.name.keys;
-    let suffix = '';
-    for (let i = keys.length - 1; i >= 1; i--) {
-      suffix = i === keys.length - 1 ? keys[i] : keys[i] + '.' + suffix;
-      exists.add(suffix);
-    }
+    const node = nodeOf(key, content, () => recs, cache, onBadRecord);
+    if (node) b.add(node);
   }
-  const ents: string[] = [];
-  for (const k of exists) if (!nodes.has(k)) ents.push(k);
-  const sorted = [...schedules].sort((a, b) => a.at.getTime() - b.at.getTime());
-  let pending = NO_PENDING;
-  if (sorted.length) {
-    const m = new Map<string, Map<number, number>>();
-    for (const c of sorted) {
-      const key = c.owner === '@' ? '' : c.owner;
-      let byType = m.get(key);
-      if (!byType) m.set(key, (byType = new Map()));
-      if (!byType.has(c.type)) byType.set(c.type, Math.floor(c.at.getTime() / 1000));
-    }
-    pending = m;
+  return b.finish(id, cache, maxTtl, serial, records, schedules);
+}
+
+/** compileZone from the packed form (packed.ts), for a zone without pending changes. The text of
+ *  an owner's records (owner, US, ...) is its node's cache key: it cannot equal compileZone's
+ *  (owner, NUL, ...), as neither control character is in an owner. */
+export function compilePackedZone(id: number, p: PackedRecords, onBadRecord: (r: StoredRecord, err: Error) => void = () => undefined,
+  cache = new CompileCache(), serial?: number): CompiledZone {
+  const t = p.text;
+  const n = t.length;
+  const b = new NodesBuilder();
+  let pos = 0;
+  while (pos < n) {
+    const ownerEnd = t.indexOf(US, pos);
+    const owner = t.slice(pos, ownerEnd);
+    // The records of one owner are contiguous (sorted by owner): find where the next owner starts.
+    let end = t.indexOf(RS, ownerEnd);
+    while (end >= 0 && t.charCodeAt(end + 1 + owner.length) === 0x1f && t.startsWith(owner, end + 1)) end = t.indexOf(RS, end + 1);
+    if (end < 0) end = n;
+    const start = pos;
+    const node = nodeOf(owner === '@' ? '' : detach(owner), t.slice(start, end), () => unpackRange(t, start, end), cache, onBadRecord);
+    if (node) b.add(node);
+    pos = end + 1;
   }
-  return {
-    id, serial: serial ?? soaSerialOf(nodes) ?? 0, nodes, ents: cache.ents(ents), hasWildcard, hasDname, maxTtl, pending,
-    source: sorted.length ? { records, schedules: sorted } : undefined,
-    derived: sorted.length ? new Map() : undefined,
-  };
+  return b.finish(id, cache, p.maxTtl, serial, [], []);
 }
 
 /** The zone as it is at `nowMs`: the RRset changes whose time has come applied (by the clock,

@@ -1,0 +1,139 @@
+// The packed form the store reads zones in (snapshot/packed.ts) compiles to the same zone as the
+// records it packs, through the node cache or not; a zone whose data holds the record separator is
+// read as rows instead, and served the same.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileZone, compilePackedZone, CompileCache, type CompiledZone, type StoredRecord } from '../../src/snapshot/zone.js';
+import { RS, US, packedIntact, unpack, type PackedRecords } from '../../src/snapshot/packed.js';
+import { loadAll } from '../../src/store/load.js';
+import { freshDatabase } from '../helpers/db.js';
+
+/** As store/load.ts packs them: sorted by owner, then type, then the order given. */
+function pack(records: readonly StoredRecord[]): PackedRecords {
+  const sorted = records.map((r, i) => ({ r, i })).sort((a, b) =>
+    (a.r.owner < b.r.owner ? -1 : a.r.owner > b.r.owner ? 1 : 0) || a.r.type - b.r.type || a.i - b.i).map((x) => x.r);
+  return {
+    text: sorted.map((r) => [r.owner, r.type, r.ttl, r.rdata].join(US)).join(RS),
+    count: sorted.length, maxTtl: Math.max(0, ...sorted.map((r) => r.ttl)),
+  };
+}
+
+/** Everything the lookup reads of a zone, as plain data. */
+function shape(z: CompiledZone): unknown {
+  const nodes = [...z.nodes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => ({
+    key, labels: n.name.keys, cut: n.cut,
+    sets: [...n.rrsets.values()].sort((a, b) => a.type - b.type).map((s) => ({
+      type: s.type, compress: s.compress,
+      rrs: s.rrs.map((rr) => ({ ttl: rr.ttl, parts: rr.parts.map((p) => (p instanceof Uint8Array ? [...p] : { ...p })) })),
+    })),
+  }));
+  return { id: z.id, serial: z.serial, nodes, ents: [...z.ents].sort(), wildcard: z.hasWildcard, dname: z.hasDname, maxTtl: z.maxTtl };
+}
+
+const SOA: StoredRecord = { owner: '@', type: 6, ttl: 3600, rdata: 'ns1.example.net. hostmaster 7 7200 3600 1209600 300' };
+function zone(i: number): StoredRecord[] {
+  return [
+    SOA,
+    { owner: '@', type: 2, ttl: 3600, rdata: 'ns1.example.net.' },
+    { owner: '@', type: 2, ttl: 3600, rdata: 'ns2.example.net.' },
+    { owner: '@', type: 1, ttl: 300, rdata: `192.0.2.${i % 3}` },
+    { owner: '@', type: 28, ttl: 300, rdata: `2001:db8::${i}` },
+    { owner: '@', type: 16, ttl: 3600, rdata: '"v=spf1 mx -all"' },
+    { owner: 'www', type: 5, ttl: 300, rdata: '@' },
+    { owner: 'mail', type: 1, ttl: 300, rdata: '198.51.100.1' },
+    { owner: 'mail', type: 1, ttl: 300, rdata: `198.51.100.${2 + (i % 2)}` },
+    { owner: '_sip._udp', type: 33, ttl: 3600, rdata: '10 5 5060 sip' },
+    { owner: '*.app', type: 1, ttl: 60, rdata: '192.0.2.9' },
+    // An owner of 13 characters and more (a V8 sliced string when cut from the text).
+    { owner: 'autodiscover-long.deep.below', type: 16, ttl: 120, rdata: `"x${i}" "unit${US}sep"` },
+    { owner: 'child', type: 2, ttl: 86400, rdata: 'ns.child' },
+    { owner: 'ns.child', type: 1, ttl: 86400, rdata: '192.0.2.53' },
+    { owner: 'mail', type: 15, ttl: 3600, rdata: '10 mail' },
+  ];
+}
+
+test('compilePackedZone gives the zone compileZone gives, with a cache shared across zones and without', () => {
+  const shared = new CompileCache();
+  const sharedPacked = new CompileCache();
+  for (let i = 0; i < 12; i++) {
+    const records = zone(i);
+    const p = pack(records);
+    assert.ok(packedIntact(p.text, p.count));
+    const plain = compileZone(i, records, [], undefined, shared, 40 + i);
+    assert.deepEqual(shape(compilePackedZone(i, p, undefined, sharedPacked, 40 + i)), shape(plain), `zone ${i}, shared cache`);
+    assert.deepEqual(shape(compilePackedZone(i, p, undefined, new CompileCache(), 40 + i)), shape(plain), `zone ${i}, own cache`);
+  }
+  // RRset order within a node is the packed order (type, then as added).
+  const z = compilePackedZone(1, pack(zone(1)));
+  assert.deepEqual(z.nodes.get('mail')!.rrsets.get(1)!.rrs.map((rr) => [...(rr.parts[0] as Uint8Array)]), [[198, 51, 100, 1], [198, 51, 100, 3]]);
+  assert.deepEqual([...z.ents].sort(), ['_udp', 'app', 'below', 'deep.below']);
+  assert.equal(z.nodes.get('child')!.cut, true);
+  assert.equal(z.maxTtl, 86400);
+  // Without a given serial, the apex SOA's.
+  assert.equal(compilePackedZone(1, pack(zone(1))).serial, 7);
+});
+
+test('a record that does not parse is reported and left out the same way in both forms', () => {
+  const records = [...zone(1), { owner: 'bad', type: 1, ttl: 60, rdata: '999.1.1.1' }, { owner: 'mail', type: 1, ttl: 60, rdata: 'nope' }];
+  const seen: string[][] = [[], []];
+  const plain = compileZone(1, records, [], (r) => seen[0].push(`${r.owner} ${r.rdata}`));
+  const packed = compilePackedZone(1, pack(records), (r) => seen[1].push(`${r.owner} ${r.rdata}`));
+  assert.deepEqual(shape(packed), shape(plain));
+  assert.deepEqual(seen[1].sort(), seen[0].sort());
+  assert.deepEqual(seen[0].sort(), ['bad 999.1.1.1', 'mail nope']);
+  assert.equal(packed.nodes.has('bad'), false);
+  assert.equal(packed.nodes.get('mail')!.rrsets.get(1)!.rrs.length, 2, 'the node keeps the records that parse');
+});
+
+test('packedIntact counts records, so a separator inside the data is caught; unpack round-trips', () => {
+  const records = zone(3);
+  const p = pack(records);
+  assert.equal(unpack(p).length, records.length);
+  assert.deepEqual(new Set(unpack(p).map((r) => JSON.stringify(r))), new Set(records.map((r) => JSON.stringify(r))));
+  const withRs = pack([...records, { owner: 'x', type: 16, ttl: 60, rdata: `"a${RS}b"` }]);
+  assert.equal(packedIntact(withRs.text, withRs.count), false);
+  assert.equal(packedIntact('', 0), true);
+});
+
+const db = await freshDatabase();
+after(() => db.drop());
+
+test('loadAll packs each zone; a zone whose rdata holds U+001E is read as rows and compiles the same', async () => {
+  const c = await db.pool.connect();
+  try {
+    const t = (await c.query<{ id: number }>("INSERT INTO tenants (name) VALUES ('packed') RETURNING id")).rows[0].id;
+    const ids: number[] = [];
+    for (const [name, extra] of [['plain', 'plain'], ['odd', `odd${RS}one`]] as const) {
+      const z = (await c.query<{ id: number }>('INSERT INTO zones (tenant_id, name) VALUES ($1, $2) RETURNING id', [t, name])).rows[0].id;
+      ids.push(z);
+      for (const r of [...zone(5), { owner: 'txt', type: 16, ttl: 60, rdata: `"${extra}"` }]) {
+        await c.query('INSERT INTO records (zone_id, owner, type, ttl, rdata) VALUES ($1, $2, $3, $4, $5)', [z, r.owner, r.type, r.ttl, r.rdata]);
+      }
+      await c.query('INSERT INTO domains (tenant_id, name, zone_id) VALUES ($1, $2, $3)', [t, `${name}.example.`, z]);
+    }
+  } finally {
+    c.release();
+  }
+  const got = new Map<number, { packed: boolean; records: number; zone: CompiledZone }>();
+  const cache = new CompileCache();
+  await loadAll(db.pool, (batch) => {
+    for (const [id, z] of batch) {
+      got.set(id, {
+        packed: z.packed !== undefined, records: z.packed ? z.packed.count : z.records.length,
+        zone: z.packed ? compilePackedZone(id, z.packed, undefined, cache, z.serial) : compileZone(id, z.records, z.schedules, undefined, cache, z.serial),
+      });
+    }
+  });
+  const [plain, odd] = [...got.values()];
+  assert.deepEqual([plain.packed, odd.packed], [true, false]);
+  assert.deepEqual([plain.records, odd.records], [16, 16]);
+  const txt = (z: CompiledZone) => [...(z.nodes.get('txt')!.rrsets.get(16)!.rrs[0].parts[0] as Uint8Array)];
+  assert.deepEqual(txt(odd.zone), [7, ...Buffer.from(`odd${RS}one`)]);
+  assert.deepEqual(txt(plain.zone), [5, ...Buffer.from('plain')]);
+  // Everything but the TXT node is the same zone in both forms.
+  const strip = (z: CompiledZone) => {
+    const s = shape(z) as { nodes: Array<{ key: string }>; id: number };
+    return { ...s, id: 0, nodes: s.nodes.filter((n) => n.key !== 'txt') };
+  };
+  assert.deepEqual(strip(odd.zone), strip(plain.zone));
+});
