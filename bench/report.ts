@@ -101,7 +101,10 @@ export interface ScaleResult {
   error?: string;
   /** Rows into PostgreSQL (bulk insert, not part of the load time). */
   prepareMs?: number;
+  /** Start until every probe answers (the first worker answers: primary.ts loads them in turn). */
   loadMs?: number;
+  /** Start until every worker answers (/readyz workers.ready = wanted). */
+  allWorkersMs?: number;
   snapshotMs?: number;
   memReady?: Memory;
   max?: LoadResult;
@@ -119,14 +122,15 @@ export interface ScaleResult {
 }
 
 export function scaleTable(s: ScaleResult): string {
-  const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time (s)', 'RSS of all processes ready (MiB)', 'Max QPS', 'Loss at max',
+  const head = ['Domains', 'Records', 'Rows into PostgreSQL (s)', 'Load time: every probe answers (s)', 'Every worker ready (s)', 'RSS of all processes, every worker ready (MiB)', 'Max QPS', 'Loss at max',
     'RSS of all processes after load (MiB)', 'Peak RSS of the main process, VmHWM (MiB)', 'Edit → visible p50 / p90 / p99 / max (ms)',
     'Shared-zone edit → visible p50 / p90 / p99 / max (ms)', 'Listing page p50 / p99 (ms)',
     'GET /v1/domains page p50 / p99 (ms)', 'GET /v1/zones page p50 / p99 (ms)'];
   const load = s.loadMs === undefined ? '–' : (s.loadMs / 1000).toFixed(1) + (s.snapshotMs !== undefined ? ` (snapshot ${(s.snapshotMs / 1000).toFixed(1)})` : '');
   const cells = s.error
-    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '', '', '', '', '']
-    : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load, f(s.memReady?.treeRssMiB),
+    ? [int(s.domains), int(s.records), `failed: ${s.error.split('\n')[0].slice(0, 160)}`, '', '', '', '', '', '', '', '', '', '', '', '']
+    : [int(s.domains), int(s.records), f(s.prepareMs === undefined ? undefined : s.prepareMs / 1000), load,
+      f(s.allWorkersMs === undefined ? undefined : s.allWorkersMs / 1000), f(s.memReady?.treeRssMiB),
       int(s.max?.qps), lossPct(s.max), f(s.memAfter?.treeRssMiB), f(s.memAfter?.hwmMiB ?? s.memReady?.hwmMiB),
       s.edits ? editCell(s.edits) : 'n/a',
       s.sharedEdits ? `${editCell(s.sharedEdits)} (${int(s.shared)} domains)` : 'n/a',

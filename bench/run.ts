@@ -157,6 +157,17 @@ async function measure(peer: Peer, ctx: BenchContext, o: Options, probes: Array<
   }
 }
 
+/** Polls /readyz until it reports every worker answering. */
+async function allWorkersReady(ctx: BenchContext, limitMs: number): Promise<void> {
+  const until = performance.now() + limitMs;
+  while (performance.now() < until) {
+    const r = await fetch(`http://127.0.0.1:${ctx.api!.port}/readyz`).then((x) => x.json() as Promise<{ workers?: { ready: number; wanted: number } }>, () => undefined);
+    if (r?.workers && r.workers.ready >= r.workers.wanted) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`not every worker ready after ${limitMs / 1000} s`);
+}
+
 /** Glidepath alone on a large data set: rows into PostgreSQL, load time, memory, and one max-load run. */
 async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (l: string) => void): Promise<ScaleResult> {
   const opts: DatasetOptions = { domains: o.scale, delegations: o.delegations, queries: o.queries, seed: 7 };
@@ -181,8 +192,13 @@ async function scaleCheck(pg: BenchPostgres, workDir: string, o: Options, log: (
     // machine is busy).
     out.loadMs = await waitReady(proc, port, probeApexes(opts), Math.max(900_000, o.scale * 2.7));
     out.snapshotMs = glidepathLog.snapshotMs;
+    log(`scale: every probe answers after ${(out.loadMs / 1000).toFixed(1)} s; waiting for every worker`);
+    // The workers load one after the other (cluster/primary.ts): what follows is measured with all
+    // of them answering and none still loading.
+    await allWorkersReady(ctx, Math.max(900_000, o.scale * 2.7));
+    out.allWorkersMs = performance.now() - proc.startedAt;
     out.memReady = await memoryOf(proc.pid);
-    log(`scale: ready in ${(out.loadMs / 1000).toFixed(1)} s, RSS ${out.memReady.treeRssMiB.toFixed(0)} MiB (all processes); max load for ${o.seconds} s`);
+    log(`scale: every worker ready after ${(out.allWorkersMs / 1000).toFixed(1)} s, RSS ${out.memReady.treeRssMiB.toFixed(0)} MiB (all processes); max load for ${o.seconds} s`);
     // The same warm-up as the main runs (JIT, response cache): without it the one max run measured
     // a cold server.
     if (o.warmup > 0) await load({ port, queryFile: data.queryFile, seconds: o.warmup, perQuery: false });
