@@ -32,6 +32,7 @@ import { createPool } from './store/db.js';
 import { writeDomainCounts, tenantTotals } from './store/query-stats.js';
 import { DomainCounts } from './server/domain-counts.js';
 import { StatsFlusher } from './server/stats-flusher.js';
+import { compactHeap, COMPACT_FROM_DOMAINS } from './server/compact-heap.js';
 import { DEFAULT_STATS } from './config.js';
 
 /** ServerOptions' node identity as the query path wants it (the NSID octets made once). */
@@ -69,6 +70,8 @@ export async function startAnswering(db: Database, opts: ServerOptions, stats: Q
   } else {
     await retry(() => feed.start(), 'loading the snapshot');
   }
+  // A large first load leaves much garbage: collected now, not in one long pause while answering.
+  if (feed.snapshot().entries.size >= COMPACT_FROM_DOMAINS) flog.info(compactHeap(), 'heap compacted after the first load');
   // Transfer settings missed while the database was away (a seeded start has none yet).
   feed.onReconnected = () => { void settings.reload(); };
   // An edge may have started before the schema reached its standby (the first load then failed,
