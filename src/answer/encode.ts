@@ -23,6 +23,9 @@ export interface Limits {
   readonly nsid?: Uint8Array;
   /** Over TLS: pad the response when the query was padded (RFC 7830 4, RFC 8467 4.1). */
   readonly pad?: boolean;
+  /** Return the answer in the encoder's own memory, valid until the next answer is encoded (for a
+   *  caller that copies it away at once: server/handle-query.ts `scratch`). */
+  readonly scratch?: boolean;
 }
 
 /** RFC 8467 4.1 Block-Length Padding: responses are padded to a multiple of 468 octets. */
@@ -168,7 +171,7 @@ export function encodeAnswer(msg: Uint8Array, q: Query, ans: Answer, limits: Lim
   let ar = counts[2];
   if (edns) { opt(w, ans.rcode, limits.advertise, keepalive, nsid, { do: q.edns.do, ede: ans.ede, pad }); ar++; }
   w.setU16(10, ar);
-  return w.take();
+  return limits.scratch ? w.view() : w.take();
 }
 
 /** FORMERR, NOTIMP, BADVERS, REFUSED without an Answer: header, the question when it parsed, OPT

@@ -140,4 +140,9 @@ export class MessageWriter {
   take(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
+
+  /** The message written so far, in this writer's own memory: valid until it writes again. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
 }

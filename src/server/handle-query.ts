@@ -72,16 +72,22 @@ export function handleQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, pe
 
 /** As handleQuery, for byte streams (TCP, TLS): a transfer may answer with several messages.
  *  `keepalive`: the idle timeout this connection announces to clients that ask (RFC 7828), in
- *  100 ms units; 0 while the server drains it. */
-export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive?: number, tls = false): StreamAnswer {
-  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer, keepalive, tls);
+ *  100 ms units; 0 while the server drains it. `scratch`: for a caller that copies the answer
+ *  away before the next query (the native UDP path): an answer, hit or encoded, may then be a view
+ *  of memory the next one reuses. A Buffer of its own per answer is memory outside the V8 heap,
+ *  and each 64 MB of that makes V8 start a full mark of the heap ("external memory pressure"): at
+ *  a million domains a 1.3 GB mark, most of a second of a worker's time, every few seconds under load. */
+export function handleStreamQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive?: number, tls = false,
+  scratch = false): StreamAnswer {
+  if (!ctx.stats) return answerQuery(msg, tcp, ctx, peer, keepalive, tls, scratch);
   const t0 = performance.now();
-  const out = answerQuery(msg, tcp, ctx, peer, keepalive, tls);
+  const out = answerQuery(msg, tcp, ctx, peer, keepalive, tls, scratch);
   ctx.stats.observe(performance.now() - t0);
   return out;
 }
 
-function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive: number | undefined, tls: boolean): StreamAnswer {
+function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: string, keepalive: number | undefined, tls: boolean,
+  scratch: boolean): StreamAnswer {
   const snap = ctx.snapshot();
   // Fast path: a cached response to the same question, patched for this query. (A padded query
   // has an option, so it never probes: its padding depends on the transport.)
@@ -91,7 +97,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
   // refuses (BADCOOKIE) takes the full path.
   const hitCookie = probe?.cookieLen && ctx.cookies ? ctx.cookies.read(msg, probe.cookieAt, probe.cookieLen, peer, ctx.now()) : undefined;
   if (probe && !(hitCookie && !hitCookie.valid && !tcp && ctx.cookies!.require)) {
-    const hit = ctx.cache!.get(probe, msg, snap);
+    const hit = ctx.cache!.get(probe, msg, snap, scratch);
     if (hit) {
       countAnswer(ctx, ctx.cache!.hitDomainIndex, probe.qtype, ctx.cache!.hitRcode);
       if (ctx.stats) ctx.stats.cacheHits++;
@@ -124,7 +130,7 @@ function answerQuery(msg: Uint8Array, tcp: boolean, ctx: QueryContext, peer: str
     return encodeError(msg, q.id, q.opcode, q.rd, RCODE.FORMERR, q, q.edns, ctx.maxUdp);
   }
   if (cookie && !cookie.valid && !tcp && ctx.cookies!.require) return badCookie(msg, q, cookie, ctx);
-  let out = plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, tls, cookie ? COOKIE_OPTION_SIZE : 0);
+  let out = plainAnswer(msg, q, tcp, ctx, snap, probe, keepalive, tls, cookie ? COOKIE_OPTION_SIZE : 0, scratch);
   if (!tcp && ctx.rrl) {
     const limited = rateLimit(msg, out, q.questionEnd, answered, cookie, peer, ctx);
     if (limited !== out) return limited;
@@ -138,7 +144,7 @@ let answered: Domain | undefined;
 
 /** `reserve`: octets left free for options added after encoding (the cookie). */
 function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext, snap: Snapshot, probe: CacheProbe | undefined,
-  keepalive: number | undefined, tls: boolean, reserve: number): Buffer {
+  keepalive: number | undefined, tls: boolean, reserve: number, scratch = false): Buffer {
   answered = undefined;
   if (q.qclass === CLASS_CH && ctx.identity) { // which node answered (RFC 4892)
     const c = encodeChaos(msg, q, ctx.identity, tcp, ctx.maxUdp);
@@ -168,7 +174,7 @@ function plainAnswer(msg: Uint8Array, q: Query, tcp: boolean, ctx: QueryContext,
   }
   countAnswer(ctx, indexOf(ans.domain), q.qtype, ans.rcode);
   const out = encodeAnswer(msg, q, ans, { size: responseLimit(q.edns, tcp, ctx.maxUdp) - reserve, advertise: ctx.maxUdp, keepalive: tcp ? keepalive : undefined,
-    nsid: ctx.identity?.nsid, pad: tls && reserve === 0 });
+    nsid: ctx.identity?.nsid, pad: tls && reserve === 0, scratch });
   // Cached without the cookie, which the caller adds (and each hit): a query with a COOKIE option
   // is keyed apart, and its answer left room for the option.
   if (probe && (reserve > 0) === (probe.cookieLen > 0)) ctx.cache!.set(probe, out, ans.domain, snap, ans.rcode, renew === Infinity ? 0 : renew);

@@ -46,6 +46,8 @@ const ROW = 10;
 
 /** Largest response kept (TCP answers may be bigger; those are answered afresh each time). */
 const MAX_CACHED = 4096;
+/** Where get() writes a hit for a caller that copies it away at once (get's `scratch`). */
+const SCRATCH = Buffer.allocUnsafe(MAX_CACHED);
 
 /** What the cheap pre-parse of a query found: enough to key the cache. The key itself stays in the
  *  scratch buffer, so a probe is valid until the next probe() (queries are answered synchronously). */
@@ -178,7 +180,7 @@ export class ResponseCache {
 
   /** The cached response for this query, patched for it (its rcode in hitRcode); undefined on a
    *  miss. */
-  get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot): Buffer | undefined {
+  get(probe: CacheProbe, msg: Uint8Array, snap: Snapshot, scratch = false): Buffer | undefined {
     const id = this.find(probe);
     const r = id * ROW;
     if (id < 0 || (this.rows[r + VALID_IN] !== snap.generation && !this.current(id, snap))
@@ -190,7 +192,7 @@ export class ResponseCache {
     const rows = this.rows;
     const start = rows[r + OFF] + rows[r + KEY_LEN];
     const len = rows[r + LEN];
-    const out = Buffer.allocUnsafe(len);
+    const out = scratch ? SCRATCH.subarray(0, len) : Buffer.allocUnsafe(len);
     const slab = this.slab;
     // Byte loops, not Buffer#copy: a ranged copy allocates a view per call, and these are short.
     // The question has the same length in both (same name, one question, never compressed).

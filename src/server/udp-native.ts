@@ -103,7 +103,8 @@ export function openNativeUdp(a: Addon, host: string, port: number, v6: boolean,
       if (len < 0) continue; // longer than a slot: not a query we would answer
       let answer: StreamAnswer;
       try {
-        answer = handleStreamQuery(views[i].subarray(0, len), false, ctx, address(i));
+        // scratch: the answer is copied into its out slot right below, before the next query.
+        answer = handleStreamQuery(views[i].subarray(0, len), false, ctx, address(i), undefined, false, true);
       } catch (err) {
         // A bug must cost one answer, not the listener.
         log.error({ err, from: address(i) }, 'query handler failed');

@@ -116,3 +116,18 @@ test('a query whose only option is a COOKIE is keyed apart from one without, wha
     assert.equal(cache.probe(q, false), undefined, `${why}: the full path`);
   }
 });
+
+test('scratch hits (the native UDP path) are the same bytes in memory get() reuses, not a Buffer of their own', () => {
+  const cache = new ResponseCache(100, 1232);
+  const q = buildQuery('scratch.example.', 'A', { id: 1 });
+  const p = cache.probe(q, false)!;
+  cache.set(p, response(q, Buffer.from('scratch answer')), undefined, snap, 0);
+  const own = cache.get(p, q, snap)!;
+  const a = cache.get(p, q, snap, true)!;
+  assert.deepEqual(Buffer.from(a), own, 'the same answer either way');
+  const b = cache.get(cache.probe(q, false)!, q, snap, true)!;
+  // One ArrayBuffer for every scratch hit: no memory outside the V8 heap per answer, which would
+  // make V8 start full marks of the heap for "external memory pressure".
+  assert.equal(a.buffer, b.buffer);
+  assert.notEqual(own.buffer, a.buffer);
+});
