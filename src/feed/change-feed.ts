@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import type { Pool } from '../store/db.js';
 import { loadAll, loadDelta, type JournalEntry } from '../store/load.js';
 import { JournalListener, CHANNEL } from '../store/journal-listen.js';
-import { SnapshotBuilder, applyDelta, type BadRecordHandler } from '../snapshot/build.js';
+import { SnapshotBuilder, applyDelta, compileLarge, largeZones, type BadRecordHandler } from '../snapshot/build.js';
+import type { CompiledZone } from '../snapshot/zone.js';
 import { Snapshot } from '../snapshot/snapshot.js';
 import type { KekHolder } from '../store/key-file.js';
 
@@ -170,7 +171,19 @@ export class ChangeFeed {
         this.onApplied(this.seq, [{ seq: this.seq, entity: 'transfer', action: 'reload', zone_id: null, domain_name: null, details: {} }]);
         continue;
       }
-      this.snap = applyDelta(this.snap, delta, this.onBad);
+      // A large zone (an upload) compiles in steps, the event loop turning between them: the
+      // answers of this process go on meanwhile, from the snapshot before it.
+      let compiled: Map<number, CompiledZone> | undefined;
+      for (const id of largeZones(delta.zones)) {
+        const steps = compileLarge(id, delta.zones.get(id)!, this.onBad);
+        let r = steps.next();
+        while (!r.done) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          r = steps.next();
+        }
+        (compiled ??= new Map()).set(id, r.value);
+      }
+      this.snap = applyDelta(this.snap, { ...delta, compiled }, this.onBad);
       this.seq = delta.seq;
       this.log.debug({ seq: delta.seq, entries: delta.entries.length }, 'journal applied');
       this.onApplied(delta.seq, delta.entries);

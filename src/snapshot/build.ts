@@ -5,7 +5,7 @@ import { Snapshot, type SnapshotHealth } from './snapshot.js';
 import { attachHealth, gateZone, gatingChanged } from './health.js';
 import { entryOf, type DomainEntry, type DomainRow } from './domain.js';
 import { LayeredMap } from './layered-map.js';
-import { compileZone, compilePackedZone, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
+import { compileZone, compilePackedZone, compilePackedZoneSteps, prepareZone, CompileCache, type CompiledZone, type ScheduledRRset, type StoredRecord } from './zone.js';
 import { flattenZone, type OwnSource } from './includes.js';
 import type { PackedRecords } from './packed.js';
 
@@ -24,9 +24,32 @@ export interface ZoneSource {
 
 export type BadRecordHandler = (zoneId: number, r: StoredRecord, err: Error) => void;
 
+/** Records from which a zone is compiled in steps (compileLarge). */
+export const LARGE_ZONE_RECORDS = 20_000;
+const NODES_PER_STEP = 2_000;
+
+/** The zones of `sources` that compileLarge would compile in steps: packed, nothing pending or
+ *  included, at least LARGE_ZONE_RECORDS records. */
+export function largeZones(sources: ReadonlyMap<number, ZoneSource>): number[] {
+  const out: number[] = [];
+  for (const [id, z] of sources) if (z.packed && z.packed.count >= LARGE_ZONE_RECORDS && plainZone(z)) out.push(id);
+  return out;
+}
+
+/** A large zone compiled in steps of NODES_PER_STEP nodes (a few ms each): the caller turns the
+ *  event loop between them, so a 400,000-record upload does not stop the answers of the process
+ *  that takes it in for the second or two its compile takes. The result goes to applyDelta in
+ *  `SnapshotDelta.compiled`. */
+export function* compileLarge(id: number, z: ZoneSource, onBad: BadRecordHandler = () => undefined): Generator<void, CompiledZone> {
+  const zone = yield* compilePackedZoneSteps(id, z.packed!, (r, e) => onBad(id, r, e), new CompileCache(), z.serial, NODES_PER_STEP);
+  return attachHealth(zone, z.gates);
+}
+
+const plainZone = (z: ZoneSource) => !z.included?.length && z.schedules.length === 0;
+
 function compile(id: number, z: ZoneSource, onBad: BadRecordHandler, cache: CompileCache): CompiledZone {
   // Nearly every zone: nothing pending, nothing included, compiled straight from the packed text.
-  if (z.packed && !z.included?.length && z.schedules.length === 0) {
+  if (z.packed && plainZone(z)) {
     return attachHealth(compilePackedZone(id, z.packed, (r, e) => onBad(id, r, e), cache, z.serial), z.gates);
   }
   // Zones with RRset changes pending are compiled as they will be after each, now (the query path
@@ -95,6 +118,8 @@ export interface SnapshotDelta {
   changedZones: readonly number[];
   /** Every health check that is down, when a state changed (undefined: as before). */
   down?: readonly number[];
+  /** Zones of `zones` compiled already (compileLarge), by id. */
+  compiled?: ReadonlyMap<number, CompiledZone>;
 }
 
 /** The previous snapshot with a delta applied. Costs what the delta touches (plus an occasional
@@ -104,7 +129,7 @@ export function applyDelta(old: Snapshot, delta: SnapshotDelta, onBad: BadRecord
   const cache = new CompileCache();
   const zoneChanges = new Map<number, CompiledZone | undefined>();
   for (const id of delta.changedZones) if (old.zones.has(id)) zoneChanges.set(id, undefined);
-  for (const [id, z] of delta.zones) zoneChanges.set(id, compile(id, z, onBad, cache));
+  for (const [id, z] of delta.zones) zoneChanges.set(id, delta.compiled?.get(id) ?? compile(id, z, onBad, cache));
   const health = gateChanges(old, delta, zoneChanges);
   const zoneKnown = (id: number) => (zoneChanges.has(id) ? zoneChanges.get(id) !== undefined : old.zones.has(id));
 

@@ -353,10 +353,21 @@ export function compileZone(id: number, records: readonly StoredRecord[], schedu
  *  (owner, NUL, ...), as neither control character is in an owner. */
 export function compilePackedZone(id: number, p: PackedRecords, onBadRecord: (r: StoredRecord, err: Error) => void = () => undefined,
   cache = new CompileCache(), serial?: number): CompiledZone {
+  const steps = compilePackedZoneSteps(id, p, onBadRecord, cache, serial, Infinity);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/** compilePackedZone in steps: yields after every `nodesPerStep` nodes, returns the zone. The change
+ *  feed runs a large zone's steps with the event loop turning between them (build.ts). */
+export function* compilePackedZoneSteps(id: number, p: PackedRecords, onBadRecord: (r: StoredRecord, err: Error) => void,
+  cache: CompileCache, serial: number | undefined, nodesPerStep: number): Generator<void, CompiledZone> {
   const t = p.text;
   const n = t.length;
   const b = new NodesBuilder();
   let pos = 0;
+  let step = 0;
   while (pos < n) {
     const ownerEnd = t.indexOf(US, pos);
     const owner = t.slice(pos, ownerEnd);
@@ -368,6 +379,7 @@ export function compilePackedZone(id: number, p: PackedRecords, onBadRecord: (r:
     const node = nodeOf(owner === '@' ? '' : detach(owner), t.slice(start, end), () => unpackRange(t, start, end), cache, onBadRecord);
     if (node) b.add(node);
     pos = end + 1;
+    if (++step >= nodesPerStep) { step = 0; yield; }
   }
   return b.finish(id, cache, p.maxTtl, serial, [], []);
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { compileZone, compilePackedZone, CompileCache, type CompiledZone, type StoredRecord } from '../../src/snapshot/zone.js';
 import { RS, US, packedIntact, unpack, type PackedRecords } from '../../src/snapshot/packed.js';
 import { loadAll } from '../../src/store/load.js';
+import { compileLarge, largeZones, LARGE_ZONE_RECORDS, type ZoneSource } from '../../src/snapshot/build.js';
 import { freshDatabase } from '../helpers/db.js';
 
 /** As store/load.ts packs them: sorted by owner, then type, then the order given. */
@@ -136,4 +137,19 @@ test('loadAll packs each zone; a zone whose rdata holds U+001E is read as rows a
     return { ...s, id: 0, nodes: s.nodes.filter((n) => n.key !== 'txt') };
   };
   assert.deepEqual(strip(odd.zone), strip(plain.zone));
+});
+
+test('a large zone compiles in steps (compileLarge) to the zone compiled at once; largeZones picks only those', () => {
+  const records: StoredRecord[] = [SOA, { owner: '@', type: 2, ttl: 3600, rdata: 'ns1.example.net.' }];
+  for (let i = 0; i < LARGE_ZONE_RECORDS; i++) records.push({ owner: `h${i}`, type: 1, ttl: 60, rdata: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+  const big: ZoneSource = { records: [], schedules: [], packed: pack(records), serial: 9 };
+  const small: ZoneSource = { records: [], schedules: [], packed: pack(zone(1)), serial: 9 };
+  const pending: ZoneSource = { ...big, schedules: [{ owner: 'x', type: 1, ttl: 60, rdatas: ['192.0.2.1'], at: new Date(Date.now() + 60_000) }] };
+  assert.deepEqual(largeZones(new Map([[1, big], [2, small], [3, pending]])), [1]);
+  const steps = compileLarge(1, big);
+  let n = 0;
+  let r = steps.next();
+  while (!r.done) { n++; r = steps.next(); }
+  assert.ok(n >= 10, `${n} steps for ${records.length} records`);
+  assert.deepEqual(shape(r.value), shape(compileZone(1, records, [], undefined, undefined, 9)));
 });
