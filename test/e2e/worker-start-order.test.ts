@@ -1,0 +1,49 @@
+// `serve --workers 2` loads the workers' snapshots one after the other (cluster/primary.ts): the
+// second starts loading only once the first has loaded, so the first answers as early as it can
+// instead of both sharing the cores. Read from the workers' own "snapshot loaded" log lines.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freshDatabase } from '../helpers/db.js';
+import { importZoneFile } from '../../src/store/zone-file-io.js';
+import { freePort } from '../helpers/ports.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const db = await freshDatabase();
+after(() => db.drop());
+const dir = mkdtempSync(join(tmpdir(), 'glidepath-order-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the second worker starts loading after the first has loaded; both become ready', async () => {
+  await importZoneFile(db.pool, '$ORIGIN order.example.\n@ 3600 SOA ns1 hostmaster 1 3600 600 86400 300\n@ 3600 NS ns1\nns1 3600 A 192.0.2.1\n',
+    { file: 'inline', tenant: 'default', delegationOnly: false, actor: 'test' });
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k.startsWith('GLIDEPATH_')) env[k] = v;
+  Object.assign(env, {
+    DATABASE_URL: db.url, GLIDEPATH_DNS: `127.0.0.1:${await freePort()}`, GLIDEPATH_API: 'off', GLIDEPATH_LOG_LEVEL: 'info',
+    GLIDEPATH_DATA_DIR: join(dir, 'data'), GLIDEPATH_CONTROL_SOCKET: join(dir, 'control.sock'),
+  });
+  const server = spawn(process.execPath, [join(ROOT, 'bin/glidepath.js'), 'serve', '--workers', '2'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  after(() => { if (server.exitCode === null) server.kill('SIGKILL'); });
+  let log = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const on = (d: Buffer) => { log += d.toString(); if (log.includes('"workers ready"')) resolve(); };
+    server.stdout!.on('data', on);
+    server.stderr!.on('data', on);
+    server.on('exit', (code) => reject(new Error(`exited ${code}:\n${log}`)));
+    setTimeout(() => reject(new Error(`no "workers ready" within 60 s:\n${log}`)), 60_000).unref();
+  });
+  await ready;
+  const loads = log.split('\n').filter((l) => l.includes('"snapshot loaded"')).map((l) => JSON.parse(l) as { worker: number; time: number; ms: number });
+  assert.equal(loads.length, 2, log);
+  const [first, second] = loads.sort((a, b) => a.time - b.time);
+  assert.notEqual(first.worker, second.worker);
+  // The second load began (its end minus its duration) no earlier than the first one ended.
+  assert.ok(second.time - second.ms >= first.time, `second worker began loading at ${second.time - second.ms}, first loaded at ${first.time}`);
+  server.kill('SIGTERM');
+  assert.equal(await new Promise((r) => server.on('exit', (code) => r(code))), 0);
+});
