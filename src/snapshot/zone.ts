@@ -154,6 +154,8 @@ export class CompileCache {
   private readonly parts = new Map<number, Map<string, readonly WirePart[]>>();
   private readonly rrs = new Map<readonly WirePart[], RR | RR[]>();
   private rrIds = new Map<RR, number>();
+  /** Never reused, also when rrIds starts over: `sets` may still hold keys made of old numbers. */
+  private nextRrId = 1;
   private readonly sets = new Map<string, RRset>();
   private readonly nodes = new Map<string, ZoneNode>();
   private readonly names = new Map<string, CompiledName>();
@@ -204,7 +206,7 @@ export class CompileCache {
     // The same rdata with another TTL: rare, kept beside it.
     CompileCache.put(this.rrs, parts, hit === undefined ? rr : Array.isArray(hit) ? [...hit, rr] : [hit, rr]);
     if (this.rrIds.size >= CACHE_LIMIT * 4) this.rrIds = new Map();
-    this.rrIds.set(rr, this.rrIds.size + 1);
+    this.rrIds.set(rr, this.nextRrId++);
     return rr;
   }
 

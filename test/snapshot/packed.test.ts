@@ -153,3 +153,13 @@ test('a large zone compiles in steps (compileLarge) to the zone compiled at once
   assert.ok(n >= 10, `${n} steps for ${records.length} records`);
   assert.deepEqual(shape(r.value), shape(compileZone(1, records, [], undefined, undefined, 9)));
 });
+
+test('an RRset is never another one: RR numbers are not reused when the cache forgets them (past 65,536 RRs)', () => {
+  const cache = new CompileCache();
+  const first = cache.rr(1, 60, '10.0.0.1');
+  assert.equal(cache.rrset(1, [first]).rrs[0], first);
+  // RRs made without RRsets (as in RRsets whose TTLs disagree) until the number map starts over.
+  for (let i = 1; i < 65_536; i++) cache.rr(1, 60, `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  const later = cache.rr(1, 60, '192.0.2.99');
+  assert.equal(cache.rrset(1, [later]).rrs[0], later, 'not the RRset of the RR that had its number');
+});
