@@ -131,6 +131,11 @@ export async function startAnswering(db: Database, opts: ServerOptions, stats: Q
     }),
     identity: serverIdentity(opts.node),
   };
+  // Answer only once the changes committed while the snapshot loaded are applied: a worker that
+  // loads after its siblings (serve --workers N loads them in turn) or in a rolling restart would
+  // otherwise answer for a moment from an older state than theirs (REFUSED for a domain created
+  // meanwhile).
+  await feed.settled();
   for (const addr of opts.dns) {
     const { port, udp, tcp } = await listenDns(addr, ctx, dnsLog,
       { idleMs: opts.tcpIdleMs ?? 10_000, messageMs: opts.tcpMessageMs ?? 2000, maxConnections: opts.tcpMaxConnections ?? 1000 },

@@ -69,6 +69,11 @@ export class ChangeFeed {
     this.kick();
   }
 
+  /** Resolves once no catch-up runs: the one start() began, and any it chained. */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /** Starts from a snapshot handed over by a sibling (the database may be down): answers from it at
    *  once, and connects and catches up from `seq` in the background, retrying until it can. */
   startFrom(snap: Snapshot, seq: number): void {
