@@ -19,7 +19,8 @@ export interface PackedRecords {
 }
 
 /** Whether `text` holds exactly `count` records: false when some owner or rdata holds RS (the store
- *  then reads that zone as rows). US inside rdata is harmless: rdata is the last field. */
+ *  then reads that zone as rows). US inside rdata is harmless: rdata is the last field; an owner
+ *  holding US the store finds itself (store/load.ts). */
 export function packedIntact(text: string, count: number): boolean {
   let n = text.length === 0 ? 0 : 1;
   for (let i = text.indexOf(RS); i >= 0; i = text.indexOf(RS, i + 1)) n++;

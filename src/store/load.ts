@@ -52,13 +52,15 @@ async function zoneRecords(c: Client, ids: number[]): Promise<Map<number, ZoneDa
   // One row per zone, its records packed into one string (snapshot/packed.ts): parsing 13 million
   // rows is most of a million-domain load. Sorted by owner (compilePackedZone takes an owner's
   // records as one run), then in the order added (the order served within an RRset).
-  const { rows } = await c.query<{ zone_id: number; n: number; max_ttl: number; text: string }>(
-    `SELECT zone_id, count(*)::int AS n, max(ttl) AS max_ttl,
+  // An owner holding US (only plain SQL can write one) would split its record in the wrong place:
+  // such a zone is read as rows too.
+  const { rows } = await c.query<{ zone_id: number; n: number; max_ttl: number; text: string; odd_owner: boolean }>(
+    `SELECT zone_id, count(*)::int AS n, max(ttl) AS max_ttl, bool_or(strpos(owner, E'\\x1f') > 0) AS odd_owner,
             string_agg(owner || E'\\x1f' || type || E'\\x1f' || ttl || E'\\x1f' || rdata, E'\\x1e' ORDER BY owner, type, id) AS text
        FROM records WHERE zone_id = ANY($1::bigint[]) GROUP BY zone_id`, [idList]);
   const asRows: number[] = [];
   for (const r of rows) {
-    if (packedIntact(r.text, r.n)) zones.get(r.zone_id)!.packed = { text: r.text, count: r.n, maxTtl: r.max_ttl };
+    if (!r.odd_owner && packedIntact(r.text, r.n)) zones.get(r.zone_id)!.packed = { text: r.text, count: r.n, maxTtl: r.max_ttl };
     else asRows.push(r.zone_id);
   }
   // A zone whose data holds the record separator (U+001E in a TXT string, say) is read as rows.

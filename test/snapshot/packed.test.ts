@@ -163,3 +163,28 @@ test('an RRset is never another one: RR numbers are not reused when the cache fo
   const later = cache.rr(1, 60, '192.0.2.99');
   assert.equal(cache.rrset(1, [later]).rrs[0], later, 'not the RRset of the RR that had its number');
 });
+
+test('a zone with an owner holding U+001F (written by plain SQL) is read as rows, its other records served as usual', async () => {
+  const c = await db.pool.connect();
+  let zoneId: number;
+  try {
+    const t = (await c.query<{ id: number }>("INSERT INTO tenants (name) VALUES ('packed-us') RETURNING id")).rows[0].id;
+    zoneId = (await c.query<{ id: number }>("INSERT INTO zones (tenant_id, name) VALUES ($1, 'ownerus') RETURNING id", [t])).rows[0].id;
+    for (const r of [...zone(6), { owner: `a${US}b`, type: 1, ttl: 60, rdata: '192.0.2.7' }, { owner: 'a', type: 1, ttl: 60, rdata: '192.0.2.8' }]) {
+      await c.query('INSERT INTO records (zone_id, owner, type, ttl, rdata) VALUES ($1, $2, $3, $4, $5)', [zoneId, r.owner, r.type, r.ttl, r.rdata]);
+    }
+    await c.query("INSERT INTO domains (tenant_id, name, zone_id) VALUES ($1, 'ownerus.example.', $2)", [t, zoneId]);
+  } finally {
+    c.release();
+  }
+  let seen: { packed: boolean; records: number } | undefined;
+  let compiled: CompiledZone | undefined;
+  await loadAll(db.pool, (batch) => {
+    const z = batch.get(zoneId);
+    if (!z) return;
+    seen = { packed: z.packed !== undefined, records: z.records.length };
+    compiled = compileZone(zoneId, z.records, z.schedules, () => undefined, undefined, z.serial);
+  });
+  assert.deepEqual(seen, { packed: false, records: 17 });
+  assert.deepEqual([...(compiled!.nodes.get('a')!.rrsets.get(1)!.rrs[0].parts[0] as Uint8Array)], [192, 0, 2, 8], 'owner "a" keeps its own record only');
+});
