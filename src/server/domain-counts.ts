@@ -1,9 +1,10 @@
 // Per-domain query counts (issue 20), kept on the query path in typed arrays: an answer adds one to
-// its domain's cell for (query type, response code), found by the domain's dense index
-// (snapshot/domain.ts domainIndex) and two small table look-ups. No string, no Map, no allocation
-// per answer. Only the domains answered since the last drain hold a row, so memory follows the
-// traffic of a flush interval, not the number of domains served. drain() hands the rows out as
-// plain data for the flusher (stats-flusher.ts) to write, and starts over.
+// the cell of its (domain, query type, response code), found by hashing the three into one number
+// (the domain's dense index, snapshot/domain.ts domainIndex, and two small table look-ups). No
+// string, no Map, no allocation per answer. Only the cells answered since the last drain hold a
+// slot, so memory follows the traffic of a flush interval (12 octets a slot, a quarter to half of
+// the slots used), not the number of domains served. drain() hands the cells out as plain data for the flusher
+// (stats-flusher.ts) to write, and starts over.
 import { TYPE, RCODE } from '../dns/constants.js';
 import { domainIdOf } from '../snapshot/domain.js';
 
@@ -35,79 +36,86 @@ export interface DomainCountBatch {
   counts: number[];
 }
 
-/** Rows (domains answered between drains) the arrays first have room for; they double as needed. */
-const FIRST_ROWS = 256;
+/** Slots the table first has; it doubles whenever it is half full and keeps its size across drains
+ *  (the next interval's traffic is like the last). A table with a row of every (type, rcode) per
+ *  domain cost 560 octets per domain answered: 147 MiB per worker at a million domains, and each
+ *  doubling of it a large ArrayBuffer that made V8 start a full mark of the heap ("external
+ *  memory pressure") while answering. A cell here costs 48 octets at worst. */
+const FIRST_SLOTS = 4096;
 
 export class DomainCounts {
-  /** Per domain index: its row plus one (0: no row since the last drain). */
-  private rowOf = new Int32Array(1024);
-  /** Column-major: cell (type, rcode) of row r is at ((type * RCODES + rcode) * capacity + r). Traffic
-   *  is mostly a few (type, rcode) pairs, so the counters it touches lie together in a few columns
-   *  and stay in the CPU cache; row-major (a 560-octet row per domain) cost a cache miss per answer. */
-  private cells = new Uint32Array(FIRST_ROWS * STRIDE);
-  private capacity = FIRST_ROWS;
-  /** Per row: the domain's index. */
-  private rowIndexes = new Int32Array(FIRST_ROWS);
-  private rows = 0;
+  /** Per slot: its cell's key plus one (0: empty). The key is index * STRIDE + (type * RCODES +
+   *  rcode); a double, so that no domain index is too large for it. */
+  private keys = new Float64Array(FIRST_SLOTS);
+  private counts = new Uint32Array(FIRST_SLOTS);
+  /** 32 - log2(slots): a key's home slot is the top bits of its Fibonacci hash. */
+  private shift = 32 - Math.log2(FIRST_SLOTS);
+  private used = 0;
 
   /** One answer from the domain of index `i` (Domain.index; -1: no domain encloses the name,
    *  nothing counted). An index, not the Domain: a cache hit has it in the entry's row of numbers,
    *  and reading it from the Domain object cost a cache miss per answer. */
   count(i: number, qtype: number, rcode: number): void {
     if (i < 0) return;
-    let row = i < this.rowOf.length ? this.rowOf[i] - 1 : -1;
-    if (row < 0) row = this.addRow(i);
-    this.cells[(TYPE_BUCKET[qtype] * RCODES + (rcode < STAT_RCODES.length ? rcode : STAT_RCODES.length)) * this.capacity + row]++;
+    const key = i * STRIDE + TYPE_BUCKET[qtype] * RCODES + (rcode < STAT_RCODES.length ? rcode : STAT_RCODES.length) + 1;
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let s = slotOf(key, this.shift);
+    for (;;) {
+      const k = keys[s];
+      if (k === key) { this.counts[s]++; return; }
+      if (k === 0) break;
+      s = (s + 1) & mask; // linear probing: the next slot is in the same cache line mostly
+    }
+    keys[s] = key;
+    this.counts[s] = 1;
+    if (++this.used * 2 > keys.length) this.rehash();
   }
 
-  /** The first answer from a domain since the last drain: a row for it (arrays grow by doubling). */
-  private addRow(i: number): number {
-    if (i >= this.rowOf.length) this.rowOf = grow(this.rowOf, i + 1);
-    const row = this.rows++;
-    if (row >= this.capacity) this.widen();
-    this.rowOf[i] = row + 1;
-    this.rowIndexes[row] = i;
-    return row;
+  /** Twice the slots: every cell moves to its home in the larger table. */
+  private rehash(): void {
+    const oldKeys = this.keys, oldCounts = this.counts;
+    this.keys = new Float64Array(oldKeys.length * 2);
+    this.counts = new Uint32Array(oldKeys.length * 2);
+    this.shift--;
+    const mask = this.keys.length - 1;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const key = oldKeys[j];
+      if (key === 0) continue;
+      let s = slotOf(key, this.shift);
+      while (this.keys[s] !== 0) s = (s + 1) & mask;
+      this.keys[s] = key;
+      this.counts[s] = oldCounts[j];
+    }
   }
 
-  /** Twice the rows: every column moves to its place in the wider array. */
-  private widen(): void {
-    const cap = this.capacity * 2;
-    const cells = new Uint32Array(cap * STRIDE);
-    for (let k = 0; k < STRIDE; k++) cells.set(this.cells.subarray(k * this.capacity, (k + 1) * this.capacity), k * cap);
-    this.cells = cells;
-    this.capacity = cap;
-    this.rowIndexes = grow(this.rowIndexes, cap);
-  }
+  /** Cells (domain, type, rcode) counted since the last drain. */
+  get cells(): number { return this.used; }
 
-  /** Domains answered since the last drain. */
-  get domains(): number { return this.rows; }
+  /** Octets the table holds (it keeps its size across drains). */
+  get bytes(): number { return this.keys.byteLength + this.counts.byteLength; }
 
   /** Everything counted since the last drain, and a fresh start. */
   drain(): DomainCountBatch {
     const out: DomainCountBatch = { domainIds: [], qtypes: [], rcodes: [], counts: [] };
-    for (let k = 0; k < STRIDE; k++) {
-      const base = k * this.capacity;
-      for (let row = 0; row < this.rows; row++) {
-        const n = this.cells[base + row];
-        if (n === 0) continue;
-        out.domainIds.push(domainIdOf(this.rowIndexes[row]));
-        out.qtypes.push(TYPE_LABELS[Math.floor(k / RCODES)]);
-        out.rcodes.push(RCODE_LABELS[k % RCODES]);
-        out.counts.push(n);
-        this.cells[base + row] = 0;
-      }
+    if (this.used === 0) return out;
+    const keys = this.keys;
+    for (let s = 0; s < keys.length; s++) {
+      const key = keys[s];
+      if (key === 0) continue;
+      const cell = (key - 1) % STRIDE;
+      out.domainIds.push(domainIdOf((key - 1 - cell) / STRIDE));
+      out.qtypes.push(TYPE_LABELS[Math.floor(cell / RCODES)]);
+      out.rcodes.push(RCODE_LABELS[cell % RCODES]);
+      out.counts.push(this.counts[s]);
     }
-    for (let row = 0; row < this.rows; row++) this.rowOf[this.rowIndexes[row]] = 0;
-    this.rows = 0;
+    keys.fill(0);
+    this.used = 0;
     return out;
   }
 }
 
-function grow<T extends Int32Array | Uint32Array | Float64Array>(a: T, atLeast: number): T {
-  let n = a.length;
-  while (n < atLeast) n *= 2;
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
+/** Home slot of a key: Fibonacci hashing (Knuth 6.4) of its two 32-bit halves, top bits. */
+function slotOf(key: number, shift: number): number {
+  return Math.imul((key | 0) ^ ((key / 0x100000000) | 0), 0x9e3779b1) >>> shift;
 }
