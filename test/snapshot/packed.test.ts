@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { compileZone, compilePackedZone, CompileCache, type CompiledZone, type StoredRecord } from '../../src/snapshot/zone.js';
 import { RS, US, packedIntact, unpack, type PackedRecords } from '../../src/snapshot/packed.js';
 import { loadAll } from '../../src/store/load.js';
-import { compileLarge, largeZones, LARGE_ZONE_RECORDS, type ZoneSource } from '../../src/snapshot/build.js';
+import { compileLarge, largeZones, LARGE_ZONE_RECORDS, buildSnapshot, applyDelta, type ZoneSource } from '../../src/snapshot/build.js';
 import { freshDatabase } from '../helpers/db.js';
 
 /** As store/load.ts packs them: sorted by owner, then type, then the order given. */
@@ -187,4 +187,33 @@ test('a zone with an owner holding U+001F (written by plain SQL) is read as rows
   });
   assert.deepEqual(seen, { packed: false, records: 17 });
   assert.deepEqual([...(compiled!.nodes.get('a')!.rrsets.get(1)!.rrs[0].parts[0] as Uint8Array)], [192, 0, 2, 8], 'owner "a" keeps its own record only');
+});
+
+/** The ArrayBuffers a zone's rdata octets live in (a slab is shared by many records). */
+function buffersOf(z: CompiledZone): Set<ArrayBufferLike> {
+  const out = new Set<ArrayBufferLike>();
+  for (const n of z.nodes.values()) for (const s of n.rrsets.values()) for (const rr of s.rrs) {
+    for (const p of rr.parts) if (p instanceof Uint8Array) out.add(p.buffer);
+  }
+  return out;
+}
+
+test('a zone edited through the journal keeps a slab of its own size, a large build shares 64 KiB slabs', () => {
+  const domains = Array.from({ length: 400 }, (_, i) => ({
+    id: i + 1, name: `d${i}.example.`, zone_id: i + 1, delegation_only: false, serial_offset: 0, pzc_zone_id: null, pzc_at: null,
+  }));
+  const sources = new Map<number, ZoneSource>(domains.map((d) => [d.id, { records: zone(d.id), schedules: [] }]));
+  const snap = buildSnapshot(domains, sources);
+  // The load: rdata of 400 zones in a few shared slabs, not one buffer per record.
+  const loaded = new Set<ArrayBufferLike>();
+  for (const d of domains) for (const b of buffersOf(snap.zones.get(d.id)!)) loaded.add(b);
+  assert.ok(loaded.size <= 10, `${loaded.size} buffers for 400 zones`);
+  // One zone changed, as a journal delta brings it: its own data is a few hundred octets, and so is
+  // what it keeps alive (the first slab of a delta is 1 KiB; it was 64 KiB for each delta).
+  const edited = zone(7).map((r) => (r.type === 16 && r.owner === '@' ? { ...r, rdata: '"edited"' } : r));
+  const next = applyDelta(snap, { domains: [], goneDomains: [], zones: new Map([[7, { records: edited, schedules: [] }]]), changedZones: [7] });
+  const kept = [...buffersOf(next.zones.get(7)!)].filter((b) => !loaded.has(b));
+  assert.ok(kept.length > 0, 'the edited zone has rdata of its own');
+  const bytes = kept.reduce((n, b) => n + b.byteLength, 0);
+  assert.ok(bytes <= 4096, `the edited zone keeps ${bytes} octets of slab alive`);
 });
