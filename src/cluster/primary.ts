@@ -17,6 +17,7 @@ import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+import { workerExecArgv } from './worker-flags.js';
 
 /** Port 0 made concrete here, once: each worker binds its own UDP socket (SO_REUSEPORT), and all
  *  of them, and their replacements, must take the same port. */
@@ -98,6 +99,8 @@ export class Primary {
       edge: edgeOptions(this.cfg), node: { id: this.cfg.nodeId, version: this.cfg.version }, stats: this.cfg.stats,
     });
     this.cfg = { ...this.cfg, dns: await concretePorts(this.cfg.dns) };
+    // Workers get heap flags for holding a large snapshot (worker-flags.ts).
+    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv) });
     cluster.on('exit', (w, code, signal) => this.exited(w, code, signal));
     try {
       // A worker whose load meets a database going down starts from a sibling that made it.
