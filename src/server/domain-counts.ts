@@ -3,8 +3,8 @@
 // (the domain's dense index, snapshot/domain.ts domainIndex, and two small table look-ups). No
 // string, no Map, no allocation per answer. Only the cells answered since the last drain hold a
 // slot, so memory follows the traffic of a flush interval (12 octets a slot, a quarter to half of
-// the slots used), not the number of domains served. drain() hands the cells out as plain data for the flusher
-// (stats-flusher.ts) to write, and starts over.
+// the slots used), not the number of domains served. drain() hands the cells out as plain data for
+// the flusher (stats-flusher.ts) to write, and starts over.
 import { TYPE, RCODE } from '../dns/constants.js';
 import { domainIdOf } from '../snapshot/domain.js';
 
