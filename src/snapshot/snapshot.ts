@@ -88,6 +88,26 @@ export class Snapshot {
     this.maxLabels = m;
   }
 
+  /** Whether one of the maps is due a fold in steps (layered-map.ts foldSteps). */
+  get foldDue(): boolean { return this.entries.foldDue || this.zones.foldDue || this.zoneRefs.foldDue; }
+
+  /** Folds the maps that are due, in steps (the caller turns the event loop between them). The
+   *  result moves a later snapshot, built from this one by changes meanwhile, onto the folded
+   *  maps: the same content, smaller layers; undefined when that snapshot is not on this one's
+   *  bases any more (reloaded, or folded in a change). */
+  *foldSteps(): Generator<void, (later: Snapshot) => Snapshot | undefined> {
+    const entries = this.entries.foldDue ? yield* this.entries.foldSteps() : undefined;
+    const zones = this.zones.foldDue ? yield* this.zones.foldSteps() : undefined;
+    const zoneRefs = this.zoneRefs.foldDue ? yield* this.zoneRefs.foldSteps() : undefined;
+    return (later) => {
+      const e = entries ? later.entries.rebase(entries, this.entries) : later.entries;
+      const z = zones ? later.zones.rebase(zones, this.zones) : later.zones;
+      const r = zoneRefs ? later.zoneRefs.rebase(zoneRefs, this.zoneRefs) : later.zoneRefs;
+      if (!e || !z || !r) return undefined;
+      return new Snapshot(e, z, r, later.maxLabels, later.namesEpoch, later.health);
+    };
+  }
+
   static empty(): Snapshot {
     return new Snapshot(LayeredMap.of(new Map()), LayeredMap.of(new Map()), LayeredMap.of(new Map()), 0);
   }

@@ -2,7 +2,7 @@
 // walks every domain: both checked against the plain versions they replace, on random changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LayeredMap } from '../../src/snapshot/layered-map.js';
+import { LayeredMap, SYNC_FOLD_MAX } from '../../src/snapshot/layered-map.js';
 import { buildSnapshot, applyDelta, type ZoneSource } from '../../src/snapshot/build.js';
 import type { DomainRow } from '../../src/snapshot/domain.js';
 import type { Snapshot } from '../../src/snapshot/snapshot.js';
@@ -95,4 +95,104 @@ test('applyDelta keeps exactly the zones some domain uses, as a full walk would'
     for (const d of snap.domains.values()) assert.equal(snap.zones.get(d.zoneId), d.zone);
     assert.deepEqual(expected(before), beforeView, 'the old snapshot is untouched');
   }
+});
+
+/** A large base (not folded inside a change), random changes, a fold in steps begun at one version
+ *  while changes go on, and the latest version moved onto the folded base. */
+test('a large LayeredMap folds in steps while it changes, and rebase keeps every entry', () => {
+  const r = rng(11);
+  const n = SYNC_FOLD_MAX + 2000;
+  const plain = new Map<number, string>();
+  for (let i = 0; i < n; i++) plain.set(i, `v${i}`);
+  let m = LayeredMap.of(new Map(plain));
+  const change = (step: number): void => {
+    const changes: Array<[number, string | undefined]> = [];
+    for (let k = Math.floor(r() * 3); k >= 0; k--) {
+      // Mostly keys of the base; some new ones, set and deleted again within the layer.
+      const key = r() < 0.8 ? Math.floor(r() * n) : n + Math.floor(r() * 50);
+      changes.push([key, r() < 0.35 ? undefined : `s${step}`]);
+    }
+    m = m.with(changes);
+    for (const [k, v] of changes) if (v === undefined) plain.delete(k); else plain.set(k, v);
+  };
+  let step = 0;
+  while (!m.foldDue) {
+    change(step++);
+    assert.ok(step < 2000, 'a layer past sqrt(size) is due a fold');
+  }
+  assert.equal(m.size, plain.size);
+  const from = m;
+  const fromView = new Map(plain);
+  const steps = from.foldSteps(5000);
+  let yields = 0;
+  let res = steps.next();
+  while (!res.done) {
+    yields++;
+    for (let k = 0; k < 5; k++) change(step++); // changes between the steps, as edits arrive
+    res = steps.next();
+  }
+  assert.ok(yields >= Math.floor(n / 5000), `${yields} steps`);
+  const folded = res.value;
+  assert.deepEqual(new Map(folded), fromView, 'the fold is the map it began from');
+  const moved = m.rebase(folded, from);
+  assert.ok(moved, 'the latest version is still on the old base');
+  assert.equal(moved.size, plain.size);
+  assert.deepEqual(new Map(moved), plain);
+  for (let k = 0; k < n + 50; k++) assert.equal(moved.get(k), plain.get(k), `key ${k}`);
+  assert.equal(moved.foldDue, false, 'the layer holds only the changes made during the fold');
+  assert.deepEqual(new Map(from), fromView, 'the version the fold began from is unchanged');
+  // Changes go on from the moved map.
+  m = moved;
+  for (let k = 0; k < 300; k++) change(step++);
+  assert.equal(m.size, plain.size);
+  assert.deepEqual(new Map(m), plain);
+  // A map folded inside a change meanwhile is on another base: nothing to move.
+  const forced = m.with([], true);
+  assert.equal(forced.rebase(folded, from), undefined);
+});
+
+test('a large map is folded inside a change only once its layer is far past due', () => {
+  const base = new Map<number, number>();
+  for (let i = 0; i < SYNC_FOLD_MAX * 2; i++) base.set(i, i);
+  let m = LayeredMap.of(base);
+  let changes = 0;
+  while (!m.foldDue) m = m.with([[changes, -1 - changes++]]);
+  const due = changes; // about sqrt(100,000)
+  while (m.foldDue) m = m.with([[changes, -1 - changes++]]);
+  // Nobody folded it in steps: folded inside the change at 4 times sqrt(size).
+  assert.ok(changes > 3.5 * due && changes < 4.5 * due, `${due} changes made it due, folded after ${changes}`);
+  for (let i = 0; i < changes; i++) assert.equal(m.get(i), -1 - i);
+  assert.equal(m.get(changes), changes);
+});
+
+test('a snapshot of 51,000 domains folds in steps between deltas and answers the same', () => {
+  const count = SYNC_FOLD_MAX + 1000;
+  const rows = new Map<string, DomainRow>();
+  for (let i = 0; i < count; i++) rows.set(`d${i}.test.`, row(i + 1, `d${i}.test.`, 1 + (i % 3)));
+  const sources = new Map<number, ZoneSource>([[1, source(1)], [2, source(2)], [3, source(3)]]);
+  let snap = buildSnapshot([...rows.values()], sources);
+  let id = count + 1;
+  const delta = (i: number): void => {
+    // A new domain, one moved to another zone, one gone.
+    const added = row(id++, `n${i}.test.`, 1 + (i % 3));
+    const moved = row(id++, `d${(i * 7919) % count}.test.`, 1 + ((i + 1) % 3));
+    const gone = `d${(i * 104729 + 13) % count}.test.`;
+    rows.set(added.name, added);
+    rows.set(moved.name, moved);
+    const goneDomains = rows.delete(gone) ? [gone] : [];
+    snap = applyDelta(snap, { domains: [added, moved].filter((d) => rows.has(d.name)), goneDomains, zones: new Map(), changedZones: [] });
+  };
+  let i = 0;
+  while (!snap.foldDue) delta(i++);
+  const steps = snap.foldSteps();
+  let res = steps.next();
+  while (!res.done) { delta(i++); res = steps.next(); }
+  const moved = res.value(snap);
+  assert.ok(moved);
+  assert.equal(moved.foldDue, false);
+  assert.equal(moved.namesEpoch, snap.namesEpoch, 'the same names: cached answers stay valid');
+  const want = new Map([...rows.values()].map((d) => [d.name, d.zone_id]));
+  assert.deepEqual(new Map([...moved.domains].map(([k, d]) => [k, d.zoneId])), want);
+  assert.deepEqual(new Set(moved.zones.keys()), new Set([1, 2, 3]));
+  for (const name of [...want.keys()].slice(-50)) assert.equal(moved.findDomain(name.slice(0, -1).split('.'))?.name, name);
 });
