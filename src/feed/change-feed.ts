@@ -169,8 +169,8 @@ export class ChangeFeed {
 
   /** Folds the snapshot's maps in steps between answers once a map's layer of changes has
    *  outgrown it (layered-map.ts): at a million domains a fold inside a change copied a million
-   *  entries, 0.4-1 s during which this process neither answered nor applied edits. Changes go on
-   *  meanwhile; at the end the snapshot of that moment moves onto the folded maps. */
+   *  entries, about a second during which this process neither answered nor applied edits.
+   *  Changes go on meanwhile; at the end the snapshot of that moment moves onto the folded maps. */
   private foldWhenDue(): void {
     if (this.folding || this.stopped || !this.snap.foldDue) return;
     this.folding = true;

@@ -5,8 +5,8 @@
 // costs O(sqrt(n)) amortized). Reads look in the layer first, and only when it is not empty.
 // Values are never undefined: `undefined` in a change means "delete".
 //
-// A large base is not copied inside a change: a copy of a million entries takes 0.4-1 s, which
-// stopped the worker's answers and edits that long every thousand edits or so at 1M domains.
+// A large base is not copied inside a change: a copy of a million entries takes about a second,
+// which stopped the worker's answers and edits that long every thousand edits or so at 1M domains.
 // Instead the holder (feed/change-feed.ts) folds it in steps between answers (foldSteps) while
 // changes go on, and moves the map it has by then onto the folded base (rebase).
 
