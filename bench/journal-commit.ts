@@ -2,22 +2,20 @@
 // created by one INSERT, with journal_commit_order() as 017 defines it and as 008 did (whose later
 // firings probed the transaction's dead provisional entries again: n² probes), then 017 again.
 //   npm run -s build && node dist/bench/journal-commit.js   (PostgreSQL: DATABASE_URL or embedded in bench/out/pg)
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { startPostgres, freshDatabase } from './pg.js';
 import { createPool } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
 
-const OF_008 = `CREATE OR REPLACE FUNCTION journal_commit_order() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE r record; s bigint;
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM journal WHERE seq < 0) THEN RETURN NULL; END IF;
-  PERFORM pg_advisory_xact_lock(7406395138);
-  FOR r IN SELECT seq FROM journal WHERE seq < 0 ORDER BY seq DESC LOOP
-    s := nextval('journal_seq');
-    UPDATE journal SET seq = s WHERE seq = r.seq;
-  END LOOP;
-  PERFORM pg_notify('glidepath_journal', s::text);
-  RETURN NULL;
-END $$`;
+/** 008's journal_commit_order(), as that migration defines it (017 replaces it). */
+async function of008(): Promise<string> {
+  const sql = await readFile(fileURLToPath(new URL('../../migrations/008_scale.sql', import.meta.url)), 'utf8');
+  const from = sql.indexOf('CREATE FUNCTION journal_commit_order()');
+  const to = sql.indexOf('END $$;', from);
+  if (from < 0 || to < 0) throw new Error('migrations/008_scale.sql: journal_commit_order() not found');
+  return sql.slice(from, to + 'END $$;'.length).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+}
 
 const server = await startPostgres('bench/out/pg');
 try {
@@ -28,7 +26,8 @@ try {
     const tenant = (await pool.query<{ id: number }>("INSERT INTO tenants (name) VALUES ('bench') RETURNING id")).rows[0].id;
     const zone = (await pool.query<{ id: number }>("INSERT INTO zones (tenant_id, name) VALUES ($1, 'bench') RETURNING id", [tenant])).rows[0].id;
     let run = 0;
-    for (const [migration, body] of [['017', of017], ['008', OF_008], ['017', of017]]) {
+    const old = await of008();
+    for (const [migration, body] of [['017', of017], ['008', old], ['017', of017]]) {
       await pool.query(body);
       for (const n of [1000, 5000, 10000]) {
         run++;
