@@ -155,13 +155,29 @@ test('a large zone compiles in steps (compileLarge) to the zone compiled at once
 });
 
 test('an RRset is never another one: RR numbers are not reused when the cache forgets them (past 65,536 RRs)', () => {
+  // RRsets of two RRs: those are keyed by RR numbers (an RRset of one RR by the RR itself).
   const cache = new CompileCache();
-  const first = cache.rr(1, 60, '10.0.0.1');
-  assert.equal(cache.rrset(1, [first]).rrs[0], first);
+  const first = [cache.rr(1, 60, '10.0.0.1'), cache.rr(1, 60, '10.0.0.2')];
+  assert.equal(cache.rrset(1, first).rrs[0], first[0]);
   // RRs made without RRsets (as in RRsets whose TTLs disagree) until the number map starts over.
   for (let i = 1; i < 65_536; i++) cache.rr(1, 60, `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
-  const later = cache.rr(1, 60, '192.0.2.99');
-  assert.equal(cache.rrset(1, [later]).rrs[0], later, 'not the RRset of the RR that had its number');
+  const later = [cache.rr(1, 60, '192.0.2.98'), cache.rr(1, 60, '192.0.2.99')];
+  assert.equal(cache.rrset(1, later).rrs[0], later[0], 'not the RRset of the RRs that had their numbers');
+});
+
+test('an RRset of one RR is interned by that RR: equal RRsets under other owners and in other zones are one object', () => {
+  const cache = new CompileCache();
+  const a = compileZone(1, [SOA, { owner: 'www', type: 1, ttl: 60, rdata: '192.0.2.1' }, { owner: 'mail', type: 1, ttl: 60, rdata: '192.0.2.1' }], [], undefined, cache);
+  const b = compileZone(2, [SOA, { owner: 'web', type: 1, ttl: 60, rdata: '192.0.2.1' }, { owner: 'ftp', type: 1, ttl: 300, rdata: '192.0.2.1' }], [], undefined, cache);
+  const set = (z: CompiledZone, owner: string) => z.nodes.get(owner)!.rrsets.get(1)!;
+  assert.equal(set(a, 'www'), set(a, 'mail'));
+  assert.equal(set(a, 'www'), set(b, 'web'));
+  assert.notEqual(set(b, 'ftp'), set(b, 'web'), 'another TTL is another RR');
+  assert.equal(set(b, 'ftp').rrs[0].ttl, 300);
+  // A type is part of the RR: the same text as TXT and as A are not one RRset.
+  const c = compileZone(3, [SOA, { owner: 'x', type: 16, ttl: 60, rdata: '"192.0.2.1"' }], [], undefined, cache);
+  assert.equal(set(c, 'x'), undefined);
+  assert.equal(c.nodes.get('x')!.rrsets.get(16)!.type, 16);
 });
 
 test('a zone with an owner holding U+001F (written by plain SQL) is read as rows, its other records served as usual', async () => {
