@@ -6,6 +6,7 @@
 // Pure.
 import type { ScheduledRRset, StoredRecord } from './zone.js';
 import type { OwnSource } from './includes.js';
+import type { DomainRow } from './domain.js';
 
 export const RS = '\u001e';
 export const US = '\u001f';
@@ -56,6 +57,32 @@ export function unpackRange(text: string, start: number, end: number): StoredRec
 
 export function unpack(p: PackedRecords): StoredRecord[] {
   return unpackRange(p.text, 0, p.text.length);
+}
+
+/** Domain rows packed the same way (store/load.ts readDomains: `id US zone_id US delegation_only US
+ *  serial_offset US pzc_zone_id US pzc_at US name`, RS between domains) onto `out`. pzc_at is in
+ *  whole seconds (a CHECK in the schema), empty when null like pzc_zone_id. */
+export function unpackDomains(text: string, out: DomainRow[]): void {
+  const n = text.length;
+  let pos = 0;
+  while (pos < n) {
+    let stop = text.indexOf(RS, pos);
+    if (stop < 0) stop = n;
+    const a = text.indexOf(US, pos);
+    const b = text.indexOf(US, a + 1);
+    const c = text.indexOf(US, b + 1);
+    const d = text.indexOf(US, c + 1);
+    const e = text.indexOf(US, d + 1);
+    const f = text.indexOf(US, e + 1);
+    out.push({
+      id: Number(text.slice(pos, a)), zone_id: Number(text.slice(a + 1, b)), delegation_only: text.charCodeAt(b + 1) === 0x31,
+      serial_offset: Number(text.slice(c + 1, d)), pzc_zone_id: e === d + 1 ? null : Number(text.slice(d + 1, e)),
+      pzc_at: f === e + 1 ? null : new Date(Number(text.slice(e + 1, f)) * 1000),
+      // detach: the name stays in the snapshot, and a cut would keep the whole chunk's text.
+      name: detach(text.slice(f + 1, stop)),
+    });
+    pos = stop + 1;
+  }
 }
 
 /** A zone's data as the store hands it over with its records packed: `records` unpacks them the

@@ -10,7 +10,7 @@ import { loadDnssec } from './dnssec-keys.js';
 import { downChecks } from './health.js';
 import { includedSources } from './zone-includes.js';
 import type { OwnSource } from '../snapshot/includes.js';
-import { PackedZoneData, packedIntact, type PackedRecords } from '../snapshot/packed.js';
+import { PackedZoneData, packedIntact, unpackDomains, type PackedRecords } from '../snapshot/packed.js';
 
 export interface ZoneData {
   records: StoredRecord[]; schedules: ScheduledRRset[]; serial: number; gates?: StoredRecord[];
@@ -38,6 +38,32 @@ export interface Loaded {
 }
 
 const DOMAIN_COLUMNS = 'id, name, zone_id, delegation_only, serial_offset, pzc_zone_id, pzc_at';
+/** Domains per packed row of readDomains (by id range). */
+const DOMAIN_CHUNK = 50_000;
+
+/** Every domain row, for a whole load. Packed by the database into one string per DOMAIN_CHUNK ids
+ *  (`id US zone_id US delegation_only US serial_offset US pzc_zone_id US pzc_at US name`, RS
+ *  between domains): node-postgres spends about 2.6 µs on each row it parses, 2.9 s of a
+ *  million-domain load on the event loop before the first zone is read; this takes a fifth of
+ *  that. The name comes last, so a US inside it (only plain SQL can write one) is harmless; a
+ *  chunk whose names hold RS is read as rows. */
+async function readDomains(c: Client): Promise<DomainRow[]> {
+  const { rows } = await c.query<{ k: number; n: number; text: string }>(
+    `SELECT id / ${DOMAIN_CHUNK} AS k, count(*)::int AS n,
+            string_agg(id || E'\\x1f' || zone_id || E'\\x1f' || delegation_only::int || E'\\x1f' || serial_offset || E'\\x1f'
+                       || coalesce(pzc_zone_id::text, '') || E'\\x1f' || coalesce(extract(epoch FROM pzc_at)::bigint::text, '')
+                       || E'\\x1f' || name, E'\\x1e') AS text
+       FROM domains GROUP BY 1`);
+  const out: DomainRow[] = [];
+  for (const r of rows) {
+    if (packedIntact(r.text, r.n)) { unpackDomains(r.text, out); continue; }
+    const plain = await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains WHERE id >= $1 AND id < $2`,
+      [r.k * DOMAIN_CHUNK, (r.k + 1) * DOMAIN_CHUNK]);
+    for (const d of plain.rows) out.push(d);
+  }
+  return out;
+}
+
 
 /** One consistent view of the database for a whole load. */
 const readOnly = readSnapshot;
@@ -112,7 +138,7 @@ const SLICE = 200;
 export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void, kek?: KekHolder): Promise<Loaded> {
   return readOnly(pool, async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
-    const domains = (await c.query<DomainRow>(`SELECT ${DOMAIN_COLUMNS} FROM domains`)).rows;
+    const domains = await readDomains(c);
     if (kek) await attachDnssec(c, kek, domains, 'all');
     const down = await downChecks(c);
     const ids = referencedZones(domains);

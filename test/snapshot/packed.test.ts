@@ -4,7 +4,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileZone, compilePackedZone, CompileCache, type CompiledZone, type StoredRecord } from '../../src/snapshot/zone.js';
-import { RS, US, packedIntact, unpack, type PackedRecords } from '../../src/snapshot/packed.js';
+import { RS, US, packedIntact, unpack, unpackDomains, type PackedRecords } from '../../src/snapshot/packed.js';
+import type { DomainRow } from '../../src/snapshot/domain.js';
 import { loadAll } from '../../src/store/load.js';
 import { compileLarge, largeZones, LARGE_ZONE_RECORDS, buildSnapshot, applyDelta, type ZoneSource } from '../../src/snapshot/build.js';
 import { freshDatabase } from '../helpers/db.js';
@@ -232,4 +233,42 @@ test('a zone edited through the journal keeps a slab of its own size, a large bu
   assert.ok(kept.length > 0, 'the edited zone has rdata of its own');
   const bytes = kept.reduce((n, b) => n + b.byteLength, 0);
   assert.ok(bytes <= 4096, `the edited zone keeps ${bytes} octets of slab alive`);
+});
+
+test('loadAll reads domain rows packed: every field as a row would have it, and a name holding U+001E or U+001F', async () => {
+  const c = await db.pool.connect();
+  const names = ['plaindom.example.', `us${US}x.example.`, `rs${RS}x.example.`, 'pzc.example.', 'tld.'];
+  try {
+    const t = (await c.query<{ id: number }>("INSERT INTO tenants (name) VALUES ('packed-domains') RETURNING id")).rows[0].id;
+    const z = (await c.query<{ id: number }>("INSERT INTO zones (tenant_id, name) VALUES ($1, 'pd') RETURNING id", [t])).rows[0].id;
+    const z2 = (await c.query<{ id: number }>("INSERT INTO zones (tenant_id, name) VALUES ($1, 'pd2') RETURNING id", [t])).rows[0].id;
+    for (const n of names) {
+      await c.query(`INSERT INTO domains (tenant_id, name, zone_id, delegation_only, pzc_zone_id, pzc_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)`,
+      [t, n, z, n === 'tld.', n === 'pzc.example.' ? z2 : null, n === 'pzc.example.' ? new Date('2031-02-03T04:05:06Z') : null]);
+    }
+    // A serial offset other than 0 (the domains trigger sets it from serials; set it straight here).
+    await c.query("UPDATE domains SET serial_offset = 4294967295 WHERE name = 'plaindom.example.'");
+  } finally {
+    c.release();
+  }
+  const all = await loadAll(db.pool, () => undefined);
+  const rows = (await db.pool.query<DomainRow>('SELECT id, name, zone_id, delegation_only, serial_offset, pzc_zone_id, pzc_at FROM domains')).rows;
+  const byName = (list: DomainRow[]) => new Map(list.map((d) => [d.name, { ...d }]));
+  const got = byName(all.domains);
+  assert.equal(all.domains.length, rows.length);
+  for (const [name, row] of byName(rows)) assert.deepEqual(got.get(name), row, name);
+  for (const n of names) assert.ok(got.has(n), n);
+  assert.deepEqual(got.get('pzc.example.')!.pzc_at, new Date('2031-02-03T04:05:06Z'));
+  assert.equal(got.get('plaindom.example.')!.serial_offset, 4294967295);
+  assert.equal(got.get('tld.')!.delegation_only, true);
+});
+
+test('unpackDomains: empty fields are nulls, the name is the rest of the record', () => {
+  const out: DomainRow[] = [];
+  unpackDomains(['7', '8', '0', '12', '', '', `a${US}b.`].join(US) + RS + ['9', '8', '1', '0', '10', '1700000000', 'c.'].join(US), out);
+  assert.deepEqual(out, [
+    { id: 7, zone_id: 8, delegation_only: false, serial_offset: 12, pzc_zone_id: null, pzc_at: null, name: `a${US}b.` },
+    { id: 9, zone_id: 8, delegation_only: true, serial_offset: 0, pzc_zone_id: 10, pzc_at: new Date(1_700_000_000_000), name: 'c.' },
+  ]);
 });
