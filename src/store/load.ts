@@ -64,7 +64,6 @@ async function readDomains(c: Client): Promise<DomainRow[]> {
   return out;
 }
 
-
 /** One consistent view of the database for a whole load. */
 const readOnly = readSnapshot;
 
