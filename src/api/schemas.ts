@@ -72,6 +72,7 @@ export const zoneSchema = obj({
   domains: { type: 'array', items: str(), description: 'The first 100 domains served from the zone, by name (all of them: GET /v1/domains?zone=).' },
   domain_count: { type: 'integer', description: 'How many domains are served from the zone.' },
   includes: { type: 'array', items: str(), description: 'Zones whose records this zone serves under its own, in order (README "Zones that include zones").' },
+  warnings: { type: 'array', items: obj({ code: str(), message: str() }, ['code', 'message']), description: 'POST with rrsets only: e.g. gated_ttl_long, a health-gated RRset whose TTL is over 60 s.' },
   created_at: dateTime,
 }, ['name', 'version', 'records', 'domains', 'domain_count', 'includes', 'created_at']);
 

@@ -2,7 +2,7 @@
 // with a 4xx naming the field while nothing changes. fastify inject on a real PostgreSQL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApi, makeZone, errorOf, type Res } from '../api/helpers.js';
+import { startApi, makeZone, errorOf, apexSets, type Res } from '../api/helpers.js';
 
 const api = await startApi();
 const acme = await api.tenant('acme');
@@ -133,4 +133,42 @@ test('a tenant with health checks is in use', async () => {
   is(r, 409, 'tenant_in_use');
   assert.match(errorOf(r).message, /health checks/);
   assert.equal((await api.call('DELETE', '/v1/health-checks/only', { token: lone })).status, 204);
+});
+
+test('POST /v1/zones with rrsets that name health checks: gated from the start; a check not the tenant\'s or a key not a record is a 4xx and no zone', async () => {
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: acme, body: { name: 'origin', kind: 'passive', max_age: 60 } })).status, 201);
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: other, body: { name: 'theirs-check', kind: 'passive', max_age: 60 } })).status, 201);
+  const zones = await count('zones');
+  const sets = (www: object) => [...apexSets(), { owner: 'www', type: 'A', ttl: 30, records: ['192.0.2.1', '192.0.2.2'], ...www }];
+
+  // Another tenant's check is none of this tenant's: 422 naming the field, nothing created.
+  const foreign = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'gated', rrsets: sets({ health_checks: { '192.0.2.1': 'theirs-check' } }) } });
+  is(foreign, 422, 'unknown_health_check');
+  assert.equal(errorOf(foreign).details[0].path, 'rrsets[3].health_checks.192.0.2.1');
+  // A key that is not one of the set's records.
+  const stray = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'gated', rrsets: sets({ health_checks: { '192.0.2.9': 'origin' } }) } });
+  is(stray, 422, 'invalid_data');
+  assert.equal(errorOf(stray).details[0].path, 'rrsets[3].health_checks.192.0.2.9');
+  assert.equal(await count('zones'), zones, 'no zone was created');
+
+  // Gates in two RRsets of the new zone, one of them a name.
+  const ok = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'gated', rrsets: [...sets({ health_checks: { '192.0.2.1': 'origin' } }),
+    { owner: 'api', type: 'CNAME', ttl: 300, records: ['www'], health_checks: { www: 'origin' } }] } });
+  assert.equal(ok.status, 201, ok.text);
+  // A gated RRset whose TTL is over 60 s is warned about, as for the other RRset writes.
+  assert.deepEqual((ok.body as { warnings?: Array<{ code: string }> }).warnings?.map((w) => w.code), ['gated_ttl_long']);
+  const www = await api.call('GET', '/v1/zones/gated/rrsets/www/A', { token: acme });
+  assert.deepEqual((www.body as { health_checks?: object }).health_checks, { '192.0.2.1': 'origin' });
+  const rows = (await api.db.pool.query<{ owner: string; rdata: string; check: string | null }>(
+    `SELECT r.owner, r.rdata, h.name AS "check" FROM records r JOIN zones z ON z.id = r.zone_id LEFT JOIN health_checks h ON h.id = r.health_check_id
+      WHERE z.name = 'gated' AND r.owner IN ('www', 'api') ORDER BY r.owner, r.rdata`)).rows;
+  assert.deepEqual(rows, [
+    { owner: 'api', rdata: 'www', check: 'origin' },
+    { owner: 'www', rdata: '192.0.2.1', check: 'origin' },
+    { owner: 'www', rdata: '192.0.2.2', check: null },
+  ]);
+  // Without gated sets there is no warnings field.
+  const plain = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'plain-gates', rrsets: apexSets() } });
+  assert.equal(plain.status, 201, plain.text);
+  assert.equal((plain.body as { warnings?: unknown }).warnings, undefined);
 });

@@ -9,27 +9,36 @@ import { ApiError, notFound } from '../errors.js';
 import { etag, checkIfMatch, lockZoneOr404 } from '../zone-edit.js';
 import { obj, str, responses, empty, pageQuery, page, next, tenantQuery, zoneSchema, ZONE_NAME, ifMatchHeader, includesField } from '../schemas.js';
 import { includers, setIncludes } from '../../store/zone-includes.js';
+import { gatesOf, gatedTtlWarnings, healthChecksField, type Gate, type GateMap } from '../health-gates.js';
+import { resolveGates } from '../health-gate-ids.js';
 
 type Q = { tenant?: string };
 const zoneParams = obj({ zone: str({ pattern: ZONE_NAME }) }, ['zone']);
 const rrsetIn = obj({
   owner: str(), type: str(), ttl: { type: 'integer', minimum: 0, maximum: 2147483647 },
-  records: { type: 'array', items: str(), minItems: 1 },
+  records: { type: 'array', items: str(), minItems: 1 }, health_checks: healthChecksField,
 }, ['owner', 'type', 'ttl', 'records']);
+type RRsetIn = { owner: string; type: string; ttl: number; records: string[]; health_checks?: GateMap };
 
-/** Records of a list of API RRsets, problems reported with their index. */
-export function recordsOfRRsets(sets: readonly { owner: string; type: string; ttl: number; records: string[] }[], path: string): StoredRecord[] {
+/** Records of a list of API RRsets (all, and each set's), and the records their `health_checks`
+ *  gate; every problem reported with its set's index. */
+export function recordsOfRRsets(sets: readonly RRsetIn[], path: string): { records: StoredRecord[]; sets: StoredRecord[][]; gates: Gate[] } {
   const out: StoredRecord[] = [];
+  const bySet: StoredRecord[][] = [];
+  const gates: Gate[] = [];
   const problems: { path: string; problem: string }[] = [];
   sets.forEach((s, i) => {
     try {
-      out.push(...recordsFromText(s.owner, s.type, s.ttl, s.records, `${path}[${i}].`));
+      const set = recordsFromText(s.owner, s.type, s.ttl, s.records, `${path}[${i}].`);
+      out.push(...set);
+      bySet.push(set);
+      gates.push(...gatesOf(set, s.health_checks, `${path}[${i}].`));
     } catch (e) {
       if (e instanceof ZoneContentError) problems.push(...e.details); else throw e;
     }
   });
   if (problems.length) throw new ZoneContentError(problems);
-  return out;
+  return { records: out, sets: bySet, gates };
 }
 
 export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteContext }): Promise<void> {
@@ -39,25 +48,27 @@ export async function zoneRoutes(app: FastifyInstance, { ctx }: { ctx: RouteCont
     return z;
   };
 
-  app.post<{ Body: { name: string; rrsets?: { owner: string; type: string; ttl: number; records: string[] }[]; includes?: string[] }; Querystring: Q }>('/v1/zones', {
+  app.post<{ Body: { name: string; rrsets?: RRsetIn[]; includes?: string[] }; Querystring: Q }>('/v1/zones', {
     schema: {
-      tags: ['zones'], summary: 'Create a zone, empty or with RRsets (an apex SOA and NS when any are given), optionally including other zones',
+      tags: ['zones'], summary: 'Create a zone, empty or with RRsets (an apex SOA and NS when any are given; records may name health checks: health_checks), optionally including other zones',
       querystring: obj(tenantQuery),
       body: obj({ name: str({ pattern: ZONE_NAME }), rrsets: { type: 'array', items: rrsetIn }, includes: includesField }, ['name']),
       response: responses({ 201: zoneSchema }, 404, 409, 422),
     },
   }, async (req, reply) => {
     const c = caller(req);
-    const records = recordsOfRRsets(req.body.rrsets ?? [], 'rrsets');
+    const { records, sets, gates } = recordsOfRRsets(req.body.rrsets ?? [], 'rrsets');
     if (records.length) checkZoneContent(records, { delegationOnly: false, requireApex: true });
     const z = await tx(ctx.pool, c.actor, async (db) => {
       const tenantId = (await tenantFor(req, db, true))!;
+      await resolveGates(db, tenantId, gates);
       const zone = await createZone(db, tenantId, req.body.name);
       if (records.length) await replaceZoneRecords(db, zone.id, records);
       if (req.body.includes?.length) await setIncludes(db, tenantId, zone, req.body.includes);
       return (await getZoneSummary(db, tenantId, zone.name))!;
     });
-    return reply.code(201).header('etag', etag(z.version)).send(z);
+    const warnings = gatedTtlWarnings(req, sets);
+    return reply.code(201).header('etag', etag(z.version)).send(warnings.length ? { ...z, warnings } : z);
   });
 
   app.get<{ Querystring: Q & { limit?: string; after?: string; prefix?: string } }>('/v1/zones', {
