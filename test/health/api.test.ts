@@ -1,8 +1,14 @@
 // The health-check API (issue 20): tenant scoping, check-scoped tokens, and bad input answered
-// with a 4xx naming the field while nothing changes. fastify inject on a real PostgreSQL.
+// with a 4xx naming the field while nothing changes; gates written with a new zone, and a gate of
+// an included zone as the load reads it. fastify inject on a real PostgreSQL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, makeZone, errorOf, apexSets, type Res } from '../api/helpers.js';
+import { loadAll } from '../../src/store/load.js';
+import { SnapshotBuilder } from '../../src/snapshot/build.js';
+import { resolve } from '../../src/answer/resolve.js';
+import { formatRdata } from '../../src/dns/rdata.js';
+import { TYPE } from '../../src/dns/constants.js';
 
 const api = await startApi();
 const acme = await api.tenant('acme');
@@ -171,4 +177,28 @@ test('POST /v1/zones with rrsets that name health checks: gated from the start; 
   const plain = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'plain-gates', rrsets: apexSets() } });
   assert.equal(plain.status, 201, plain.text);
   assert.equal((plain.body as { warnings?: unknown }).warnings, undefined);
+});
+
+test('a gated record of an included zone stays gated in the zone that includes it (store to snapshot)', async () => {
+  assert.equal((await api.call('POST', '/v1/health-checks', { token: acme, body: { name: 'shared-origin', kind: 'passive', max_age: 60 } })).status, 201);
+  // The included zone holds the gated RRset; the including zone only the apex.
+  const lib = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'lib', rrsets: [...apexSets(),
+    { owner: 'cdn', type: 'A', ttl: 30, records: ['192.0.2.11', '192.0.2.12'], health_checks: { '192.0.2.11': 'shared-origin' } }] } });
+  assert.equal(lib.status, 201, lib.text);
+  const site = await api.call('POST', '/v1/zones', { token: acme, body: { name: 'site', rrsets: apexSets(), includes: ['lib'] } });
+  assert.equal(site.status, 201, site.text);
+  assert.equal((await api.call('POST', '/v1/domains', { token: acme, body: { name: 'site.example', zone: 'site' } })).status, 201);
+
+  const cdn = async () => {
+    const builder = new SnapshotBuilder();
+    const all = await loadAll(api.db.pool, (b) => builder.addZones(b));
+    const snap = builder.finish(all.domains, all.down);
+    const a = resolve(snap, { keys: ['cdn', 'site', 'example'], labels: ['cdn', 'site', 'example'], qtype: TYPE.A }, Date.now());
+    return a.answer.flatMap((e) => e.set.rrs.map((rr) => formatRdata(e.set.type, rr.parts as never))).sort();
+  };
+  assert.deepEqual(await cdn(), ['192.0.2.11', '192.0.2.12']);
+  await api.db.pool.query("UPDATE health_checks SET state = 'down' WHERE name = 'shared-origin'");
+  assert.deepEqual(await cdn(), ['192.0.2.12'], 'the down record leaves the answer where it is included');
+  await api.db.pool.query("UPDATE health_checks SET state = 'up' WHERE name = 'shared-origin'");
+  assert.deepEqual(await cdn(), ['192.0.2.11', '192.0.2.12']);
 });
