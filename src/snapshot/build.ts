@@ -62,10 +62,17 @@ function compile(id: number, z: ZoneSource, onBad: BadRecordHandler, cache: Comp
 }
 
 /** The first snapshot, built as zones arrive (the load streams them in batches): compiled zones
- *  are kept, their rows can go. */
+ *  are kept, their rows can go. The domains' entries can be built in steps meanwhile
+ *  (prepareDomains), while the load waits for the store's next batch. */
 export class SnapshotBuilder {
   private readonly zones = new Map<number, CompiledZone>();
   private readonly cache = new CompileCache(); // shared by every zone of this build, dropped with it
+  private readonly byName = new Map<string, DomainEntry>();
+  private readonly refs = new Map<number, number>();
+  /** The rows prepareDomains works through, and how many of them have entries. */
+  private rows: readonly DomainRow[] = [];
+  private built = 0;
+  private maxLabels = 0;
 
   constructor(private readonly onBad: BadRecordHandler = () => undefined) {}
 
@@ -73,7 +80,23 @@ export class SnapshotBuilder {
     for (const [id, z] of sources) this.zones.set(id, compile(id, z, this.onBad, this.cache));
   }
 
-  /** `down`: the health checks that are down now. */
+  /** Builds the entries of up to `count` more of `domains` (the rows finish() will be given); false
+   *  when all have one. At a million domains the entries cost about 4 s of the load, which spent
+   *  about as long waiting for PostgreSQL between batches (bench/RESULTS.md). */
+  prepareDomains(domains: readonly DomainRow[], count: number): boolean {
+    if (domains !== this.rows) { this.byName.clear(); this.refs.clear(); this.rows = domains; this.built = 0; this.maxLabels = 0; }
+    const end = Math.min(domains.length, this.built + count);
+    for (let i = this.built; i < end; i++) {
+      const e = entryOf(domains[i]);
+      this.byName.set(e.name, e);
+      if (e.labels.length > this.maxLabels) this.maxLabels = e.labels.length;
+      for (const id of zonesOf(e)) this.refs.set(id, (this.refs.get(id) ?? 0) + 1);
+    }
+    this.built = end;
+    return end < domains.length;
+  }
+
+  /** `down`: the health checks that are down now. The builder is spent: the snapshot owns its maps. */
   finish(domains: readonly DomainRow[], down: readonly number[] = []): Snapshot {
     const zones = this.zones;
     const health: SnapshotHealth = { down: new Set(down), gatedZones: new Set() };
@@ -82,15 +105,22 @@ export class SnapshotBuilder {
       (health.gatedZones as Set<number>).add(id);
       zones.set(id, gateZone(z, health.down));
     }
-    const byName = new Map<string, DomainEntry>();
-    const refs = new Map<number, number>();
-    for (const row of domains) {
-      if (!zones.has(row.zone_id)) continue; // cannot happen with a consistent read
-      const e = entryOf(row);
-      byName.set(row.name, e);
-      for (const id of zonesOf(e)) refs.set(id, (refs.get(id) ?? 0) + 1);
+    this.prepareDomains(domains, domains.length);
+    const { byName, refs } = this;
+    // A domain whose zone was not read cannot happen with a consistent read; checked per zone
+    // referenced, and only then per domain.
+    let consistent = true;
+    for (const id of refs.keys()) if (!zones.has(id)) { consistent = false; break; }
+    if (!consistent) {
+      for (const [name, e] of byName) {
+        if (zones.has(e.zoneId)) continue;
+        byName.delete(name);
+        for (const id of zonesOf(e)) refs.set(id, refs.get(id)! - 1);
+      }
+      for (const [id, n] of refs) if (n === 0) refs.delete(id);
     }
-    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs), undefined, undefined, health);
+    // maxLabels is a bound, never too small, also over the domains left out.
+    return new Snapshot(LayeredMap.of(byName), LayeredMap.of(zones), LayeredMap.of(refs), this.maxLabels, undefined, health);
   }
 }
 

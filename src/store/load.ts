@@ -150,8 +150,10 @@ const SLICE = 200;
 /** Everything served, for the first snapshot. With `onZones`, zone data is handed over batch by
  *  batch as it is read (and `zones` comes back empty), so the rows of a large database never all
  *  sit in memory beside the snapshot being built from them. The next batch is already asked for
- *  while `onZones` works on the current one. */
-export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void, kek?: KekHolder): Promise<Loaded> {
+ *  while `onZones` works on the current one. `meanwhile`, given the domain rows, is work to do while
+ *  waiting for a batch (false: none left), in steps with a turn of the event loop between them. */
+export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData>) => void, kek?: KekHolder,
+  meanwhile?: (domains: readonly DomainRow[]) => boolean): Promise<Loaded> {
   return readOnly(pool, async (c) => {
     const seq = (await c.query<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM journal')).rows[0].s;
     const domains = await readDomains(c);
@@ -160,8 +162,10 @@ export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData
     const ids = referencedZones(domains);
     const has = await present(c);
     if (!onZones) return { seq, domains, zones: await zoneRecords(c, ids, has), down };
+    let work = meanwhile ? () => meanwhile(domains) : undefined;
     let next = zoneRecords(c, ids.slice(0, ZONE_BATCH), has);
     for (let i = 0; i < ids.length; i += ZONE_BATCH) {
+      if (work && !(await whileWaiting(next, work))) work = undefined;
       const batch = await next;
       if (i + ZONE_BATCH < ids.length) next = zoneRecords(c, ids.slice(i + ZONE_BATCH, i + 2 * ZONE_BATCH), has);
       // Handed over in slices with a turn of the event loop between them: the next batch's queries
@@ -180,6 +184,19 @@ export async function loadAll(pool: Pool, onZones?: (zones: Map<number, ZoneData
     }
     return { seq, domains, zones: new Map(), down };
   });
+}
+
+/** Calls `work` until `p` settles, with a turn of the event loop (where `p`'s rows are read) between
+ *  calls; returns whether `work` has more to do. */
+async function whileWaiting(p: Promise<unknown>, work: () => boolean): Promise<boolean> {
+  let settled = false;
+  void p.then(() => { settled = true; }, () => { settled = true; });
+  await Promise.resolve(); // an already settled `p` is seen before any work
+  while (!settled) {
+    if (!work()) return false;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return true;
 }
 
 export interface Delta {
