@@ -139,10 +139,11 @@ export function scaleTable(s: ScaleResult): string {
   return [row(head), row(head.map(() => '---')), row(cells)].join('\n');
 }
 
+/** p50 / p99 by nearest rank (util.ts percentile): over 100 pages, floor(0.99 × 100) was the
+ *  slowest page, not the 99th. */
 function listingCell(ms: readonly number[]): string {
   const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return `${at(0.5).toFixed(1)} / ${at(0.99).toFixed(1)}`;
+  return `${percentile(sorted, 50).toFixed(1)} / ${percentile(sorted, 99).toFixed(1)}`;
 }
 
 export function missingLine(missing: string[]): string {
