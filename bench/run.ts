@@ -33,7 +33,7 @@ import { dnssecRun, dnssecTable, dnssecRatios } from './dnssec.js';
 
 const PEERS: Record<string, Peer> = { glidepath, floor, pdns, nsd, knot };
 const DEFAULT_SCALE = 100_000;
-/** Pages of each listing asked over HTTP at scale: p99 is then the fifth slowest, not one stall. */
+/** Pages of each listing asked over HTTP at scale: p99 is then the sixth slowest (nearest rank), not one stall. */
 const API_PAGES = 500;
 
 interface Options {
