@@ -1,15 +1,16 @@
 // Does the API stall DNS? `npm run -s build && node dist/bench/upload-stall.js [--workers 0]
 // [--records 395000] [--rate 1000] [--changes 10000]`: runs `glidepath serve` on its own (embedded)
 // PostgreSQL, sends UDP queries at a fixed rate, and reports DNS latency (p50, p99, max, lost) while
-// idle, during a 10 MiB zone-file PUT (395,000 records) and during a 10,000-RRset PATCH. With
-// --workers 0 the API and DNS share one event loop: the case the parser thread is for.
+// idle, during a 10 MiB zone-file PUT (395,000 records) to a served zone, until its last record is
+// answered (the workers compile it), and during a 10,000-RRset PATCH. With --workers 0 the API and
+// DNS share one event loop: the case the parser thread is for.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { startPostgres, dbUrl } from './pg.js';
-import { freePort, sleep, summarize } from './util.js';
+import { freePort, sleep, summarize, query } from './util.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -91,7 +92,9 @@ async function main(): Promise<void> {
       { owner: 'ns1', type: 'A', ttl: 3600, records: ['192.0.2.1'] }];
     await call('POST', '/v1/zones', JSON.stringify({ name: 'small', rrsets: [...soa, { owner: 'www', type: 'A', ttl: 300, records: ['192.0.2.80'] }] }));
     await call('POST', '/v1/domains', JSON.stringify({ name: 'small.example', zone: 'small' }));
-    await call('POST', '/v1/zones', JSON.stringify({ name: 'big' }));
+    await call('POST', '/v1/zones', JSON.stringify({ name: 'big', rrsets: soa }));
+    // Served, so that the upload is compiled by every answering process, as a customer's would be.
+    await call('POST', '/v1/domains', JSON.stringify({ name: 'big.example', zone: 'big' }));
     await call('POST', '/v1/zones', JSON.stringify({ name: 'batch', rrsets: soa }));
     await sleep(1000);
     const lines = ['$ORIGIN big.example.\n@ 3600 SOA ns1 hostmaster 1 3600 600 86400 300\n@ 3600 NS ns1\nns1 3600 A 192.0.2.1\n'];
@@ -114,6 +117,14 @@ async function main(): Promise<void> {
     t0 = Date.now();
     const put = await call('PUT', '/v1/zones/big/file?origin=big.example.', file, 'text/dns');
     report(`PUT ${(file.length / 1048576).toFixed(1)} MiB zone file (${records} records)`, Date.now() - t0, `(${put.status})`);
+    t0 = Date.now();
+    for (let i = 0; ; i++) {
+      const a = await query(port, `h${records - 1}.big.example`, 'A', 200);
+      if (a && a.answers.length > 0) break;
+      if (i > 3000) throw new Error('the uploaded zone was not served');
+      await sleep(10);
+    }
+    report('after the PUT, until its last record is answered', Date.now() - t0);
     t0 = Date.now();
     const p = await call('PATCH', '/v1/zones/batch/rrsets', patch);
     report(`PATCH ${changes} RRsets (${(patch.length / 1048576).toFixed(2)} MiB JSON)`, Date.now() - t0, `(${p.status})`);
