@@ -40,9 +40,9 @@ export function largeZones(sources: ReadonlyMap<number, ZoneSource>): number[] {
 }
 
 /** A large zone compiled in steps of NODES_PER_STEP nodes (a few ms each): the caller turns the
- *  event loop between them, so an edit to a zone of 20,000 records, or a 400,000-record upload,
- *  does not stop the answers of the process that takes it in for the compile's 0.3 s or seconds. The result goes to applyDelta in
- *  `SnapshotDelta.compiled`. */
+ *  event loop between them, so an edit to a zone of 20,000 records (0.3 s of compile) or a
+ *  400,000-record upload (seconds) does not stop the answers of the process that takes it in.
+ *  The result goes to applyDelta in `SnapshotDelta.compiled`. */
 export function* compileLarge(id: number, z: ZoneSource, onBad: BadRecordHandler = () => undefined): Generator<void, CompiledZone> {
   const zone = yield* compilePackedZoneSteps(id, z.packed!, (r, e) => onBad(id, r, e), new CompileCache(), z.serial, NODES_PER_STEP);
   return attachHealth(zone, z.gates);
