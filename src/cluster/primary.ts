@@ -10,6 +10,7 @@ import { access, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { edgeOptions, type Config, type HostPort } from '../config.js';
 import type { FeedState } from '../feed/state.js';
 import type { Scrape } from '../metrics/registry.js';
@@ -20,16 +21,28 @@ import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 import { workerExecArgv } from './worker-flags.js';
 
 /** Port 0 made concrete here, once: each worker binds its own UDP socket (SO_REUSEPORT), and all
- *  of them, and their replacements, must take the same port. */
+ *  of them, and their replacements, must take the same port. A port free for UDP may be taken for
+ *  TCP (another process's outgoing connection, from the same ephemeral range), and DNS listens on
+ *  both: a port is kept only when TCP can listen on it too (a few tries, then the last one). */
 async function concretePorts(dns: HostPort[]): Promise<HostPort[]> {
   return Promise.all(dns.map(async (a) => {
     if (a.port !== 0) return a;
-    const s = dgram.createSocket(a.host.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(0, a.host, () => resolve()); });
-    const port = s.address().port;
-    await new Promise<void>((r) => s.close(() => r()));
-    return { host: a.host, port };
+    for (let i = 0; ; i++) {
+      const s = dgram.createSocket(a.host.includes(':') ? 'udp6' : 'udp4');
+      await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(0, a.host, () => resolve()); });
+      const port = s.address().port;
+      await new Promise<void>((r) => s.close(() => r()));
+      if (i === 9 || await tcpFree(a.host, port)) return { host: a.host, port };
+    }
   }));
+}
+
+function tcpFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
 }
 
 /** A worker could not start (its message is one line for the operator, e.g. a port in use).
