@@ -17,13 +17,15 @@ import type { Scrape } from '../metrics/registry.js';
 import type { StartServer, Started } from './server.js';
 import { QueryStats, type QueryStatsState } from '../server/query-stats.js';
 import { drainDeadline } from '../server/tcp.js';
+import { PORT_ZERO_ATTEMPTS } from '../server/dns-listeners.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 import { workerExecArgv } from './worker-flags.js';
 
 /** Port 0 made concrete here, once: each worker binds its own UDP socket (SO_REUSEPORT), and all
  *  of them, and their replacements, must take the same port. A port free for UDP may be taken for
  *  TCP (another process's outgoing connection, from the same ephemeral range), and DNS listens on
- *  both: a port is kept only when TCP can listen on it too (a few tries, then the last one). */
+ *  both: a port is kept only when TCP can listen on it too, tried as listenDns tries (then the last
+ *  one, whose TCP listen names the error). */
 async function concretePorts(dns: HostPort[]): Promise<HostPort[]> {
   return Promise.all(dns.map(async (a) => {
     if (a.port !== 0) return a;
@@ -32,7 +34,7 @@ async function concretePorts(dns: HostPort[]): Promise<HostPort[]> {
       await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(0, a.host, () => resolve()); });
       const port = s.address().port;
       await new Promise<void>((r) => s.close(() => r()));
-      if (i === 9 || await tcpFree(a.host, port)) return { host: a.host, port };
+      if (i === PORT_ZERO_ATTEMPTS - 1 || await tcpFree(a.host, port)) return { host: a.host, port };
     }
   }));
 }

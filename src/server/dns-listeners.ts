@@ -6,8 +6,8 @@ import { listenUdp, type UdpListener } from './udp.js';
 import { listenTcp, type TcpListener, type StreamOptions } from './tcp.js';
 import { ListenError } from './listen-error.js';
 
-/** How many ports a port-0 listen tries before it gives up. */
-const PORT_ZERO_ATTEMPTS = 20;
+/** How many ports a port-0 listen tries before it gives up (also the primary's, cluster/primary.ts). */
+export const PORT_ZERO_ATTEMPTS = 20;
 
 export interface DnsListeners { port: number; udp: UdpListener; tcp: TcpListener }
 
