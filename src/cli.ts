@@ -209,20 +209,34 @@ async function main(argv: string[]): Promise<number> {
         log.info('stopped');
         return 0;
       }
-      const primary = new Primary(serveCfg, workers, log, startServer);
-      await primary.start();
+      // The control socket first: a second serve on the same socket (the same data directory)
+      // must stop here, before its workers bind DNS (with SO_REUSEPORT they would share the
+      // first server's port) and before it touches the database.
+      let primary: Primary | undefined;
+      const restart = () => (primary ? primary.restart() : Promise.reject(new Error('the server is still starting')));
+      const control = await listenControl(serveCfg.controlSocket, {
+        restart, reload: hup,
+        status: () => primary?.status() ?? { pid: process.pid, workers: [] },
+        counts: () => primary?.counts() ?? { wanted: workers, ready: 0 },
+      });
+      try {
+        primary = new Primary(serveCfg, workers, log, startServer);
+        await primary.start();
+      } catch (err) {
+        await control.close();
+        throw err;
+      }
       started = true;
-      reloadWith((c) => primary.reload(c));
-      const restart = () => primary.restart();
+      const running = primary;
+      reloadWith((c) => running.reload(c));
       restartNow = () => {
         restart().catch((err: Error) => log.error({ err: err.message }, 'rolling restart failed; the remaining old workers keep serving'));
       };
       if (restartAsked) restartNow();
-      const control = await listenControl(serveCfg.controlSocket, { restart, reload: hup, status: () => primary.status(), counts: () => primary.counts() });
       const pid = await writePidFile(serveCfg.dataDir, log);
       log.info({ signal: await stopSignal }, 'shutting down');
       await control.close();
-      await primary.stop();
+      await running.stop();
       await pid.remove();
       log.info('stopped');
       return 0;

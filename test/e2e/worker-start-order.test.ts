@@ -1,7 +1,8 @@
 // `serve --workers 2` loads the workers' snapshots one after the other (cluster/primary.ts): the
 // second starts loading only once the first has loaded, so the first answers as early as it can
 // instead of both sharing the cores. Read from the workers' own "snapshot loaded" log lines. Also: the
-// heap flags every worker is forked with (cluster/worker-flags.ts).
+// heap flags every worker is forked with (cluster/worker-flags.ts), and a second serve on the same
+// control socket stopping before it starts any worker.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { freshDatabase } from '../helpers/db.js';
 import { importZoneFile } from '../../src/store/zone-file-io.js';
 import { freePort } from '../helpers/ports.js';
 import { workerExecArgv } from '../../src/cluster/worker-flags.js';
+import { ask } from '../../src/cluster/control.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const db = await freshDatabase();
@@ -54,6 +56,23 @@ test('the second worker starts loading after the first has loaded; both become r
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     assert.ok(argv.includes('--no-memory-reducer'), argv.join(' '));
   }
+
+  // A second serve on the same control socket (an operator starting it twice, same data directory)
+  // stops before it forks a worker: with the same DNS port, SO_REUSEPORT would otherwise let its
+  // workers take a share of the first server's queries until it gave up.
+  const again = spawn(process.execPath, [join(ROOT, 'bin/glidepath.js'), 'serve', '--workers', '1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  after(() => { if (again.exitCode === null) again.kill('SIGKILL'); });
+  let secondLog = '';
+  again.stdout!.on('data', (d: Buffer) => { secondLog += d.toString(); });
+  again.stderr!.on('data', (d: Buffer) => { secondLog += d.toString(); });
+  const code = await new Promise((r) => again.on('exit', (c) => r(c)));
+  assert.notEqual(code, 0, secondLog);
+  assert.match(secondLog, /another glidepath serve answers on .*control\.sock/);
+  assert.doesNotMatch(secondLog, /DNS listening|snapshot loaded|workers ready/, secondLog);
+  // The first server's control socket still answers.
+  const status = await ask(join(dir, 'control.sock'), 'status', 5000) as unknown as { workers: unknown[] };
+  assert.equal(status.workers.length, 2);
+
   server.kill('SIGTERM');
   assert.equal(await new Promise((r) => server.on('exit', (code) => r(code))), 0);
 });
