@@ -29,7 +29,7 @@ www 300 A 192.0.2.80
   await serve.waitAnswering('www.replace.example');
   const sock = join(serve.dir, 'control.sock');
   const status = async () => (await ask(sock, 'status', 5000)) as unknown as Status;
-  // The control socket opens once the first workers are all up: until then, none counts as ready.
+  // The control socket opens before the workers are forked: until they are up, none counts as ready.
   const readyPids = async () => (await status().catch(() => ({ workers: [] }) as Status)).workers.filter((w) => w.ready && !w.retiring).map((w) => w.pid);
   const waitReady = async (n: number, not: number[], ms: number) => {
     const end = Date.now() + ms;
