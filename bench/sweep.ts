@@ -1,11 +1,15 @@
 // `npm run bench:sweep`: every server at each worker count from 1 to the number of cores, driven by
 // dnsperf with one and with two threads; Glidepath over both UDP I/O paths (the batched native
 // addon and node:dgram) beside the Node UDP floor, NSD and Knot. Each server's best configuration
-// is then measured at half its max for latency. Then the flood test: one source floods one name as
-// fast as dnsperf can while a second client, in another /24, asks at a modest rate; with RRL on and
-// off. Bounded: --seconds per run (5), one run per cell. Writes bench/SWEEP.md.
-// Options: --domains N (500) --delegations N (1000) --seconds S (5) --warmup S (2) --peers LIST
-//          --flood-rate N (20: GLIDEPATH_RRL_RATE in the flood test) --out DIR --results FILE
+// is then measured at half its max for latency. The servers of one worker count run side by side
+// and dnsperf asks them in turn, --repeat rounds, each round in a different order: on a virtual
+// machine whose speed changes from second to second (CPU steal), a slow moment then falls on every
+// server rather than on the one that happened to be measured in it; each figure is the median of
+// its rounds. Then the flood test: one source floods one name as fast as dnsperf can while a second
+// client, in another /24, asks at a modest rate; with RRL on and off. Bounded: --seconds per run
+// (5), --repeat rounds (3). Writes bench/SWEEP.md.
+// Options: --domains N (500) --delegations N (1000) --seconds S (5) --warmup S (2) --repeat N (3)
+//          --peers LIST --flood-rate N (20: GLIDEPATH_RRL_RATE in the flood test) --out DIR --results FILE
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -14,7 +18,7 @@ import os from 'node:os';
 import { writeDataset, probeApexes, type DatasetOptions } from './dataset.js';
 import { startPostgres } from './pg.js';
 import { load, dnsperf, setDnsperfArgs, DNSPERF_ARGS, DNSPERF_PACED_ARGS, type LoadResult } from './load.js';
-import { freePort, waitReady, waitAnswering, stopAll, onCleanup, sleep, type Proc } from './util.js';
+import { freePort, waitReady, waitAnswering, stopAll, onCleanup, sleep, withCpu, type Proc, type CpuUse } from './util.js';
 import type { Peer, BenchContext } from './peers/types.js';
 import { glidepath } from './peers/glidepath.js';
 import { nsd } from './peers/nsd.js';
@@ -31,7 +35,7 @@ const VARIANTS: Variant[] = [
 ];
 
 function options(argv: string[]) {
-  const o = { domains: 500, delegations: 1000, seconds: 5, warmup: 2, peers: VARIANTS.map((v) => v.key).join(','), floodRate: 20,
+  const o = { domains: 500, delegations: 1000, seconds: 5, warmup: 2, repeat: 3, peers: VARIANTS.map((v) => v.key).join(','), floodRate: 20,
     out: 'bench/out', results: 'bench/SWEEP.md' };
   const rec = o as unknown as Record<string, string | number>;
   for (let i = 0; i < argv.length; i += 2) {
@@ -55,7 +59,20 @@ async function startVariant(v: Variant, ctx: BenchContext, port: number): Promis
   return proc;
 }
 
-interface Cell { workers: number; dnsperfThreads: number; qps: number; lost: number }
+/** One run of dnsperf against one configuration. cpuUs: the server's CPU time (its whole process
+ *  tree, user + system) per answered query, which on a shared virtual machine moves less than the
+ *  rate does; stealPct: the machine's CPU time the hypervisor took meanwhile. */
+interface Cell { workers: number; dnsperfThreads: number; round: number; qps: number; lost: number; cpuUs: number; stealPct: number }
+
+const median = (xs: readonly number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : NaN; };
+
+/** The median over rounds of one configuration (workers, dnsperf threads). */
+function medianCell(cells: readonly Cell[]): Cell {
+  return { ...cells[0], round: -1, qps: median(cells.map((c) => c.qps)), lost: cells.reduce((a, c) => a + c.lost, 0),
+    cpuUs: median(cells.map((c) => c.cpuUs)), stealPct: median(cells.map((c) => c.stealPct)) };
+}
+
+const cpuPerAnswerUs = (r: LoadResult, cpu: CpuUse) => (1e6 * cpu.serverSeconds) / Math.max(1, r.completed);
 
 /** dnsperf flooding one name from 127.0.0.1: completed answers and their average size. */
 function flood(port: number, file: string, seconds: number): Promise<{ completed: number; sent: number; respBytes: number }> {
@@ -114,50 +131,87 @@ async function main(): Promise<number> {
   onCleanup(() => pg.stop());
   const ctx: BenchContext = { workDir, data, opts, threads: 1, pg, log };
   const cores = os.availableParallelism();
-  const table: Array<{ v: Variant; cells: Cell[]; best: Record<number, Cell>; paced?: LoadResult; error?: string }> = [];
+  type Row = { v: Variant; cells: Cell[]; best: Record<number, Cell>; paced: Array<{ r: LoadResult; steal: number }>; error?: string };
+  const table: Row[] = [];
   const wanted = o.peers.split(',');
   let preparedGlidepath = false;
   for (const v of VARIANTS.filter((x) => wanted.includes(x.key))) {
     const d = await v.peer.detect();
     if (!d.ok) { log(`${v.name}: not run (${d.why})`); continue; }
-    const row: (typeof table)[number] = { v, cells: [], best: {} };
+    const row: Row = { v, cells: [], best: {}, paced: [] };
     table.push(row);
     try {
       if (v.peer !== glidepath || !preparedGlidepath) await v.peer.prepare(ctx);
       if (v.peer === glidepath) preparedGlidepath = true;
-      for (let workers = 1; workers <= cores; workers++) {
-        ctx.threads = workers;
-        const port = await freePort();
-        const proc = await startVariant(v, ctx, port);
-        try {
-          setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', '-c 8 -T 2 -q 500 -t 2');
-          await load({ port, queryFile: data.queryFile, seconds: o.warmup, perQuery: false });
-          for (const t of [1, 2]) {
-            setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', `-c 8 -T ${t} -q 500 -t 2`);
-            const r = await load({ port, queryFile: data.queryFile, seconds: o.seconds, perQuery: false });
-            const cell = { workers, dnsperfThreads: t, qps: r.qps, lost: r.lost };
-            row.cells.push(cell);
-            if (!row.best[t] || cell.qps > row.best[t].qps) row.best[t] = cell;
-            log(`${v.name}: ${workers} worker(s), dnsperf -T ${t}: ${Math.round(r.qps)} qps, ${r.lost} lost`);
-          }
-        } finally { await proc.stop(); }
-      }
-      // Latency at half the best (one dnsperf thread), in the best configuration for it.
-      const best = row.best[1];
-      ctx.threads = best.workers;
-      const port = await freePort();
-      const proc = await startVariant(v, ctx, port);
+    } catch (err) { fail(row, err); }
+  }
+  function fail(row: Row, err: unknown): void {
+    row.error = (err as Error).message.split('\n')[0];
+    log(`${row.v.name}: failed: ${row.error}`);
+  }
+  /** Starts every server not failed (workers: a count for all, or each one's own) and warms it up. */
+  async function startAll(workers: (r: Row) => number): Promise<Array<{ row: Row; port: number; proc: Proc }>> {
+    const up: Array<{ row: Row; port: number; proc: Proc }> = [];
+    for (const row of table.filter((r) => !r.error)) {
       try {
+        ctx.threads = workers(row);
+        const port = await freePort();
+        const proc = await startVariant(row.v, ctx, port);
+        up.push({ row, port, proc });
+        setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', '-c 8 -T 2 -q 500 -t 2');
         await load({ port, queryFile: data.queryFile, seconds: o.warmup, perQuery: false });
-        setDnsperfArgs(DNSPERF_PACED_ARGS, '--dnsperf-paced', '-c 8 -T 1 -q 500 -t 2');
-        row.paced = await load({ port, queryFile: data.queryFile, seconds: o.seconds, qps: best.qps / 2, perQuery: true });
-        log(`${v.name}: at ${Math.round(best.qps / 2)} qps p50 ${row.paced.p50Ms?.toFixed(2)} ms p99 ${row.paced.p99Ms?.toFixed(2)} ms`);
-      } finally { await proc.stop(); }
-    } catch (err) {
-      row.error = (err as Error).message.split('\n')[0];
-      log(`${v.name}: failed: ${row.error}`);
+      } catch (err) { fail(row, err); }
+    }
+    return up;
+  }
+  /** Round `round` visits the servers starting from a different one each time. */
+  const inTurn = <T>(xs: readonly T[], round: number) => xs.map((_, i) => xs[(i + round) % xs.length]);
+
+  for (let workers = 1; workers <= cores; workers++) {
+    const up = await startAll(() => workers);
+    try {
+      for (let round = 0; round < o.repeat; round++) {
+        for (const t of [1, 2]) {
+          for (const { row, port, proc } of inTurn(up, round)) {
+            if (row.error) continue;
+            try {
+              setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', `-c 8 -T ${t} -q 500 -t 2`);
+              const [r, cpu] = await withCpu(proc.pid, () => load({ port, queryFile: data.queryFile, seconds: o.seconds, perQuery: false }));
+              const cell = { workers, dnsperfThreads: t, round, qps: r.qps, lost: r.lost, cpuUs: cpuPerAnswerUs(r, cpu), stealPct: cpu.stealPct };
+              row.cells.push(cell);
+              log(`${row.v.name}: ${workers} worker(s), dnsperf -T ${t}, round ${round + 1}: ${Math.round(r.qps)} qps, ${r.lost} lost, ${cell.cpuUs.toFixed(1)} µs CPU / answer, steal ${cell.stealPct.toFixed(1)} %`);
+            } catch (err) { fail(row, err); }
+          }
+        }
+      }
+    } finally { await Promise.all(up.map((u) => u.proc.stop())); }
+  }
+  for (const row of table) {
+    for (const t of [1, 2]) {
+      for (let w = 1; w <= cores; w++) {
+        const rounds = row.cells.filter((c) => c.workers === w && c.dnsperfThreads === t);
+        if (!rounds.length) continue;
+        const m = medianCell(rounds);
+        if (!row.best[t] || m.qps > row.best[t].qps) row.best[t] = m;
+      }
     }
   }
+  // Latency at half the best (one dnsperf thread), each server in its best configuration for it,
+  // side by side and in turn as above; the median p99 of the rounds.
+  const pacedUp = await startAll((r) => r.best[1]?.workers ?? 1);
+  try {
+    for (let round = 0; round < o.repeat; round++) {
+      for (const { row, port, proc } of inTurn(pacedUp, round)) {
+        if (row.error || !row.best[1]) continue;
+        try {
+          setDnsperfArgs(DNSPERF_PACED_ARGS, '--dnsperf-paced', '-c 8 -T 1 -q 500 -t 2');
+          const [r, cpu] = await withCpu(proc.pid, () => load({ port, queryFile: data.queryFile, seconds: o.seconds, qps: row.best[1].qps / 2, perQuery: true }));
+          row.paced.push({ r, steal: cpu.stealPct });
+          log(`${row.v.name}: at ${Math.round(row.best[1].qps / 2)} qps, round ${round + 1}: p50 ${r.p50Ms?.toFixed(2)} ms p99 ${r.p99Ms?.toFixed(2)} ms, steal ${cpu.stealPct.toFixed(1)} %`);
+        } catch (err) { fail(row, err); }
+      }
+    }
+  } finally { await Promise.all(pacedUp.map((u) => u.proc.stop())); }
 
   // The flood test: Glidepath (native, 2 workers), RRL on and off.
   const floodFile = join(workDir, 'data', 'flood.txt');
@@ -176,24 +230,46 @@ async function main(): Promise<number> {
     } finally { await proc.stop(); }
   }
 
-  const ref = (key: string, t: number) => table.find((r) => r.v.key === key)?.best[t]?.qps;
+  const nsdRow = table.find((r) => r.v.key === 'nsd');
   const lines = [
     '# Sweep: best worker count per server, one and two dnsperf threads, both Glidepath UDP paths', '',
     `Command: \`npm run bench:sweep${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}\`, ${new Date().toISOString()}.`,
-    `Machine: ${cores} × ${os.cpus()[0]?.model.trim()}, Node ${process.versions.node}; loopback; dnsperf \`-c 8 -T 1|2 -q 500 -t 2\`, ${o.seconds} s per cell after ${o.warmup} s warm-up, one run per cell.`,
+    `Machine: ${cores} × ${os.cpus()[0]?.model.trim()}, Node ${process.versions.node}; loopback; dnsperf \`-c 8 -T 1|2 -q 500 -t 2\`, ${o.seconds} s per run after ${o.warmup} s warm-up. ` +
+      `The servers of one worker count run side by side and are asked in turn, ${o.repeat} rounds in a different order each; every figure is the median of its rounds.`,
     `${o.domains} domains + ${o.delegations} delegations, the query mix of bench/README.md. dnsperf shares the cores with the server, so the latency tail is partly the load generator's; other work on the machine skews every figure.`, '',
-    '| server | workers → qps, dnsperf -T 1 | workers → qps, -T 2 | best -T 1 | best -T 2 | ×NSD (-T 1 / -T 2) | p50 / p99 at half best (-T 1) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| server | workers → qps, dnsperf -T 1 | workers → qps, -T 2 | best -T 1 | best -T 2 | ×NSD (-T 1 / -T 2) | ×NSD, round by round | server CPU µs / answer, best -T 1 / -T 2 (×NSD) | p50 / p99 at half best (-T 1); p99 of the rounds; steal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
+  const k = (n: number) => `${Math.round(n / 1000)}k`;
+  const fixed = (xs: readonly number[], d: number) => xs.map((x) => x.toFixed(d)).join(', ');
   for (const r of table) {
-    const cellsFor = (t: number) => r.cells.filter((c) => c.dnsperfThreads === t).map((c) => `${c.workers}: ${Math.round(c.qps / 1000)}k`).join(', ');
-    const best = (t: number) => (r.best[t] ? `${Math.round(r.best[t].qps / 1000)}k (${r.best[t].workers}w)` : '–');
-    const x = (t: number) => { const n = ref('nsd', t); return n && r.best[t] ? (r.best[t].qps / n).toFixed(2) : '–'; };
-    const lat = r.paced ? `${r.paced.p50Ms?.toFixed(2)} / ${r.paced.p99Ms?.toFixed(2)} ms` : '–';
-    lines.push(`| ${r.v.name} | ${r.error ? 'failed: ' + r.error : cellsFor(1)} | ${cellsFor(2)} | ${best(1)} | ${best(2)} | ${x(1)} / ${x(2)} | ${lat} |`);
+    if (r.error) { lines.push(`| ${r.v.name} | failed: ${r.error} | | | | | | | |`); continue; }
+    const cellsFor = (t: number) => Array.from({ length: cores }, (_, i) => r.cells.filter((c) => c.workers === i + 1 && c.dnsperfThreads === t))
+      .filter((c) => c.length).map((c) => `${c[0].workers}: ${k(medianCell(c).qps)}`).join(', ');
+    const best = (t: number) => (r.best[t] ? `${k(r.best[t].qps)} (${r.best[t].workers}w)` : '–');
+    const x = (t: number) => { const n = nsdRow?.best[t]?.qps; return n && r.best[t] ? (r.best[t].qps / n).toFixed(2) : '–'; };
+    // Round i of this server's best configuration against round i of NSD's.
+    const rounds = (t: number) => {
+      const mine = r.cells.filter((c) => c.dnsperfThreads === t && c.workers === r.best[t]?.workers);
+      const theirs = nsdRow?.cells.filter((c) => c.dnsperfThreads === t && c.workers === nsdRow.best[t]?.workers) ?? [];
+      const ratios = mine.flatMap((c) => { const n = theirs.find((m) => m.round === c.round); return n ? [c.qps / n.qps] : []; });
+      return ratios.length ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : '–';
+    };
+    const cpu = (t: number) => (r.best[t] ? r.best[t].cpuUs.toFixed(1) : '–');
+    const cpuX = [1, 2].map((t) => { const n = nsdRow?.best[t]?.cpuUs; return n && r.best[t] ? (r.best[t].cpuUs / n).toFixed(2) : '–'; }).join(' / ');
+    const p99s = r.paced.map((p) => p.r.p99Ms ?? NaN);
+    const lat = r.paced.length
+      ? `${median(r.paced.map((p) => p.r.p50Ms ?? NaN)).toFixed(2)} / ${median(p99s).toFixed(2)} ms; ${fixed(p99s, 1)}; ${fixed(r.paced.map((p) => p.steal), 0)} %`
+      : '–';
+    lines.push(`| ${r.v.name} | ${cellsFor(1)} | ${cellsFor(2)} | ${best(1)} | ${best(2)} | ${x(1)} / ${x(2)} | ${rounds(1)} / ${rounds(2)} | ${cpu(1)} / ${cpu(2)} (${cpuX}) | ${lat} |`);
+  }
+  const steal = table.flatMap((r) => r.cells.map((c) => c.stealPct));
+  if (steal.length) {
+    lines.push('', `CPU steal (the hypervisor's share of this machine's CPU time) during the throughput runs: median ${median(steal).toFixed(1)} %, ${Math.min(...steal).toFixed(1)} to ${Math.max(...steal).toFixed(1)} %. ` +
+      'Server CPU per answer is the process tree\'s user + system time over the answers dnsperf counted; it moves less than the rate with what else runs beside the server.');
   }
   lines.push('', `## Flood test (Glidepath, ${Math.min(2, cores)} workers, batched UDP where built; GLIDEPATH_RRL_RATE=${o.floodRate}, slip 2)`, '',
-    `One source (127.0.0.1) floods \`cust1.test A\` with dnsperf (\`-c 4 -T 1 -q 200\`) for ${o.seconds * 2} s while a client in another /24 (127.0.1.1) asks 100 queries/s from the query file.`, '',
+    `One source (127.0.0.1) floods \`cust1.test A\` with dnsperf (\`-c 4 -T 1 -q 5000 -t 1\`) for ${o.seconds * 2} s while a client in another /24 (127.0.1.1) asks 100 queries/s from the query file.`, '',
     '| RRL | flood queries sent | flood answers (incl. truncated) | flood bytes answered / s | modest client answered |', '| --- | --- | --- | --- | --- |');
   for (const f of floods) {
     lines.push(`| ${f.mode} | ${f.flood.sent} | ${f.flood.completed} | ${Math.round((f.flood.completed * f.flood.respBytes) / (o.seconds * 2))} | ${f.modest.answered}/${f.modest.sent} (${((100 * f.modest.answered) / f.modest.sent).toFixed(1)} %) |`);

@@ -170,13 +170,14 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return ticks / TICK;
 }
 
-/** Busy and total CPU seconds of the whole machine so far (/proc/stat), summed over every core. */
-export async function machineCpu(): Promise<{ busy: number; total: number }> {
+/** Busy and total CPU seconds of the whole machine so far (/proc/stat), summed over every core, and
+ *  of them the steal: time a virtual CPU wanted to run but the hypervisor ran something else. */
+export async function machineCpu(): Promise<{ busy: number; total: number; steal: number }> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busy: (total - idle) / TICK, total: total / TICK };
+  return { busy: (total - idle) / TICK, total: total / TICK, steal: (v[7] ?? 0) / TICK };
 }
 
 export interface CpuUse {
@@ -184,6 +185,11 @@ export interface CpuUse {
   serverCores: number;
   /** Share of the whole machine that was busy (server, load generator, PostgreSQL, anything else). */
   machineBusyPct: number;
+  /** CPU seconds the server's process tree used (user + system). */
+  serverSeconds: number;
+  /** Share of the machine's CPU time the hypervisor stole (a virtual machine's noise: a stolen
+   *  millisecond is one in which a runnable server or load generator did not run). */
+  stealPct: number;
 }
 
 /** Runs fn and reports how busy the server and the machine were meanwhile. */
@@ -192,7 +198,8 @@ export async function withCpu<T>(pid: number, fn: () => Promise<T>): Promise<[T,
   const out = await fn();
   const [s1, m1, t1] = [await cpuSeconds(pid), await machineCpu(), performance.now()];
   const wall = (t1 - t0) / 1000;
-  return [out, { serverCores: (s1 - s0) / wall, machineBusyPct: (100 * (m1.busy - m0.busy)) / Math.max(1e-9, m1.total - m0.total) }];
+  const machine = Math.max(1e-9, m1.total - m0.total);
+  return [out, { serverCores: (s1 - s0) / wall, machineBusyPct: (100 * (m1.busy - m0.busy)) / machine, serverSeconds: s1 - s0, stealPct: (100 * (m1.steal - m0.steal)) / machine }];
 }
 
 export interface DnsAnswer { rcode: number; aa: boolean; answers: Array<{ type: string; data: string }>; authorities: number }

@@ -3,6 +3,7 @@
 // separate process on DATABASE_URL with the API off. Also measures edit-to-visible latency.
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Peer, BenchContext } from './types.js';
 import { startProc, query, sleep } from '../util.js';
@@ -109,6 +110,9 @@ export const glidepath: Peer = {
     const env = {
       ...process.env, DATABASE_URL: dbUrl(ctx.pg, DB), GLIDEPATH_DNS: `127.0.0.1:${port}`,
       GLIDEPATH_API: ctx.api ? `127.0.0.1:${ctx.api.port}` : 'off', GLIDEPATH_LOG_LEVEL: 'info',
+      // One control socket per server: the sweep runs two (native and node:dgram) side by side, and
+      // a second `serve` on the same socket refuses to start.
+      GLIDEPATH_CONTROL_SOCKET: join(ctx.workDir, `glidepath-${port}.sock`),
       ...(ctx.api ? { GLIDEPATH_ADMIN_TOKEN: ctx.api.token } : {}),
     };
     const p = startProc('Glidepath', process.execPath, [`${ROOT}bin/glidepath.js`, 'serve', '--workers', String(ctx.threads)], env, ROOT);
