@@ -8,8 +8,11 @@
 // its rounds. Then the flood test: one source floods one name as fast as dnsperf can while a second
 // client, in another /24, asks at a modest rate; with RRL on and off. Bounded: --seconds per run
 // (5), --repeat rounds (3). Writes bench/SWEEP.md.
+// dnsperf acts as --clients (64) clients, each its own UDP source port: the kernel spreads a
+// server's SO_REUSEPORT sockets by a hash of the source, and with 8 a run's random ports often gave
+// one worker 5 or 6 of them, which moved a two-worker server's rate by a fifth from run to run.
 // Options: --domains N (500) --delegations N (1000) --seconds S (5) --warmup S (2) --repeat N (3)
-//          --peers LIST --flood-rate N (20: GLIDEPATH_RRL_RATE in the flood test) --out DIR --results FILE
+//          --clients N (64) --peers LIST --flood-rate N (20: GLIDEPATH_RRL_RATE in the flood test) --out DIR --results FILE
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -35,7 +38,7 @@ const VARIANTS: Variant[] = [
 ];
 
 function options(argv: string[]) {
-  const o = { domains: 500, delegations: 1000, seconds: 5, warmup: 2, repeat: 3, peers: VARIANTS.map((v) => v.key).join(','), floodRate: 20,
+  const o = { domains: 500, delegations: 1000, seconds: 5, warmup: 2, repeat: 3, clients: 64, peers: VARIANTS.map((v) => v.key).join(','), floodRate: 20,
     out: 'bench/out', results: 'bench/SWEEP.md' };
   const rec = o as unknown as Record<string, string | number>;
   for (let i = 0; i < argv.length; i += 2) {
@@ -158,7 +161,7 @@ async function main(): Promise<number> {
         const port = await freePort();
         const proc = await startVariant(row.v, ctx, port);
         up.push({ row, port, proc });
-        setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', '-c 8 -T 2 -q 500 -t 2');
+        setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', `-c ${o.clients} -T 2 -q 500 -t 2`);
         await load({ port, queryFile: data.queryFile, seconds: o.warmup, perQuery: false });
       } catch (err) { fail(row, err); }
     }
@@ -175,7 +178,7 @@ async function main(): Promise<number> {
           for (const { row, port, proc } of inTurn(up, round)) {
             if (row.error) continue;
             try {
-              setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', `-c 8 -T ${t} -q 500 -t 2`);
+              setDnsperfArgs(DNSPERF_ARGS, '--dnsperf', `-c ${o.clients} -T ${t} -q 500 -t 2`);
               const [r, cpu] = await withCpu(proc.pid, () => load({ port, queryFile: data.queryFile, seconds: o.seconds, perQuery: false }));
               const cell = { workers, dnsperfThreads: t, round, qps: r.qps, lost: r.lost, cpuUs: cpuPerAnswerUs(r, cpu), stealPct: cpu.stealPct };
               row.cells.push(cell);
@@ -204,7 +207,7 @@ async function main(): Promise<number> {
       for (const { row, port, proc } of inTurn(pacedUp, round)) {
         if (row.error || !row.best[1]) continue;
         try {
-          setDnsperfArgs(DNSPERF_PACED_ARGS, '--dnsperf-paced', '-c 8 -T 1 -q 500 -t 2');
+          setDnsperfArgs(DNSPERF_PACED_ARGS, '--dnsperf-paced', `-c ${o.clients} -T 1 -q 500 -t 2`);
           const [r, cpu] = await withCpu(proc.pid, () => load({ port, queryFile: data.queryFile, seconds: o.seconds, qps: row.best[1].qps / 2, perQuery: true }));
           row.paced.push({ r, steal: cpu.stealPct });
           log(`${row.v.name}: at ${Math.round(row.best[1].qps / 2)} qps, round ${round + 1}: p50 ${r.p50Ms?.toFixed(2)} ms p99 ${r.p99Ms?.toFixed(2)} ms, steal ${cpu.stealPct.toFixed(1)} %`);
@@ -234,7 +237,7 @@ async function main(): Promise<number> {
   const lines = [
     '# Sweep: best worker count per server, one and two dnsperf threads, both Glidepath UDP paths', '',
     `Command: \`npm run bench:sweep${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}\`, ${new Date().toISOString()}.`,
-    `Machine: ${cores} × ${os.cpus()[0]?.model.trim()}, Node ${process.versions.node}; loopback; dnsperf \`-c 8 -T 1|2 -q 500 -t 2\`, ${o.seconds} s per run after ${o.warmup} s warm-up. ` +
+    `Machine: ${cores} × ${os.cpus()[0]?.model.trim()}, Node ${process.versions.node}; loopback; dnsperf \`-c ${o.clients} -T 1|2 -q 500 -t 2\`, ${o.seconds} s per run after ${o.warmup} s warm-up. ` +
       `The servers of one worker count run side by side and are asked in turn, ${o.repeat} rounds in a different order each; every figure is the median of its rounds.`,
     `${o.domains} domains + ${o.delegations} delegations, the query mix of bench/README.md. dnsperf shares the cores with the server, so the latency tail is partly the load generator's; other work on the machine skews every figure.`, '',
     '| server | workers → qps, dnsperf -T 1 | workers → qps, -T 2 | best -T 1 | best -T 2 | ×NSD (-T 1 / -T 2) | ×NSD, round by round | server CPU µs / answer, best -T 1 / -T 2 (×NSD) | p50 / p99 at half best (-T 1); p99 of the rounds; steal |',
