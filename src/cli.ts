@@ -213,7 +213,8 @@ async function main(argv: string[]): Promise<number> {
       // must stop here, before its workers bind DNS (with SO_REUSEPORT they would share the
       // first server's port) and before it touches the database.
       let primary: Primary | undefined;
-      const restart = () => (primary ? primary.restart() : Promise.reject(new Error('the server is still starting')));
+      // A rolling restart needs the first workers up: until then it is refused, as SIGUSR2 waits.
+      const restart = () => (started && primary ? primary.restart() : Promise.reject(new Error('the server is still starting')));
       const control = await listenControl(serveCfg.controlSocket, {
         restart, reload: hup,
         status: () => primary?.status() ?? { pid: process.pid, workers: [] },
