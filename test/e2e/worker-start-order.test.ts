@@ -15,6 +15,7 @@ import { importZoneFile } from '../../src/store/zone-file-io.js';
 import { freePort } from '../helpers/ports.js';
 import { workerExecArgv } from '../../src/cluster/worker-flags.js';
 import { ask } from '../../src/cluster/control.js';
+import { startServe } from '../helpers/serve-child.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const db = await freshDatabase();
@@ -85,31 +86,19 @@ test('worker flags: added to the primary\'s own, except one the operator gave (e
 });
 
 test('while the first workers start (an edge waiting for its database), the control socket answers and refuses a restart', async () => {
-  const sdir = mkdtempSync(join(tmpdir(), 'glidepath-starting-'));
-  after(() => rmSync(sdir, { recursive: true, force: true }));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_URL' && !k.startsWith('GLIDEPATH_')) env[k] = v;
   // Port 1 on loopback: nothing listens, so the edge keeps retrying its database.
-  Object.assign(env, {
-    DATABASE_URL: 'postgres://glidepath:x@127.0.0.1:1/none', GLIDEPATH_ROLE: 'edge', GLIDEPATH_DNS: `127.0.0.1:${await freePort()}`, GLIDEPATH_API: 'off',
-    GLIDEPATH_DATA_DIR: join(sdir, 'data'), GLIDEPATH_CONTROL_SOCKET: join(sdir, 'control.sock'),
-  });
-  const server = spawn(process.execPath, [join(ROOT, 'bin/glidepath.js'), 'serve', '--workers', '1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  after(() => { if (server.exitCode === null) server.kill('SIGKILL'); });
-  let log = '';
-  server.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-  server.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  const sock = join(sdir, 'control.sock');
+  const serve = await startServe({ databaseUrl: 'postgres://glidepath:x@127.0.0.1:1/none', workers: 1, env: { GLIDEPATH_ROLE: 'edge', GLIDEPATH_API: 'off' } });
+  const sock = join(serve.dir, 'control.sock');
   let status: { workers?: unknown[] } | undefined;
   for (let i = 0; i < 100 && !status; i++) {
     status = await ask(sock, 'status', 1000).then((a) => a as unknown as { workers: unknown[] }, () => undefined);
     if (!status) await new Promise((r) => setTimeout(r, 50));
   }
-  assert.deepEqual(status?.workers, [], `status while starting:\n${log}`);
+  assert.deepEqual(status?.workers, [], `status while starting:\n${serve.log()}`);
   const restart = await ask(sock, 'restart', 5000);
   assert.equal(restart.ok, false);
   assert.match(String(restart.error), /still starting/);
-  assert.doesNotMatch(log, /DNS listening/);
-  server.kill('SIGTERM');
-  assert.equal(await new Promise((r) => server.on('exit', (code) => r(code))), 0, log);
+  assert.doesNotMatch(serve.log(), /DNS listening/);
+  serve.proc.kill('SIGTERM');
+  assert.equal(await new Promise((r) => serve.proc.on('exit', (code) => r(code))), 0, serve.log());
 });
